@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every system package XO-Ceph needs to build, test, benchmark and run
+# its demo. Idempotent: when everything is already installed it only checks.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  cmake g++ make pkg-config
+  libboost-dev libboost-program-options-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # data plane
+  clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev
+  # Ceph 16.2 (Debian 12)
+  ceph-mon ceph-osd ceph-mgr radosgw ceph-common librados-dev libradospp-dev
+  # test and demo tools
+  iproute2 util-linux procps psmisc ethtool tcpdump curl
+  s3cmd python3-boto3 python3-pytest
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+if ((EUID != 0)); then
+  echo "install-deps: need root to install: ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
