@@ -1,0 +1,25 @@
+// Endpoints as operators write them: "198.18.0.2:80", "[2001:db8::1]:80",
+// "localhost" is deliberately not accepted — daemons bind and connect to
+// literal addresses so that startup never waits on a resolver.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace xo {
+
+/**
+ * parse_endpoint() - parse "IPv4:port" or "[IPv6]:port".
+ * @text: the endpoint as written.
+ * @error: set to a reason when parsing fails.
+ *
+ * Return: the endpoint, or nullopt with @error set.
+ */
+std::optional<boost::asio::ip::tcp::endpoint> parse_endpoint(std::string_view text, std::string& error);
+
+/** to_string() - endpoint as "a.b.c.d:port" or "[v6]:port". */
+std::string to_string(const boost::asio::ip::tcp::endpoint& ep);
+
+} // namespace xo

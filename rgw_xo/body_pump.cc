@@ -1,0 +1,51 @@
+#include "body_pump.h"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/write.hpp>
+
+namespace xo::gw {
+
+using boost::asio::redirect_error;
+using boost::asio::use_awaitable;
+
+boost::asio::awaitable<PumpResult> pump_exact(boost::beast::tcp_stream& from, boost::beast::flat_buffer& from_buf,
+                                              boost::beast::tcp_stream& to, std::uint64_t length,
+                                              std::span<char> scratch, std::chrono::seconds io_timeout)
+{
+    PumpResult result;
+
+    if (from_buf.size() > 0 && length > 0) {
+        std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(from_buf.size(), length));
+        to.expires_after(io_timeout);
+        co_await boost::asio::async_write(to, boost::asio::buffer(from_buf.data(), take),
+                                          redirect_error(use_awaitable, result.error));
+        if (result.error) {
+            result.fault = PumpFault::sink;
+            co_return result;
+        }
+        from_buf.consume(take);
+        result.bytes = take;
+    }
+
+    while (result.bytes < length) {
+        std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(scratch.size(), length - result.bytes));
+        from.expires_after(io_timeout);
+        std::size_t got = co_await from.async_read_some(boost::asio::buffer(scratch.data(), want),
+                                                        redirect_error(use_awaitable, result.error));
+        if (result.error) {
+            result.fault = PumpFault::source;
+            co_return result;
+        }
+        to.expires_after(io_timeout);
+        co_await boost::asio::async_write(to, boost::asio::buffer(scratch.data(), got),
+                                          redirect_error(use_awaitable, result.error));
+        if (result.error) {
+            result.fault = PumpFault::sink;
+            co_return result;
+        }
+        result.bytes += got;
+    }
+    co_return result;
+}
+
+} // namespace xo::gw

@@ -1,0 +1,182 @@
+#include "client_session.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <chrono>
+#include <limits>
+
+#include "access_log.h"
+#include "endpoint.h"
+#include "log.h"
+#include "worker.h"
+
+namespace xo::gw {
+
+namespace http = boost::beast::http;
+using boost::asio::redirect_error;
+using boost::asio::use_awaitable;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::size_t first_read_bytes = 16 * 1024;
+
+// What a closing connection will still read from a client that keeps
+// sending (e.g. the rest of an oversized header), so that our error response
+// is not destroyed by the RST that closing with unread data would cause.
+constexpr std::size_t linger_bytes = 1024 * 1024;
+constexpr std::chrono::seconds linger_time{2};
+
+bool is_http_syntax_error(const error_code& ec)
+{
+    return ec.category() == http::make_error_code(http::error::bad_version).category() &&
+           ec != http::error::end_of_stream && ec != http::error::partial_message &&
+           ec != http::error::need_more;
+}
+
+} // namespace
+
+void ClientSession::start(Worker& worker, boost::asio::ip::tcp::socket socket)
+{
+    auto executor = socket.get_executor();
+    auto session = std::make_unique<ClientSession>(worker, std::move(socket));
+    boost::asio::co_spawn(executor, serve(std::move(session)), [](std::exception_ptr e) {
+        if (e)
+            log::error("client session ended by an exception");
+    });
+}
+
+ClientSession::ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket)
+    : worker_(worker), stream_(std::move(socket)), relay_(worker.config(), stream_.get_executor())
+{
+    error_code ec;
+    auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+        client_ip_ = peer.address().to_string();
+        client_label_ = to_string(peer);
+    }
+    // Headers and bodies are separate writes: without this, Nagle and the
+    // client's delayed ACK add tens of milliseconds to small responses.
+    stream_.socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
+    worker_.attach(this);
+}
+
+ClientSession::~ClientSession() { worker_.detach(this); }
+
+void ClientSession::on_drain()
+{
+    if (idle_)
+        stream_.cancel();
+}
+
+boost::asio::awaitable<void> ClientSession::serve(std::unique_ptr<ClientSession> self)
+{
+    co_await self->run();
+    co_await self->close();
+}
+
+/*
+ * wait_for_request() - wait, up to the idle timeout, for the first byte of
+ * the next request. Only then does the shorter header timeout start, so a
+ * kept-alive connection may idle but a started request must keep coming.
+ */
+boost::asio::awaitable<bool> ClientSession::wait_for_request()
+{
+    if (buffer_.size() > 0)
+        co_return true;
+    if (worker_.draining())
+        co_return false;
+    error_code ec;
+    idle_ = true;
+    stream_.expires_after(worker_.config().idle_timeout);
+    std::size_t n = co_await stream_.async_read_some(buffer_.prepare(first_read_bytes),
+                                                     redirect_error(use_awaitable, ec));
+    idle_ = false;
+    buffer_.commit(n);
+    co_return !ec;
+}
+
+boost::asio::awaitable<void> ClientSession::run()
+{
+    const auto& config = worker_.config();
+    while (co_await wait_for_request()) {
+        const auto started = std::chrono::steady_clock::now();
+        const std::string request_id = worker_.next_request_id();
+
+        RequestParser req;
+        req.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
+        req.body_limit(std::numeric_limits<std::uint64_t>::max());
+        error_code ec;
+        stream_.expires_after(config.header_timeout);
+        co_await http::async_read_header(stream_, buffer_, req, redirect_error(use_awaitable, ec));
+
+        ExchangeResult result = ec ? co_await reject(ec, req, request_id)
+                                   : co_await relay_.exchange(
+                                         ClientSide{stream_, buffer_, client_ip_, request_id, worker_.draining()}, req);
+
+        const bool parsed = req.is_header_done();
+        worker_.access_log().write(AccessRecord{
+            .client = client_label_,
+            .request_id = request_id,
+            .method = parsed ? std::string_view(req.get().method_string()) : std::string_view("-"),
+            .target = parsed ? std::string_view(req.get().target()) : std::string_view("-"),
+            .status = result.status,
+            .bytes_in = result.bytes_in,
+            .bytes_out = result.bytes_out,
+            .duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                              started),
+            .outcome = result.outcome,
+        });
+        if (!result.keep_alive || worker_.draining())
+            break;
+    }
+}
+
+/*
+ * reject() - the request header could not be read. Syntax errors and
+ * oversized headers get an S3 error; timeouts and hang-ups just end.
+ */
+boost::asio::awaitable<ExchangeResult> ClientSession::reject(error_code ec, RequestParser& req,
+                                                             const std::string& request_id)
+{
+    ExchangeResult result;
+    if (ec == boost::beast::error::timeout) {
+        result.outcome = "header_timeout";
+        co_return result;
+    }
+    if (!is_http_syntax_error(ec)) {
+        result.outcome = "client_closed";
+        co_return result;
+    }
+    const S3Error& err = ec == http::error::header_limit ? errors::header_too_large : errors::bad_request;
+    log::debug("rejecting request from ", client_label_, ": ", ec.message());
+    auto res = make_error_response(err, req.is_header_done() ? req.get().target() : "", request_id);
+    stream_.expires_after(worker_.config().io_timeout);
+    co_await http::async_write(stream_, res, redirect_error(use_awaitable, ec));
+    result.status = ec ? 0 : res.result_int();
+    result.outcome = err.code;
+    co_return result;
+}
+
+/*
+ * close() - end the connection with a FIN, then read and discard what the
+ * client still sends for a bounded time, so the last response reaches it.
+ */
+boost::asio::awaitable<void> ClientSession::close()
+{
+    error_code ec;
+    stream_.socket().shutdown(boost::asio::socket_base::shutdown_send, ec);
+    std::size_t discarded = 0;
+    stream_.expires_after(linger_time);
+    while (!ec && discarded < linger_bytes) {
+        buffer_.clear();
+        discarded += co_await stream_.async_read_some(buffer_.prepare(first_read_bytes),
+                                                      redirect_error(use_awaitable, ec));
+    }
+    stream_.close();
+}
+
+} // namespace xo::gw

@@ -1,0 +1,52 @@
+// One client connection: reads requests one at a time (so pipelined requests
+// are answered in order), hands each to the Relay, logs it, and decides
+// whether the connection lives on. Header reading is where the gateway's
+// front-door limits live: the idle timeout between requests, the header
+// timeout once a request has started (slow clients), the header size limit,
+// and a 400 for anything that is not HTTP/1.x.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <memory>
+#include <string>
+
+#include "relay.h"
+
+namespace xo::gw {
+
+class Worker;
+
+class ClientSession {
+public:
+    /** start() - serve @socket on @worker's thread until the connection ends. */
+    static void start(Worker& worker, boost::asio::ip::tcp::socket socket);
+
+    ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket);
+    ~ClientSession();
+    ClientSession(const ClientSession&) = delete;
+    ClientSession& operator=(const ClientSession&) = delete;
+
+    /** on_drain() - the gateway is shutting down: end now if idle. */
+    void on_drain();
+
+private:
+    static boost::asio::awaitable<void> serve(std::unique_ptr<ClientSession> self);
+    boost::asio::awaitable<void> run();
+    boost::asio::awaitable<bool> wait_for_request();
+    boost::asio::awaitable<ExchangeResult> reject(boost::system::error_code ec, RequestParser& req,
+                                                  const std::string& request_id);
+    boost::asio::awaitable<void> close();
+
+    Worker& worker_;
+    boost::beast::tcp_stream stream_;
+    boost::beast::flat_buffer buffer_;
+    Relay relay_;
+    std::string client_ip_;
+    std::string client_label_; ///< ip:port for the access log
+    bool idle_ = false;
+};
+
+} // namespace xo::gw

@@ -1,0 +1,162 @@
+#include "gateway_config.h"
+
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "endpoint.h"
+
+namespace xo::gw {
+namespace po = boost::program_options;
+
+namespace {
+
+struct RawOptions {
+    std::string config_file, listen, upstream, access_log, client_addr_header, log_level;
+    unsigned threads = 0;
+    std::size_t max_header_bytes = 0, relay_buffer_bytes = 0;
+    long header_timeout = 0, idle_timeout = 0, io_timeout = 0, connect_timeout = 0, shutdown_timeout = 0;
+    long continue_timeout_ms = 0;
+};
+
+po::options_description describe(RawOptions& raw)
+{
+    GatewayConfig defaults;
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    po::options_description d("xo-gateway options (also config-file keys, `key = value`)");
+    // clang-format off
+    d.add_options()
+        ("help,h", "print this help and exit")
+        ("config", po::value(&raw.config_file), "config file with the keys below; flags override it")
+        ("listen", po::value(&raw.listen)->default_value("0.0.0.0:80"), "public S3 endpoint, IP:port or [IPv6]:port")
+        ("upstream", po::value(&raw.upstream)->default_value("127.0.0.1:8000"), "radosgw endpoint")
+        ("threads", po::value(&raw.threads)->default_value(cores), "I/O threads, one io_context each (default: cores)")
+        ("max-header-bytes", po::value(&raw.max_header_bytes)->default_value(defaults.max_header_bytes),
+            "largest request header accepted; larger gets 400 RequestHeaderSectionTooLarge")
+        ("header-timeout", po::value(&raw.header_timeout)->default_value(defaults.header_timeout.count()),
+            "seconds a started request header may take to arrive")
+        ("idle-timeout", po::value(&raw.idle_timeout)->default_value(defaults.idle_timeout.count()),
+            "seconds a kept-alive connection may wait for its next request")
+        ("io-timeout", po::value(&raw.io_timeout)->default_value(defaults.io_timeout.count()),
+            "seconds without progress on a body read or write before the connection is dropped")
+        ("connect-timeout", po::value(&raw.connect_timeout)->default_value(defaults.connect_timeout.count()),
+            "seconds to connect to radosgw before answering 503")
+        ("continue-timeout-ms", po::value(&raw.continue_timeout_ms)->default_value(defaults.continue_timeout.count()),
+            "how long to wait for radosgw's 100 Continue before sending the body anyway")
+        ("shutdown-timeout", po::value(&raw.shutdown_timeout)->default_value(defaults.shutdown_timeout.count()),
+            "seconds in-flight requests get to finish after SIGTERM/SIGINT")
+        ("relay-buffer-bytes", po::value(&raw.relay_buffer_bytes)->default_value(defaults.relay_buffer_bytes),
+            "per-connection buffer for relaying bodies")
+        ("access-log", po::value(&raw.access_log)->default_value(defaults.access_log),
+            "access log file (one JSON line per request), '-' for stdout")
+        ("client-addr-header", po::value(&raw.client_addr_header)->default_value(defaults.client_addr_header),
+            "header carrying the client's address to radosgw (rgw remote addr param); "
+            "a client-supplied one is replaced")
+        ("log-level", po::value(&raw.log_level)->default_value("info"), "debug, info, warn or error");
+    // clang-format on
+    return d;
+}
+
+template <typename Duration>
+bool positive(long value, const char* name, Duration& out, std::string& error)
+{
+    if (value <= 0) {
+        error = std::string("--") + name + " must be positive";
+        return false;
+    }
+    out = Duration(value);
+    return true;
+}
+
+std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
+{
+    GatewayConfig c;
+    auto listen = parse_endpoint(raw.listen, error);
+    if (!listen) {
+        error = "--listen: " + error;
+        return std::nullopt;
+    }
+    auto upstream = parse_endpoint(raw.upstream, error);
+    if (!upstream) {
+        error = "--upstream: " + error;
+        return std::nullopt;
+    }
+    c.listen = *listen;
+    c.upstream = *upstream;
+    if (raw.threads == 0 || raw.threads > 256) {
+        error = "--threads must be 1..256";
+        return std::nullopt;
+    }
+    c.threads = raw.threads;
+    if (raw.max_header_bytes < 1024) {
+        error = "--max-header-bytes must be at least 1024";
+        return std::nullopt;
+    }
+    c.max_header_bytes = raw.max_header_bytes;
+    if (raw.relay_buffer_bytes < 4096) {
+        error = "--relay-buffer-bytes must be at least 4096";
+        return std::nullopt;
+    }
+    c.relay_buffer_bytes = raw.relay_buffer_bytes;
+    if (!positive(raw.header_timeout, "header-timeout", c.header_timeout, error) ||
+        !positive(raw.idle_timeout, "idle-timeout", c.idle_timeout, error) ||
+        !positive(raw.io_timeout, "io-timeout", c.io_timeout, error) ||
+        !positive(raw.connect_timeout, "connect-timeout", c.connect_timeout, error) ||
+        !positive(raw.continue_timeout_ms, "continue-timeout-ms", c.continue_timeout, error) ||
+        !positive(raw.shutdown_timeout, "shutdown-timeout", c.shutdown_timeout, error))
+        return std::nullopt;
+    if (raw.client_addr_header.empty() ||
+        raw.client_addr_header.find_first_of(" :\t\r\n") != std::string::npos) {
+        error = "--client-addr-header must be a header name";
+        return std::nullopt;
+    }
+    c.client_addr_header = raw.client_addr_header;
+    c.access_log = raw.access_log;
+    if (!log::parse_level(raw.log_level, c.log_level)) {
+        error = "--log-level must be debug, info, warn or error";
+        return std::nullopt;
+    }
+    return c;
+}
+
+} // namespace
+
+ParseResult parse_command_line(const std::vector<std::string>& args)
+{
+    RawOptions raw;
+    auto desc = describe(raw);
+    ParseResult result;
+    try {
+        po::variables_map vm;
+        po::store(po::command_line_parser(args).options(desc).run(), vm);
+        if (vm.count("help")) {
+            std::ostringstream help;
+            help << "usage: xo-gateway [options]\n\n"
+                    "S3 front door for radosgw: relays every request and (later) offloads GETs.\n\n"
+                 << desc;
+            result.message = help.str();
+            return result;
+        }
+        if (vm.count("config")) {
+            const auto& path = vm["config"].as<std::string>();
+            std::ifstream file(path);
+            if (!file) {
+                result.error = true;
+                result.message = "cannot read config file " + path;
+                return result;
+            }
+            po::store(po::parse_config_file(file, desc), vm);
+        }
+        po::notify(vm);
+    } catch (const po::error& e) {
+        result.error = true;
+        result.message = e.what();
+        return result;
+    }
+    result.config = validate(raw, result.message);
+    result.error = !result.config;
+    return result;
+}
+
+} // namespace xo::gw

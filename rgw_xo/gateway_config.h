@@ -1,0 +1,49 @@
+// xo-gateway's settings. Every setting is both a command-line flag and a key
+// of the optional config file (--config), flags winning; `xo-gateway --help`
+// prints them all with their defaults.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "log.h"
+
+namespace xo::gw {
+
+struct GatewayConfig {
+    boost::asio::ip::tcp::endpoint listen;
+    boost::asio::ip::tcp::endpoint upstream;
+    unsigned threads = 1;
+    std::size_t max_header_bytes = 64 * 1024;
+    std::chrono::seconds header_timeout{30};
+    std::chrono::seconds idle_timeout{60};
+    std::chrono::seconds io_timeout{60};
+    std::chrono::seconds connect_timeout{5};
+    std::chrono::milliseconds continue_timeout{1000};
+    std::chrono::seconds shutdown_timeout{10};
+    std::size_t relay_buffer_bytes = 256 * 1024;
+    std::string access_log = "-";
+    std::string client_addr_header = "X-XO-Client-Addr";
+    log::Level log_level = log::Level::info;
+};
+
+/** What parse_command_line() decided. */
+struct ParseResult {
+    std::optional<GatewayConfig> config; ///< set when the gateway should run
+    std::string message;                 ///< help text, or the reason parsing failed
+    bool error = false;
+};
+
+/**
+ * parse_command_line() - build a GatewayConfig from argv and the --config file.
+ *
+ * Return: a config to run with; or, for --help, the help text; or an error
+ * message naming the offending flag or key. Never exits the process.
+ */
+ParseResult parse_command_line(const std::vector<std::string>& args);
+
+} // namespace xo::gw

@@ -1,0 +1,40 @@
+// xo-gateway: the S3 front door of XO-Ceph. See docs/architecture.md.
+#include <csignal>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "access_log.h"
+#include "gateway_config.h"
+#include "log.h"
+#include "server.h"
+
+int main(int argc, char** argv)
+{
+    using namespace xo::gw;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    ParseResult parsed = parse_command_line(args);
+    if (!parsed.config) {
+        (parsed.error ? std::cerr : std::cout) << parsed.message << (parsed.error ? "\n" : "");
+        return parsed.error ? 2 : 0;
+    }
+    const GatewayConfig& config = *parsed.config;
+    xo::log::set_level(config.log_level);
+
+    // Peers that vanish must cost an error value, never the process.
+    std::signal(SIGPIPE, SIG_IGN);
+
+    AccessLog access_log(config.access_log);
+    if (!access_log.ok()) {
+        xo::log::error(access_log.error());
+        return 1;
+    }
+    Server server(config, access_log);
+    std::string error;
+    if (!server.listen(error)) {
+        xo::log::error(error);
+        return 1;
+    }
+    server.run();
+    return 0;
+}

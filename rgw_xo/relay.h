@@ -1,0 +1,79 @@
+// One client request relayed to radosgw and its response relayed back.
+//
+// The Relay owns the connection to radosgw for one client connection and
+// keeps it alive across requests. An exchange runs in four steps: send the
+// request header (radosgw sees the client's header unchanged but for the
+// client-address header, so SigV4 still verifies); send the body, after
+// radosgw's 100 Continue when the client asked for one; read radosgw's
+// response header (its status and headers are the truth for auth, ACLs,
+// preconditions and ranges); then deliver the response body. The last step is
+// where a GET will be offloaded: by then radosgw has authorized the request
+// and the client has its headers.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "gateway_config.h"
+#include "s3_error.h"
+
+namespace xo::gw {
+
+using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
+using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
+
+/** The client side of an exchange: its stream, unread bytes, and identity. */
+struct ClientSide {
+    boost::beast::tcp_stream& stream;
+    boost::beast::flat_buffer& buffer;
+    std::string_view address;    ///< client IP, passed to radosgw
+    std::string_view request_id; ///< the gateway's id, for errors it answers itself
+    bool draining = false;       ///< the gateway is shutting down: close after this request
+};
+
+struct ExchangeResult {
+    unsigned status = 0;        ///< status the client got (0: none)
+    std::uint64_t bytes_in = 0; ///< request body bytes from the client
+    std::uint64_t bytes_out = 0;
+    bool keep_alive = false;    ///< the client connection can take another request
+    std::string_view outcome = "relayed";
+};
+
+class Relay {
+public:
+    Relay(const GatewayConfig& config, const boost::asio::any_io_executor& executor);
+
+    /**
+     * exchange() - relay the request whose header @req has parsed, and its response.
+     *
+     * Never throws for network or protocol errors: failures before the client
+     * has seen a response become S3 errors (503 when radosgw is unreachable,
+     * 502 when it answers nonsense); failures after that close the connection.
+     */
+    boost::asio::awaitable<ExchangeResult> exchange(ClientSide client, RequestParser& req);
+
+private:
+    boost::asio::awaitable<bool> ensure_upstream();
+    boost::asio::awaitable<bool> upstream_readable_within(std::chrono::milliseconds timeout);
+    boost::asio::awaitable<boost::system::error_code> read_final_header(std::optional<ResponseParser>& res, bool head);
+    boost::asio::awaitable<void> answer_error(ClientSide& client, RequestParser& req, const S3Error& err,
+                                              ExchangeResult& result);
+    void new_response_parser(std::optional<ResponseParser>& res, bool head) const;
+    void close_upstream();
+
+    const GatewayConfig& config_;
+    boost::beast::tcp_stream upstream_;
+    boost::beast::flat_buffer upstream_buf_;
+    bool upstream_open_ = false;
+    std::vector<char> scratch_;
+};
+
+} // namespace xo::gw

@@ -1,0 +1,36 @@
+#include "s3_error.h"
+
+#include "escape.h"
+#include "timefmt.h"
+
+namespace xo::gw {
+namespace http = boost::beast::http;
+
+http::response<http::string_body>
+make_error_response(const S3Error& err, std::string_view resource, std::string_view request_id)
+{
+    http::response<http::string_body> res{err.status, 11};
+    res.set(http::field::content_type, "application/xml");
+    res.set(http::field::date, http_date());
+    res.set("x-amz-request-id", request_id);
+    res.keep_alive(false);
+
+    std::string& body = res.body();
+    body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>";
+    body += err.code;
+    body += "</Code><Message>";
+    body += err.message;
+    body += "</Message>";
+    if (!resource.empty()) {
+        body += "<Resource>";
+        body += xml_escape(resource);
+        body += "</Resource>";
+    }
+    body += "<RequestId>";
+    body += xml_escape(request_id);
+    body += "</RequestId></Error>\n";
+    res.prepare_payload();
+    return res;
+}
+
+} // namespace xo::gw

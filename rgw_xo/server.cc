@@ -1,0 +1,85 @@
+#include "server.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <thread>
+
+#include "endpoint.h"
+#include "log.h"
+
+namespace xo::gw {
+
+Server::Server(const GatewayConfig& config, AccessLog& access_log) : config_(config)
+{
+    for (unsigned i = 0; i < config.threads; ++i)
+        workers_.push_back(std::make_unique<Worker>(config, access_log, i));
+}
+
+bool Server::listen(std::string& error)
+{
+    for (auto& w : workers_) {
+        if (!w->listen(error))
+            return false;
+    }
+    return true;
+}
+
+void Server::run()
+{
+    std::vector<std::thread> threads;
+    for (auto& w : workers_)
+        threads.emplace_back([worker = w.get()] { worker->run(); });
+    log::info("xo-gateway listening on ", to_string(config_.listen), ", relaying to radosgw at ",
+              to_string(config_.upstream), " with ", workers_.size(), " threads");
+
+    // Signals and the shutdown deadline are handled on this thread; a joiner
+    // ends it once every worker has run out of work.
+    boost::asio::io_context control;
+    boost::asio::signal_set signals(control, SIGINT, SIGTERM);
+    boost::asio::steady_timer deadline(control);
+    auto stop_workers = [this] {
+        for (auto& w : workers_)
+            w->stop();
+    };
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int signo) {
+            if (ec)
+                return;
+            if (!draining_) {
+                draining_ = true;
+                log::info("signal ", signo, ": draining, up to ", config_.shutdown_timeout.count(), " s");
+                for (auto& w : workers_)
+                    w->drain();
+                deadline.expires_after(config_.shutdown_timeout);
+                deadline.async_wait([&](const boost::system::error_code& timer_ec) {
+                    if (timer_ec)
+                        return;
+                    log::warn("shutdown timeout: abandoning in-flight requests");
+                    stop_workers();
+                });
+            } else {
+                log::warn("second signal: stopping now");
+                stop_workers();
+            }
+            signals.async_wait(on_signal);
+        };
+    signals.async_wait(on_signal);
+
+    std::thread joiner([&] {
+        for (auto& t : threads)
+            t.join();
+        boost::asio::post(control, [&] {
+            deadline.cancel();
+            signals.cancel();
+        });
+    });
+    control.run();
+    joiner.join();
+    log::info("xo-gateway stopped");
+}
+
+} // namespace xo::gw

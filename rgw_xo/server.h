@@ -1,0 +1,33 @@
+// The gateway process: one Worker per configured thread, and the main thread
+// waiting for SIGTERM/SIGINT. The first signal drains every worker (stop
+// accepting, finish in-flight requests, close idle connections) and waits up
+// to the shutdown timeout; a second signal or the timeout stops what is left.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "access_log.h"
+#include "gateway_config.h"
+#include "worker.h"
+
+namespace xo::gw {
+
+class Server {
+public:
+    Server(const GatewayConfig& config, AccessLog& access_log);
+
+    /** listen() - bind every worker's acceptor; false with @error on failure. */
+    bool listen(std::string& error);
+
+    /** run() - serve until signalled and drained. */
+    void run();
+
+private:
+    const GatewayConfig& config_;
+    std::vector<std::unique_ptr<Worker>> workers_;
+    bool draining_ = false;
+};
+
+} // namespace xo::gw

@@ -1,0 +1,64 @@
+// One I/O thread of the gateway: an io_context run by exactly one thread, its
+// own SO_REUSEPORT acceptor on the public endpoint (the kernel spreads new
+// connections across workers), and the client sessions it accepted. Nothing
+// here is shared between threads except the config and the access log, so
+// sessions need no locks; the only cross-thread call is drain(), which is
+// posted onto the worker's own thread.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <string>
+#include <unordered_set>
+
+#include "access_log.h"
+#include "gateway_config.h"
+
+namespace xo::gw {
+
+class ClientSession;
+
+class Worker {
+public:
+    Worker(const GatewayConfig& config, AccessLog& access_log, unsigned index);
+
+    /** listen() - bind this worker's acceptor; false with @error on failure. */
+    bool listen(std::string& error);
+
+    /** run() - serve until drained and every session has ended (thread body). */
+    void run();
+
+    /** drain() - from any thread: stop accepting, close idle connections,
+     * let in-flight requests finish and close their connections after. */
+    void drain();
+
+    /** stop() - from any thread: abandon whatever is still running. */
+    void stop();
+
+    const GatewayConfig& config() const { return config_; }
+    AccessLog& access_log() { return access_log_; }
+    bool draining() const { return draining_; }
+
+    /** next_request_id() - an id unique across workers and restarts. */
+    std::string next_request_id();
+
+    void attach(ClientSession* s) { sessions_.insert(s); }
+    void detach(ClientSession* s) { sessions_.erase(s); }
+
+private:
+    boost::asio::awaitable<void> accept_loop();
+
+    const GatewayConfig& config_;
+    AccessLog& access_log_;
+    unsigned index_;
+    boost::asio::io_context ioc_{1};
+    boost::asio::ip::tcp::acceptor acceptor_;
+    bool draining_ = false;
+    std::unordered_set<ClientSession*> sessions_;
+    std::string id_prefix_;
+    std::uint64_t id_counter_ = 0;
+};
+
+} // namespace xo::gw
