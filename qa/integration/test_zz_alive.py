@@ -1,0 +1,11 @@
+"""Runs last (file order): the main gateway survived everything above."""
+
+import conftest
+from test_gateway import healthy
+
+
+def test_gateway_still_alive_and_same_process(gw, main_gateway_pids):
+    assert healthy(gw)
+    now = conftest._gateway_pids()
+    if main_gateway_pids:
+        assert main_gateway_pids <= now, f"main xo-gateway restarted: {main_gateway_pids} -> {now}"
