@@ -11,7 +11,7 @@ PACKAGES=(
   # data plane
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev
   # Ceph 16.2 (Debian 12)
-  ceph-mon ceph-osd ceph-mgr radosgw ceph-common librados-dev libradospp-dev
+  ceph-mon ceph-osd ceph-mgr radosgw ceph-common librados-dev libradospp-dev python3-rados
   # test and demo tools
   iproute2 util-linux procps psmisc ethtool tcpdump curl
   s3cmd python3-boto3 python3-pytest

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The test command (README, CI): installs what is missing, builds, then runs
+# the unit tests (ctest) and the integration suite against a real cluster in
+# network namespaces. Every stage runs even if an earlier one failed; the
+# exit status is non-zero if any did.
+set -uo pipefail
+repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+cd "$repo"
+
+scripts/install-deps.sh || exit 1
+scripts/build.sh || exit 1
+
+failed=()
+echo "== unit tests (ctest)"
+ctest --test-dir build --output-on-failure -j2 || failed+=(unit)
+
+echo "== integration suite (real cluster in namespaces)"
+qa/integration/run.sh || failed+=(integration)
+
+if ((${#failed[@]})); then
+  echo "FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "ALL PASSED"
