@@ -69,7 +69,7 @@ snapshot_processes() {
 instance_pids_by_cmdline() {
   local d pid cmd
   local keys=()
-  [[ -n ${XO_RUN_DIR:-} ]] && keys+=("$XO_RUN_DIR")
+  [[ -n ${XO_RUN_DIR:-} ]] && keys+=("${XO_RUN_DIR%/}/")   # the slash: /tmp/xo-a is not /tmp/xo-ab
   [[ -n ${CEPH_CONF:-} ]] && keys+=("$CEPH_CONF")
   ((${#keys[@]})) || return 0
   for d in /proc/[0-9]*; do

@@ -237,13 +237,12 @@ def test_list_and_delete_many(s3, bucket):
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
 
 
-def test_source_ip_policy(gw, client_addr, creds, bucket, rgw_admin_s3):
+def test_source_ip_policy(gw, client_addr, s3_gw, bucket_gw, rgw_admin_s3):
     """The client's real address reaches radosgw: a bucket policy that admits
     anonymous reads only from this namespace's address works through the
     gateway, and one that admits a different address denies."""
-    from conftest import boto_client
-    s3 = boto_client(gw, *creds[1])
-    s3.put_object(Bucket=bucket, Key="ip", Body=b"by address")
+    bucket = bucket_gw
+    s3_gw.put_object(Bucket=bucket, Key="ip", Body=b"by address")
 
     def policy(addr):
         return json.dumps({
