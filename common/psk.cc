@@ -1,0 +1,147 @@
+#include "psk.h"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace xo {
+
+namespace {
+
+// A key file is one short line; anything much larger is not a key file.
+constexpr std::size_t max_file_size = 256;
+
+bool valid_id(const std::string& id)
+{
+    if (id.empty() || id.size() > PresharedKey::max_id_size)
+        return false;
+    for (unsigned char c : id)
+        if (c <= ' ' || c > '~')
+            return false;
+    return true;
+}
+
+int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+Result<std::vector<std::uint8_t>> parse_hex(std::string_view hex)
+{
+    if (hex.size() != 2 * PresharedKey::key_size)
+        return Error{"key must be " + std::to_string(2 * PresharedKey::key_size) + " hex digits, found " +
+                     std::to_string(hex.size()) + " characters"};
+    std::vector<std::uint8_t> out(PresharedKey::key_size);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        int hi = hex_value(hex[2 * i]);
+        int lo = hex_value(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            OPENSSL_cleanse(out.data(), out.size());
+            return Error{"key contains a character that is not a hex digit"};
+        }
+        out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+    }
+    return out;
+}
+
+// Reads the whole file through a descriptor whose mode was checked first.
+Result<std::string> read_private_file(const std::string& path)
+{
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return Error::from_errno("open key file " + path);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        Error e = Error::from_errno("stat key file " + path);
+        ::close(fd);
+        return e;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return Error{"key file " + path + " is not a regular file"};
+    }
+    if ((st.st_mode & 077) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        ::close(fd);
+        return Error{"key file " + path + " has mode " + mode +
+                         "; it must not be accessible by group or others (chmod 600 " + path + ")",
+                     EACCES};
+    }
+    std::string text(max_file_size + 1, '\0');
+    std::size_t got = 0;
+    while (got < text.size()) {
+        ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            Error e = Error::from_errno("read key file " + path);
+            ::close(fd);
+            OPENSSL_cleanse(text.data(), text.size());
+            return e;
+        }
+        if (n == 0)
+            break;
+        got += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    if (got > max_file_size) {
+        OPENSSL_cleanse(text.data(), text.size());
+        return Error{"key file " + path + " is larger than " + std::to_string(max_file_size) + " bytes"};
+    }
+    text.resize(got);
+    return text;
+}
+
+} // namespace
+
+Result<PresharedKey> PresharedKey::load(const std::string& path)
+{
+    auto text = read_private_file(path);
+    if (!text)
+        return text.error();
+    std::string_view line(*text);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == ' '))
+        line.remove_suffix(1);
+    auto space = line.find(' ');
+    Result<PresharedKey> key = Error{"expected \"<key id> <hex key>\" on one line"};
+    if (space != std::string_view::npos && line.find('\n') == std::string_view::npos) {
+        auto secret = parse_hex(line.substr(space + 1));
+        if (secret) {
+            key = from_bytes(std::string(line.substr(0, space)), *secret);
+            OPENSSL_cleanse(secret->data(), secret->size());
+        } else {
+            key = secret.error();
+        }
+    }
+    OPENSSL_cleanse(text->data(), text->size());
+    if (!key)
+        return with_context("key file " + path, key.error());
+    return key;
+}
+
+Result<PresharedKey> PresharedKey::from_bytes(std::string id, std::span<const std::uint8_t> key)
+{
+    if (!valid_id(id))
+        return Error{"key id must be 1 to " + std::to_string(max_id_size) + " printable characters without spaces"};
+    if (key.size() != key_size)
+        return Error{"key must be " + std::to_string(key_size) + " bytes, not " + std::to_string(key.size())};
+    return PresharedKey(std::move(id), std::vector<std::uint8_t>(key.begin(), key.end()));
+}
+
+PresharedKey::~PresharedKey()
+{
+    if (!key_.empty())
+        OPENSSL_cleanse(key_.data(), key_.size());
+}
+
+} // namespace xo
