@@ -79,9 +79,10 @@ MALFORMED = {
 @pytest.mark.parametrize("name", list(MALFORMED))
 def test_malformed_request(gw, name):
     r, err = raw_exchange(gw, MALFORMED[name])
-    if name == "bad-chunk-size" and r is not None and r.status in (403, 404):
-        # The header was fine, so it may have been relayed; radosgw answered
-        # before reading the body. Acceptable as long as nothing broke.
+    if name == "bad-chunk-size" and r is not None and r.status in (403, 404, 411):
+        # The header was fine, so it may have been relayed and radosgw may
+        # have answered before reading the body (directly, radosgw says 411
+        # MissingContentLength here). Acceptable as long as there is an answer.
         pass
     elif name == "binary" and r is None:
         pass  # not HTTP at all: closing without an answer is fine too
@@ -347,8 +348,9 @@ VOLATILE = {"date", "x-amz-request-id", "x-amz-id-2", "connection", "keep-alive"
 
 
 def comparable(r):
+    """Status, error code and every end-to-end header with its value."""
     return (r.status, r.error_code(),
-            sorted(k.lower() for k, _ in r.header_list if k.lower() not in VOLATILE))
+            sorted((k.lower(), v) for k, v in r.header_list if k.lower() not in VOLATILE))
 
 
 def test_same_answers_as_radosgw(gw, rgw, signer, signer2, s3_gw, bucket_gw):
@@ -358,25 +360,33 @@ def test_same_answers_as_radosgw(gw, rgw, signer, signer2, s3_gw, bucket_gw):
 
     def requests(t):
         p = xohttp.object_path(bucket_gw, "cmp")
+        b = xohttp.object_path(bucket_gw)
         out = []
-        for method, path, sg, extra in [
-            ("GET", p, signer, {}),
-            ("HEAD", p, signer, {}),
-            ("GET", p, signer, {"Range": "bytes=2-5"}),
-            ("GET", p, signer, {"If-None-Match": etag}),
-            ("GET", p, signer, {"If-Match": '"nomatch"'}),
-            ("GET", p, signer2, {}),
-            ("GET", xohttp.object_path(bucket_gw, "absent"), signer, {}),
-            ("HEAD", xohttp.object_path(bucket_gw, "absent"), signer, {}),
-            ("GET", "/xoit-absent-bucket-zz/k", signer, {}),
-            ("GET", p, None, {}),
+        for method, path, query, sg, extra in [
+            ("GET", p, (), signer, {}),
+            ("HEAD", p, (), signer, {}),
+            ("GET", p, (), signer, {"Range": "bytes=2-5"}),
+            ("GET", p, (), signer, {"If-None-Match": etag}),
+            ("GET", p, (), signer, {"If-Match": '"nomatch"'}),
+            ("GET", p, (), signer2, {}),
+            ("GET", p, (), None, {}),
+            ("GET", p, (("acl", ""),), signer, {}),
+            ("GET", b, (("list-type", "2"),), signer, {}),
+            ("HEAD", b, (), signer, {}),
+            ("GET", xohttp.object_path(bucket_gw, "absent"), (), signer, {}),
+            ("HEAD", xohttp.object_path(bucket_gw, "absent"), (), signer, {}),
+            ("DELETE", xohttp.object_path(bucket_gw, "absent"), (), signer, {}),
+            ("GET", "/xoit-absent-bucket-zz/k", (), signer, {}),
+            ("OPTIONS", p, (), None, {"Origin": "http://example.invalid",
+                                      "Access-Control-Request-Method": "GET"}),
         ]:
             if sg:
-                hdrs, _ = sg.sign(method, t.hostport, path)
+                hdrs, _ = sg.sign(method, t.hostport, path, query=query)
             else:
                 hdrs = {"host": t.hostport}
             hdrs.update(extra)
-            out.append((method, xohttp.build_request(method, path, hdrs)))
+            target_path = path + ("?" + "&".join(f"{k}={v}" if v else k for k, v in query) if query else "")
+            out.append((method, xohttp.build_request(method, target_path, hdrs)))
         return out
 
     for (m, rq_gw), (_, rq_rgw) in zip(requests(gw), requests(rgw)):
@@ -387,8 +397,108 @@ def test_same_answers_as_radosgw(gw, rgw, signer, signer2, s3_gw, bucket_gw):
             c.send(rq_rgw)
             b = c.response(m)
         assert comparable(a) == comparable(b), (rq_gw.split(b"\r\n")[0], a, b)
+        if a.status < 300 and m != "GET" or b"?" in rq_gw.split(b"\r\n")[0]:
+            continue  # (listings and ACLs: compared by headers; bodies hold ids and times)
         if a.status < 300:
             for h in ("etag", "last-modified", "content-type", "content-length", "content-range",
                       "accept-ranges", "x-amz-meta-m"):
                 assert a.header(h) == b.header(h), (h, a, b)
             assert a.body == b.body
+
+
+# ---------------------------------------------------------------- timeouts do not cut healthy slow traffic
+
+def test_header_timeout_starts_with_the_request(extra_gateway):
+    """On a kept-alive connection the header timeout counts from the next
+    request's first byte, not from the previous response."""
+    g = extra_gateway(["--header-timeout", "2", "--idle-timeout", "20"])
+    req = f"GET /xoit-ht-nobucket HTTP/1.1\r\nHost: {g.target.hostport}\r\n\r\n".encode()
+    with g.target.conn() as c:
+        c.send(req)
+        assert c.response().status == 404
+        time.sleep(3.5)
+        c.send(req)
+        r = c.response()
+        assert r.status == 404, r
+
+
+def test_slow_but_steady_upload_survives_io_timeout(extra_gateway, signer, s3_gw, bucket_gw):
+    g = extra_gateway(["--io-timeout", "2", "--header-timeout", "2"])
+    data = os.urandom(640 * KiB)
+    path = xohttp.object_path(bucket_gw, "slow-up")
+    hdrs, _ = signer.sign("PUT", g.target.hostport, path, payload_hash=xohttp.sha256_hex(data))
+    hdrs["content-length"] = str(len(data))
+    with g.target.conn() as c:
+        c.send(xohttp.build_request("PUT", path, hdrs))
+        for i in range(0, len(data), 64 * KiB):  # ~6 s in all, never 2 s without progress
+            time.sleep(0.6)
+            c.send(data[i:i + 64 * KiB])
+        r = c.response("PUT")
+    assert r.status == 200, r
+    assert s3_gw.get_object(Bucket=bucket_gw, Key="slow-up")["Body"].read() == data
+
+
+def test_slow_but_steady_download_survives_io_timeout(extra_gateway, signer, s3_gw, bucket_gw):
+    g = extra_gateway(["--io-timeout", "2"])
+    data = os.urandom(6 * MiB)
+    s3_gw.put_object(Bucket=bucket_gw, Key="slow-down", Body=data)
+    path = xohttp.object_path(bucket_gw, "slow-down")
+    hdrs, _ = signer.sign("GET", g.target.hostport, path)
+    with g.target.conn() as c:
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * KiB)
+        c.send(xohttp.build_request("GET", path, hdrs))
+        got = bytearray()
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += c.sock.recv(4096)
+        hdr, _, rest = head.partition(b"\r\n\r\n")
+        assert hdr.startswith(b"HTTP/1.1 200"), hdr
+        got += rest
+        start = time.monotonic()
+        while len(got) < len(data):  # ~1 MiB/s: 6 s in all
+            chunk = c.sock.recv(128 * KiB)
+            if not chunk:
+                break
+            got += chunk
+            time.sleep(0.12)
+        elapsed = time.monotonic() - start
+    assert len(got) == len(data), f"cut after {len(got)} bytes, {elapsed:.1f} s"
+    assert bytes(got) == data
+
+
+def test_reader_that_stops_is_dropped(extra_gateway, signer, s3_gw, bucket_gw):
+    """A client that stops reading a large GET is dropped after io-timeout,
+    and the half-sent response does not leak into later requests."""
+    g = extra_gateway(["--io-timeout", "2"])
+    data = os.urandom(16 * MiB)
+    s3_gw.put_object(Bucket=bucket_gw, Key="stuck-reader", Body=data)
+    s3_gw.put_object(Bucket=bucket_gw, Key="tiny", Body=b"tiny object")
+    path = xohttp.object_path(bucket_gw, "stuck-reader")
+    hdrs, _ = signer.sign("GET", g.target.hostport, path)
+    with g.target.conn() as c:
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * KiB)
+        c.send(xohttp.build_request("GET", path, hdrs))
+        time.sleep(6)  # not reading: buffers fill, the gateway makes no progress
+        c.sock.settimeout(10)
+        total = 0
+        closed = False
+        try:
+            while True:
+                chunk = c.sock.recv(1 << 20)
+                if not chunk:
+                    closed = True
+                    break
+                total += len(chunk)
+        except ConnectionResetError:
+            closed = True
+        except socket.timeout:
+            pass
+    assert closed, "connection still open long after the client stopped reading"
+    assert total < len(data), "the whole object was buffered somewhere instead of dropped"
+    for _ in range(5):
+        tpath = xohttp.object_path(bucket_gw, "tiny")
+        hdrs, _ = signer.sign("GET", g.target.hostport, tpath)
+        with g.target.conn() as n:
+            n.send(xohttp.build_request("GET", tpath, hdrs))
+            r = n.response()
+        assert r.status == 200 and r.body == b"tiny object", r
