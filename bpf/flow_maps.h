@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Theory of operation: the map layouts shared by the BPF programs and the C++
+ * loaders. One key type serves every map: a TCP flow as one direction of it is
+ * seen on the wire (source and destination address and port), IPv4 and IPv6
+ * alike. IPv4 addresses live in word 0 of the 16-byte address fields and the
+ * other words stay zero, so a key is always fully initialised (hash maps hash
+ * every byte, padding included: both sides zero whole keys before filling them).
+ * Addresses and ports are in network byte order, exactly as on the wire.
+ *
+ * The gateway's flow table maps the client → VIP direction of a connection to
+ * an action: BLOCK drops it while the socket is being moved, REDIRECT bounces
+ * it out of the same NIC to the responder now owning the connection. The
+ * responder's rewrite table maps its own → client direction to the VIP source
+ * it must carry (direct server return). Values hold per-entry counters that
+ * the programs bump with atomic adds; they count packets handled under the
+ * entry's current value, so replacing a value (BLOCK → REDIRECT) restarts them.
+ */
+#ifndef XO_BPF_FLOW_MAPS_H
+#define XO_BPF_FLOW_MAPS_H
+
+#include <linux/types.h>
+
+#define XO_DEFAULT_MAX_FLOWS 65536
+
+/* Address family tags used in keys (values of AF_INET / AF_INET6 on Linux). */
+#define XO_FAMILY_IPV4 2
+#define XO_FAMILY_IPV6 10
+
+/** struct xo_flow_key - one direction of a TCP connection. */
+struct xo_flow_key {
+	__u8 family;     /* XO_FAMILY_IPV4 or XO_FAMILY_IPV6 */
+	__u8 pad[3];     /* always zero */
+	__be16 sport;    /* source port */
+	__be16 dport;    /* destination port */
+	__be32 saddr[4]; /* source address; IPv4 in saddr[0] */
+	__be32 daddr[4]; /* destination address; IPv4 in daddr[0] */
+};
+
+/** enum xo_flow_action - what the gateway does with a matching packet. */
+enum xo_flow_action {
+	XO_FLOW_BLOCK = 1,    /* drop: the connection is being handed off */
+	XO_FLOW_REDIRECT = 2, /* rewrite towards the responder, send back out */
+};
+
+/** struct xo_flow_entry - gateway flow table value. */
+struct xo_flow_entry {
+	__u32 action;      /* enum xo_flow_action */
+	__u16 pad0;        /* always zero */
+	__be16 new_dport;  /* REDIRECT: responder port */
+	__be32 new_daddr[4]; /* REDIRECT: responder address, same family as key */
+	__u8 new_dmac[6];  /* REDIRECT: responder (or next hop) MAC */
+	__u8 new_smac[6];  /* REDIRECT: the gateway NIC's own MAC */
+	__u8 pad1[4];      /* always zero */
+	__u64 packets;     /* packets handled under this value */
+	__u64 bytes;       /* bytes handled under this value (frame length) */
+};
+
+/** struct xo_rewrite_entry - responder egress rewrite table value. */
+struct xo_rewrite_entry {
+	__be32 new_saddr[4]; /* the gateway's public address (VIP) */
+	__be16 new_sport;    /* the gateway's public port */
+	__u8 pad[6];         /* always zero */
+	__u64 packets;       /* packets rewritten */
+	__u64 bytes;         /* bytes rewritten (skb length) */
+};
+
+#endif /* XO_BPF_FLOW_MAPS_H */
