@@ -74,7 +74,7 @@ instance_pids_by_cmdline() {
   ((${#keys[@]})) || return 0
   for d in /proc/[0-9]*; do
     pid=${d#/proc/}
-    cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) || continue
+    cmd=$( (tr '\0' ' ' <"$d/cmdline") 2>/dev/null) || continue   # may exit meanwhile
     case $cmd in *ceph-*|*radosgw*|*xo-gateway*|*xo-responder*) ;; *) continue ;; esac
     for k in "${keys[@]}"; do
       [[ $cmd == *"$k"* ]] && { echo "$pid"; break; }
@@ -105,12 +105,12 @@ check_leftovers() {
     sleep 0.5
   done
   for pid in "${left[@]}"; do
-    say "LEFT BEHIND: process $pid: $(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null)"
+    say "LEFT BEHIND: process $pid: $( (tr '\0' ' ' </proc/$pid/cmdline) 2>/dev/null)"
     bad=1
   done
   for pid in $(instance_pids_by_cmdline); do
     [[ -n ${PROCS[$pid]:-} ]] && continue
-    say "LEFT BEHIND: process $pid: $(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null)"
+    say "LEFT BEHIND: process $pid: $( (tr '\0' ' ' </proc/$pid/cmdline) 2>/dev/null)"
     bad=1
   done
   for ns in "${NSES[@]}" $(instance_nses); do
@@ -147,7 +147,7 @@ say "namespaces: ${NSES[*]}"
 
 set +e
 PYTHONDONTWRITEBYTECODE=1 timeout --signal=TERM --kill-after=30 "$PYTEST_TIMEOUT" \
-  ip netns exec "$XO_CLIENT_NS" $PY -m pytest -v -p no:cacheprovider qa/integration "$@"
+  ip netns exec "$XO_CLIENT_NS" $PY -m pytest -v -rfE --durations=10 -p no:cacheprovider qa/integration "$@"
 rc=$?
 ((rc == 124)) && say "pytest timed out after ${PYTEST_TIMEOUT}s"
 

@@ -317,3 +317,80 @@ def test_concurrent_clients(target, creds, s3, bucket):
     with concurrent.futures.ThreadPoolExecutor(16) as ex:
         assert sorted(ex.map(worker, range(16))) == list(range(16))
     assert s3.list_objects_v2(Bucket=bucket, Prefix="conc/")["KeyCount"] == 16
+
+
+def test_pipelined_large_then_small(target, signer, s3, bucket):
+    """A large response ahead of small ones in the pipeline: order and bytes kept."""
+    big = os.urandom(8 * MiB + 3)
+    s3.put_object(Bucket=bucket, Key="big", Body=big)
+    s3.put_object(Bucket=bucket, Key="small", Body=b"small one")
+    with target.conn(timeout=60) as c:
+        c.send(signed(signer, target, "GET", xohttp.object_path(bucket, "big"))
+               + signed(signer, target, "GET", xohttp.object_path(bucket, "small"))
+               + signed(signer, target, "HEAD", xohttp.object_path(bucket, "big"))
+               + signed(signer, target, "GET", xohttp.object_path(bucket, "big"), headers={})
+               )
+        r1, r2, r3, r4 = c.response(), c.response(), c.response("HEAD"), c.response()
+    assert r1.status == 200 and r1.body == big
+    assert r2.status == 200 and r2.body == b"small one"
+    assert r3.status == 200 and r3.header("content-length") == str(len(big))
+    assert r4.status == 200 and r4.body == big
+
+
+def test_many_pipelined_requests(target, signer, s3, bucket):
+    objs = {f"m{i:03d}": f"object number {i}".encode() * (i + 1) for i in range(100)}
+    for k, v in objs.items():
+        s3.put_object(Bucket=bucket, Key=k, Body=v)
+    batch = b"".join(signed(signer, target, "HEAD" if i % 3 == 2 else "GET",
+                            xohttp.object_path(bucket, k)) for i, k in enumerate(objs))
+    with target.conn(timeout=60) as c:
+        c.send(batch)
+        for i, (k, v) in enumerate(objs.items()):
+            m = "HEAD" if i % 3 == 2 else "GET"
+            r = c.response(m)
+            assert r.status == 200, (k, r)
+            if m == "GET":
+                assert r.body == v, k
+            else:
+                assert r.header("content-length") == str(len(v)), k
+
+
+def test_get_with_a_body_then_pipelined_get(target, signer, s3, bucket):
+    """A GET that carries a body (Content-Length) must not desynchronise the
+    connection: the next pipelined request is answered as itself."""
+    s3.put_object(Bucket=bucket, Key="a", Body=b"AAAA")
+    s3.put_object(Bucket=bucket, Key="b", Body=b"BBBB")
+    body = b"GET /x HTTP/1.1\r\n\r\n"  # looks like a request, but is a body
+    first = signed(signer, target, "GET", xohttp.object_path(bucket, "a"), body=body)
+    with target.conn() as c:
+        c.send(first + signed(signer, target, "GET", xohttp.object_path(bucket, "b")))
+        r1 = c.response()
+        r2 = c.response()
+    assert r1.status in (200, 400), r1
+    if r1.status == 200:
+        assert r1.body == b"AAAA"
+    assert r2.status == 200 and r2.body == b"BBBB", r2
+
+
+def test_content_length_and_chunked_together(target, signer, s3, bucket):
+    """Content-Length together with Transfer-Encoding: chunked (a request
+    smuggling shape). Whatever the answer, the bytes after the chunked body
+    must be read as the next request, never as part of this one."""
+    s3.put_object(Bucket=bucket, Key="b", Body=b"BBBB")
+    path = xohttp.object_path(bucket, "smuggle")
+    hdrs, _ = signer.sign("PUT", target.hostport, path, payload_hash=xohttp.UNSIGNED)
+    hdrs["content-length"] = "3"
+    hdrs["transfer-encoding"] = "chunked"
+    req = xohttp.build_request("PUT", path, hdrs, b"5\r\nhello\r\n0\r\n\r\n")
+    with target.conn(timeout=10) as c:
+        c.send(req + signed(signer, target, "GET", xohttp.object_path(bucket, "b")))
+        r1 = c.response("PUT")
+        assert r1.status in (200, 400, 411), r1
+        try:
+            r2 = c.response()
+        except (xohttp.ConnectionClosed, ConnectionResetError):
+            r2 = None  # closing after rejecting it is fine
+    if r2 is not None:
+        assert r2.status == 200 and r2.body == b"BBBB", r2
+    if r1.status == 200:
+        assert s3.get_object(Bucket=bucket, Key="smuggle")["Body"].read() == b"hello"
