@@ -321,6 +321,8 @@ def test_access_log_line_per_request(gw, signer, client_addr, bucket_gw):
     get_entry = entries[1]
     assert marker in field(get_entry, "target", "uri", "path")
     assert int(field(get_entry, "bytes_sent", "bytes")) >= 1234
+    if "bytes_in" in entries[0]:
+        assert int(entries[0]["bytes_in"]) == 1234, entries[0]
     for e in entries[:3]:
         if "client" in e:
             assert client_addr in str(e["client"]), e
@@ -502,3 +504,87 @@ def test_reader_that_stops_is_dropped(extra_gateway, signer, s3_gw, bucket_gw):
             n.send(xohttp.build_request("GET", tpath, hdrs))
             r = n.response()
         assert r.status == 200 and r.body == b"tiny object", r
+
+
+def test_access_log_pipelined(gw, signer, s3_gw, bucket_gw):
+    """Pipelined requests get one line each, in order."""
+    path_log = os.environ["XO_GATEWAY_ACCESS_LOG"]
+    marker = f"xoit-pl-{uuid.uuid4().hex[:10]}"
+    keys = [f"{marker}-{i}" for i in range(6)]
+    for k in keys[::2]:
+        s3_gw.put_object(Bucket=bucket_gw, Key=k, Body=k.encode())
+    batch = b""
+    for k in keys:
+        p = xohttp.object_path(bucket_gw, k)
+        hdrs, _ = signer.sign("GET", gw.hostport, p)
+        batch += xohttp.build_request("GET", p, hdrs)
+    with gw.conn() as c:
+        c.send(batch)
+        statuses = [c.response().status for _ in keys]
+    assert statuses == [200, 404] * 3
+    lines = [json.loads(ln) for ln in read_log_lines(path_log, marker, 9)
+             if '"GET"' in ln]
+    assert [field(e, "target", "uri", "path").rsplit("/", 1)[-1] for e in lines] == keys, lines
+    assert [int(field(e, "status")) for e in lines] == statuses
+
+
+def test_silent_connection_is_closed(extra_gateway):
+    """A connection that never sends a byte does not stay forever."""
+    g = extra_gateway(["--header-timeout", "2", "--idle-timeout", "2"])
+    with g.target.conn() as c:
+        elapsed, data = c.wait_closed(15)
+    assert elapsed is not None, "silent connection still open after 15 s"
+    assert elapsed <= 6, elapsed
+
+
+def test_many_idle_connections_do_not_block_service(gw):
+    idle = []
+    try:
+        for _ in range(300):
+            idle.append(gw.conn())
+        assert healthy(gw)
+        # and the idle ones are still served if they speak up
+        for c in idle[:5]:
+            c.send(f"GET /xoit-idle-nob HTTP/1.1\r\nHost: {gw.hostport}\r\n\r\n".encode())
+            assert c.response().status == 404
+    finally:
+        for c in idle:
+            c.close()
+
+
+def test_sigterm_with_idle_keepalive_exits_promptly(extra_gateway):
+    g = extra_gateway(["--shutdown-timeout", "10"])
+    c = g.target.conn()
+    c.send(f"GET /xoit-st-nob HTTP/1.1\r\nHost: {g.target.hostport}\r\n\r\n".encode())
+    assert c.response().status == 404
+    start = time.monotonic()
+    g.proc.send_signal(signal.SIGTERM)
+    try:
+        g.proc.wait(12)
+    except Exception:
+        pytest.fail("gateway did not exit within 12 s of SIGTERM")
+    took = time.monotonic() - start
+    elapsed, _ = c.wait_closed(2)
+    c.close()
+    assert elapsed is not None, "idle connection not closed at shutdown"
+    assert took < 3, f"an idle keep-alive connection held shutdown for {took:.1f} s"
+
+
+def test_sigterm_finishes_inflight_download(extra_gateway, signer, s3_gw, bucket_gw):
+    g = extra_gateway(["--shutdown-timeout", "15"])
+    data = os.urandom(12 * MiB)
+    s3_gw.put_object(Bucket=bucket_gw, Key="dl", Body=data)
+    path = xohttp.object_path(bucket_gw, "dl")
+    hdrs, _ = signer.sign("GET", g.target.hostport, path)
+    with g.target.conn(timeout=20) as c:
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * KiB)
+        c.send(xohttp.build_request("GET", path, hdrs))
+        first = c.rfile.read(1000)  # response under way
+        g.proc.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        rest = c.rfile.read()      # to EOF
+    raw = first + rest
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head[:200]
+    assert body == data, f"download cut at {len(body)} of {len(data)} bytes by SIGTERM"
+    assert g.proc.wait(10) == 0

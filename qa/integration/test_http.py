@@ -394,3 +394,37 @@ def test_content_length_and_chunked_together(target, signer, s3, bucket):
         assert r2.status == 200 and r2.body == b"BBBB", r2
     if r1.status == 200:
         assert s3.get_object(Bucket=bucket, Key="smuggle")["Body"].read() == b"hello"
+
+
+def test_expect_100_body_sent_without_waiting(target, signer, s3, bucket):
+    """Clients may send the body right after an Expect: 100-continue header
+    (curl does after a second). No confusion: at most one 100, then 200, and
+    the connection stays in step."""
+    data = os.urandom(300 * KiB)
+    path = xohttp.object_path(bucket, "eager")
+    hdrs, _ = signer.sign("PUT", target.hostport, path, payload_hash=xohttp.sha256_hex(data))
+    hdrs["content-length"] = str(len(data))
+    hdrs["expect"] = "100-continue"
+    with target.conn(timeout=15) as c:
+        c.send(xohttp.build_request("PUT", path, hdrs, data)
+               + signed(signer, target, "GET", path))
+        r = c.response("PUT")
+        if r.status == 100:
+            r = c.response("PUT")
+        assert r.status == 200, r
+        r = c.response()
+        assert r.status == 200 and r.body == data, r
+
+
+def test_client_half_close_after_request(target, signer, s3, bucket):
+    """A client that shuts down its sending side after the request still gets
+    the response."""
+    s3.put_object(Bucket=bucket, Key="hc", Body=b"half closed")
+    with target.conn(timeout=10) as c:
+        c.send(signed(signer, target, "GET", xohttp.object_path(bucket, "hc")))
+        c.sock.shutdown(socket.SHUT_WR)
+        try:
+            r = c.response()
+        except xohttp.ConnectionClosed:
+            pytest.fail("no response after the client half-closed")
+    assert r.status == 200 and r.body == b"half closed"
