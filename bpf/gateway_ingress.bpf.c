@@ -71,7 +71,8 @@ static __always_inline void xo_gw_xdp_rewrite(struct xo_packet *pkt,
 		tcp->check = xo_csum_update32(tcp->check, pkt->key.daddr[0],
 					      entry->new_daddr[0]);
 		pkt->ip4->daddr = entry->new_daddr[0];
-	} else {
+	} else if (pkt->ip6) {
+		/* Tested, not assumed: the verifier cannot prove ip4 == NULL means ip6 != NULL. */
 		tcp->check = xo_csum_update_words(tcp->check, pkt->key.daddr,
 						  entry->new_daddr, 4);
 		__builtin_memcpy(&pkt->ip6->daddr, entry->new_daddr, 16);
