@@ -306,16 +306,30 @@ def _gateway_pids():
     """PIDs of xo-gateway processes serving XO_S3_ENDPOINT's address:port."""
     u = urllib.parse.urlsplit(os.environ.get("XO_S3_ENDPOINT", ""))
     want = f"{u.hostname}:{u.port or 80}"
+    # Other instances use the same addresses in their own namespaces: only
+    # processes in this instance's gateway namespace count.
+    ns = os.environ.get("XO_GATEWAY_NS")
+    try:
+        ns_ino = os.stat(f"/run/netns/{ns}").st_ino if ns else None
+    except OSError:
+        ns_ino = None
     pids = set()
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
+        if ns_ino is not None:
+            try:
+                if os.stat(f"/proc/{d}/ns/net").st_ino != ns_ino:
+                    continue
+            except OSError:
+                continue
         try:
             with open(f"/proc/{d}/cmdline", "rb") as f:
                 argv = f.read().split(b"\0")
         except OSError:
             continue
-        if argv and os.path.basename(argv[0].decode(errors="replace")) == "xo-gateway" \
+        names = ("xo-gateway", os.path.basename(gateway_binary()))
+        if argv and os.path.basename(argv[0].decode(errors="replace")) in names \
                 and want.encode() in b" ".join(argv):
             pids.add(int(d))
     return pids
