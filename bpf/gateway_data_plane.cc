@@ -80,8 +80,10 @@ Result<AttachMode> GatewayDataPlane::attach(const std::string& ifname, AttachPre
         auto xdp = XdpAttachment::attach(*ifindex, xdp_program_fd(), kXdpName);
         if (xdp) {
             xdp_ = std::move(*xdp);
+            // A leftover TC copy sees only what XDP passes and uses the same
+            // pinned table: worth a warning, not a failed attach.
             if (auto r = remove_stale_tc(*ifindex, BPF_TC_INGRESS, kTcName); !r)
-                return r.error();
+                log::warn("gateway data plane: ", r.error().message);
             return AttachMode::xdp_native;
         }
         if (preference == AttachPreference::xdp_native)
@@ -93,8 +95,9 @@ Result<AttachMode> GatewayDataPlane::attach(const std::string& ifname, AttachPre
     if (!tc)
         return tc.error();
     tc_ = std::move(*tc);
+    // A leftover XDP copy would act before TC on the same pinned table.
     if (auto r = remove_stale_xdp(*ifindex, kXdpName); !r)
-        return r.error();
+        log::warn("gateway data plane: ", r.error().message);
     return AttachMode::tc;
 }
 
