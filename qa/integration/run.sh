@@ -123,9 +123,18 @@ check_leftovers() {
   return $bad
 }
 
+pytest_pid=
 on_exit() {
   local rc=$?
-  stop_cluster
+  if [[ -n $pytest_pid ]] && kill -0 "$pytest_pid" 2>/dev/null; then
+    say "interrupted: stopping pytest"
+    kill -TERM "$pytest_pid" 2>/dev/null
+    wait "$pytest_pid" 2>/dev/null
+  fi
+  if ((cluster_up)); then
+    stop_cluster
+    check_leftovers || say "FAILED: the cluster left things behind"
+  fi
   exit $rc
 }
 trap on_exit EXIT
@@ -146,9 +155,14 @@ snapshot_processes
 say "namespaces: ${NSES[*]}"
 
 set +e
+# In the background and waited for, so that a signal to this script is acted
+# on at once (the EXIT trap stops pytest and the cluster).
 PYTHONDONTWRITEBYTECODE=1 timeout --signal=TERM --kill-after=30 "$PYTEST_TIMEOUT" \
-  ip netns exec "$XO_CLIENT_NS" $PY -m pytest -v -rfE --durations=10 -p no:cacheprovider qa/integration "$@"
+  ip netns exec "$XO_CLIENT_NS" $PY -m pytest -v -rfE --durations=10 -p no:cacheprovider qa/integration "$@" &
+pytest_pid=$!
+wait "$pytest_pid"
 rc=$?
+pytest_pid=
 ((rc == 124)) && say "pytest timed out after ${PYTEST_TIMEOUT}s"
 
 snapshot_processes   # anything the tests started (extra gateways) is expected to be gone too
