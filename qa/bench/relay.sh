@@ -15,16 +15,18 @@
 #    that only GETs are under test (XO_BENCH_SETUP_VIA=gw sends them through
 #    xo-gateway instead). An anonymous GET of every object through both
 #    endpoints must succeed before anything is measured.
-# 4. For each size × concurrency {1, 8, 32} it runs xo-get-load twice, back to
-#    back, inside the client namespace: against xo-gateway (198.18.0.2:80)
-#    and against radosgw directly (198.18.0.2:8000); which of the two goes
-#    first alternates from cell to cell. Each run is a fixed wall time
-#    (--duration), short enough that the whole script takes about 3 minutes
-#    on a 2-core machine. Before the first cell of each size there is a short
-#    unmeasured warm-up against both endpoints. Throughput counts every body
-#    byte received in the window, also of objects still in flight at its end;
-#    latency p50/p99 only counts completed requests ("-" when none completed,
-#    e.g. 64 MiB at high concurrency), TTFB every 2xx response header.
+# 4. For each size × concurrency {1, 8, 32} it runs xo-get-load inside the
+#    client namespace against xo-gateway (198.18.0.2:80) and against radosgw
+#    directly (198.18.0.2:8000), back to back. Each cell is split into ROUNDS
+#    short rounds, gateway and direct alternating (g d, d g, g d, ...), so
+#    that load from anything else on the machine hits both about equally.
+#    Before the first cell of each size there is a short unmeasured warm-up
+#    against both endpoints. The whole script takes about 3 minutes on 2 cores.
+#    Throughput counts every body byte received, also of objects still in
+#    flight when a round ends, summed over the rounds; latency p50/p99 only
+#    counts completed requests ("-" when none completed, e.g. 64 MiB at high
+#    concurrency), TTFB every 2xx response header; both are the median of the
+#    per-round values. xo-gateway's CPU use during its rounds is reported too.
 # 5. Prints a table (MiB/s, req/s, latency p50/p99, TTFB p50, errors for
 #    each endpoint, and the ratios gateway/direct for throughput and TTFB)
 #    after stopping the cluster, and, as the very last line of stdout,
@@ -35,7 +37,8 @@
 # $XO_BENCH_OUT (default /tmp/xobench-results.jsonl).
 #
 # Knobs (environment):
-#   XO_BENCH_SECONDS_4K / _1M / _64M   seconds per run (default 4 / 4 / 10)
+#   XO_BENCH_SECONDS_4K / _1M / _64M   seconds per cell and endpoint (default 4 / 4 / 12)
+#   XO_BENCH_ROUNDS                    rounds each cell is split into (default 3)
 #   XO_BENCH_CONCURRENCY               list (default "1 8 32")
 #   XO_BENCH_SETUP_VIA=rgw|gw          where uploads go (default rgw)
 #   XO_BENCH_OUT=file                  raw JSON results (default /tmp/xobench-results.jsonl)
@@ -62,7 +65,8 @@ export XO_INSTANCE=xobench
 
 SECS_4K=${XO_BENCH_SECONDS_4K:-4}
 SECS_1M=${XO_BENCH_SECONDS_1M:-4}
-SECS_64M=${XO_BENCH_SECONDS_64M:-10}
+SECS_64M=${XO_BENCH_SECONDS_64M:-12}
+ROUNDS=${XO_BENCH_ROUNDS:-3}
 read -ra CONCS <<<"${XO_BENCH_CONCURRENCY:-1 8 32}"
 SETUP_VIA=${XO_BENCH_SETUP_VIA:-rgw}
 BUCKET=xobench
@@ -157,7 +161,7 @@ done
 load() {
   local url=$1 conc=$2 secs=$3 json
   json=$(in_client "$LOAD" --url "$url" --concurrency "$conc" --duration "$secs" \
-    --max-seconds $((secs + 30)) --timeout 20 --json 2>>"$TMP/load.err") || true
+    --max-seconds "$(awk -v s="$secs" 'BEGIN { print s + 30 }')" --timeout 20 --json 2>>"$TMP/load.err") || true
   [[ $json == \{* ]] || { cat "$TMP/load.err" >&2; die "xo-get-load produced no result for $url"; }
   echo "$json"
 }
@@ -177,33 +181,62 @@ field() { jq -r ".$2" <<<"$1"; }
 num() { local v; v=$(field "$1" "$2"); [[ $v == null ]] && echo - || printf '%.2f' "$v"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "null" && b != "null" && b > 0) printf "%.3f", a / b; else print "nan" }'; }
 
+# Aggregate the JSON lines of several rounds (jq -s): throughput over the
+# summed bytes and time; latency and TTFB as the median of the per-round
+# values (null when no round had a sample).
+AGGREGATE='def med: map(select(. != null)) | sort | if length == 0 then null else .[(length - 1) / 2 | floor] end;
+  { mib_s: ((map(.bytes) | add) / (map(.elapsed_s) | add) / 1048576),
+    req_s: ((map(.requests) | add) / (map(.elapsed_s) | add)),
+    elapsed_s: (map(.elapsed_s) | add),
+    errors: (map(.errors) | add),
+    lat_p50_ms: (map(.lat_p50_ms) | med), lat_p99_ms: (map(.lat_p99_ms) | med),
+    ttfb_p50_ms: (map(.ttfb_p50_ms) | med), ttfb_p99_ms: (map(.ttfb_p99_ms) | med) }'
+
+# xo-gateway's CPU time in clock ticks (user + system), to report how much of
+# a core relaying costs; empty if the process cannot be found.
+GW_PID=$(cat "$XO_RUN_DIR/run/xo-gateway.pid" 2>/dev/null || true)
+[[ -n $GW_PID && $(cat "/proc/$GW_PID/comm" 2>/dev/null) == xo-gateway ]] ||
+  GW_PID=$(for p in $(ip netns pids "$XO_GATEWAY_NS"); do
+    [[ $(cat "/proc/$p/comm" 2>/dev/null) == xo-gateway ]] && echo "$p"; done | head -n1)
+gw_ticks() { [[ -n $GW_PID ]] && awk '{ print $14 + $15 }' "/proc/$GW_PID/stat" 2>/dev/null || echo 0; }
+TICKS_PER_S=$(getconf CLK_TCK)
+
 declare -A THR_RATIO TTFB_RATIO
 ROWS=()
 total_errors=0
-cell=0
 for s in "${SIZES[@]}"; do
   for ep in "$XO_S3_ENDPOINT" "$XO_RGW_ENDPOINT"; do  # warm-up, not recorded
     load "$ep/$BUCKET/obj-$s" 1 1 >/dev/null
   done
+  slice=$(awk -v t="${SECS[$s]}" -v r="$ROUNDS" 'BEGIN { printf "%.3f", t / r }')
   for c in "${CONCS[@]}"; do
-    log "size $s concurrency $c: gateway and direct, ${SECS[$s]} s each"
-    if ((cell++ % 2 == 0)); then
-      gw=$(load "$XO_S3_ENDPOINT/$BUCKET/obj-$s" "$c" "${SECS[$s]}")
-      rgw=$(load "$XO_RGW_ENDPOINT/$BUCKET/obj-$s" "$c" "${SECS[$s]}")
-    else
-      rgw=$(load "$XO_RGW_ENDPOINT/$BUCKET/obj-$s" "$c" "${SECS[$s]}")
-      gw=$(load "$XO_S3_ENDPOINT/$BUCKET/obj-$s" "$c" "${SECS[$s]}")
-    fi
-    printf '{"size":"%s","target":"gateway","run":%s}\n{"size":"%s","target":"direct","run":%s}\n' \
-      "$s" "$gw" "$s" "$rgw" >>"$OUT"
+    log "size $s concurrency $c: $ROUNDS rounds of gateway and direct, ${slice} s each"
+    gw_runs=() rgw_runs=() ticks=0
+    for ((r = 0; r < ROUNDS; r++)); do
+      for which in $( ((r % 2 == 0)) && echo "gw rgw" || echo "rgw gw"); do
+        if [[ $which == gw ]]; then
+          t0=$(gw_ticks)
+          gw_runs+=("$(load "$XO_S3_ENDPOINT/$BUCKET/obj-$s" "$c" "$slice")")
+          ticks=$((ticks + $(gw_ticks) - t0))
+        else
+          rgw_runs+=("$(load "$XO_RGW_ENDPOINT/$BUCKET/obj-$s" "$c" "$slice")")
+        fi
+      done
+    done
+    for j in "${gw_runs[@]}"; do printf '{"size":"%s","target":"gateway","run":%s}\n' "$s" "$j"; done >>"$OUT"
+    for j in "${rgw_runs[@]}"; do printf '{"size":"%s","target":"direct","run":%s}\n' "$s" "$j"; done >>"$OUT"
+    gw=$(printf '%s\n' "${gw_runs[@]}" | jq -sc "$AGGREGATE")
+    rgw=$(printf '%s\n' "${rgw_runs[@]}" | jq -sc "$AGGREGATE")
+    gw_cpu=$(awk -v t="$ticks" -v hz="$TICKS_PER_S" -v e="$(field "$gw" elapsed_s)" \
+      'BEGIN { printf "%.0f", (e > 0 ? 100 * t / hz / e : 0) }')
     THR_RATIO[$s.$c]=$(ratio "$(field "$gw" mib_s)" "$(field "$rgw" mib_s)")
     TTFB_RATIO[$s.$c]=$(ratio "$(field "$gw" ttfb_p50_ms)" "$(field "$rgw" ttfb_p50_ms)")
     errs="$(field "$gw" errors)/$(field "$rgw" errors)"
     total_errors=$((total_errors + $(field "$gw" errors) + $(field "$rgw" errors)))
-    ROWS+=("$(printf '%-4s %4s | %9.1f %8.1f %8s %8s %7s | %9.1f %8.1f %8s %8s %7s | %6s %6s | %s' \
+    ROWS+=("$(printf '%-4s %4s | %9.1f %8.1f %8s %8s %7s %5s | %9.1f %8.1f %8s %8s %7s | %6s %6s | %s' \
       "$s" "$c" \
       "$(field "$gw" mib_s)" "$(field "$gw" req_s)" "$(num "$gw" lat_p50_ms)" \
-      "$(num "$gw" lat_p99_ms)" "$(num "$gw" ttfb_p50_ms)" \
+      "$(num "$gw" lat_p99_ms)" "$(num "$gw" ttfb_p50_ms)" "$gw_cpu" \
       "$(field "$rgw" mib_s)" "$(field "$rgw" req_s)" "$(num "$rgw" lat_p50_ms)" \
       "$(num "$rgw" lat_p99_ms)" "$(num "$rgw" ttfb_p50_ms)" \
       "${THR_RATIO[$s.$c]}" "${TTFB_RATIO[$s.$c]}" "$errs")")
@@ -216,14 +249,15 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 stop_cluster
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); load average before $LOAD_BEFORE, at end $LOAD_AFTER"
-echo "xo-get-load: closed loop, keep-alive, ${SECS[4k]}/${SECS[1m]}/${SECS[64m]} s per run for 4k/1m/64m; $RGW_NOTE"
+echo "xo-get-load: closed loop, keep-alive; per cell and endpoint ${SECS[4k]}/${SECS[1m]}/${SECS[64m]} s for 4k/1m/64m in $ROUNDS alternating rounds; $RGW_NOTE"
+echo "p50/p99/ttfb50: median over rounds; cpu%: xo-gateway CPU time / gateway run time (100 = one core)"
 echo "raw results: $OUT"
 echo
-printf '%-4s %4s | %-50s | %-50s | %-13s | %s\n' "" "" \
+printf '%-4s %4s | %-56s | %-50s | %-13s | %s\n' "" "" \
   "xo-gateway (relay) ${XO_S3_ENDPOINT#http://}" "radosgw direct ${XO_RGW_ENDPOINT#http://}" \
   "gw/direct" "errors"
-printf '%-4s %4s | %9s %8s %8s %8s %7s | %9s %8s %8s %8s %7s | %6s %6s | %s\n' \
-  size conc MiB/s req/s p50ms p99ms ttfb50 MiB/s req/s p50ms p99ms ttfb50 thr ttfb gw/dir
+printf '%-4s %4s | %9s %8s %8s %8s %7s %5s | %9s %8s %8s %8s %7s | %6s %6s | %s\n' \
+  size conc MiB/s req/s p50ms p99ms ttfb50 cpu% MiB/s req/s p50ms p99ms ttfb50 thr ttfb gw/dir
 printf '%s\n' "${ROWS[@]}"
 echo
 kv=()
