@@ -12,6 +12,43 @@ void append_u00(std::string& out, unsigned char c)
     out += buf;
 }
 
+/*
+ * utf8_sequence_length() - length of the well-formed UTF-8 sequence that
+ * starts @s (RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF),
+ * or 0 if it does not start with one.
+ */
+std::size_t utf8_sequence_length(std::string_view s)
+{
+    auto byte = [&s](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    unsigned char lead = byte(0);
+    std::size_t n;
+    unsigned char lo = 0x80, hi = 0xbf; // allowed range of the second byte
+    if (lead >= 0xc2 && lead <= 0xdf) {
+        n = 2;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+        n = 3;
+        if (lead == 0xe0)
+            lo = 0xa0;
+        if (lead == 0xed)
+            hi = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+        n = 4;
+        if (lead == 0xf0)
+            lo = 0x90;
+        if (lead == 0xf4)
+            hi = 0x8f;
+    } else {
+        return 0;
+    }
+    if (s.size() < n || byte(1) < lo || byte(1) > hi)
+        return 0;
+    for (std::size_t i = 2; i < n; ++i) {
+        if (byte(i) < 0x80 || byte(i) > 0xbf)
+            return 0;
+    }
+    return n;
+}
+
 } // namespace
 
 void append_json_string(std::string& out, std::string_view s)
@@ -39,7 +76,20 @@ std::string xml_escape(std::string_view s)
 {
     std::string out;
     out.reserve(s.size());
-    for (unsigned char c : s) {
+    for (std::size_t i = 0; i < s.size();) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x80) {
+            // The document says UTF-8: pass valid sequences, replace the rest.
+            std::size_t n = utf8_sequence_length(s.substr(i));
+            if (n == 0) {
+                out += "&#xFFFD;";
+                ++i;
+            } else {
+                out.append(s.substr(i, n));
+                i += n;
+            }
+            continue;
+        }
         switch (c) {
         case '&': out += "&amp;"; break;
         case '<': out += "&lt;"; break;
@@ -53,6 +103,7 @@ std::string xml_escape(std::string_view s)
             else
                 out += static_cast<char>(c);
         }
+        ++i;
     }
     return out;
 }

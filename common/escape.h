@@ -12,7 +12,8 @@ namespace xo {
  * and control bytes become \u00XX escapes so the line stays valid JSON. */
 void append_json_string(std::string& out, std::string_view s);
 
-/** xml_escape() - @s with &, <, >, ", ' and control bytes escaped for XML text. */
+/** xml_escape() - @s as XML text: &, <, >, ", ' escaped; control bytes and
+ * bytes that are not well-formed UTF-8 replaced by U+FFFD. */
 std::string xml_escape(std::string_view s);
 
 } // namespace xo

@@ -30,19 +30,19 @@ constexpr std::size_t first_read_bytes = 16 * 1024;
 constexpr std::size_t linger_bytes = 1024 * 1024;
 constexpr std::chrono::seconds linger_time{2};
 
-bool is_http_syntax_error(const error_code& ec)
-{
-    return ec.category() == http::make_error_code(http::error::bad_version).category() &&
-           ec != http::error::end_of_stream && ec != http::error::partial_message &&
-           ec != http::error::need_more;
-}
-
 } // namespace
 
 void ClientSession::start(Worker& worker, boost::asio::ip::tcp::socket socket)
 {
     auto executor = socket.get_executor();
-    auto session = std::make_unique<ClientSession>(worker, std::move(socket));
+    std::unique_ptr<ClientSession> session;
+    try {
+        session = std::make_unique<ClientSession>(worker, std::move(socket));
+    } catch (const std::exception& e) {
+        // Out of memory for one connection: drop it, keep accepting others.
+        log::error("cannot set up a client session: ", e.what());
+        return;
+    }
     boost::asio::co_spawn(executor, serve(std::move(session)), [](std::exception_ptr e) {
         if (e)
             log::error("client session ended by an exception");
@@ -107,7 +107,8 @@ boost::asio::awaitable<void> ClientSession::run()
         const std::string request_id = worker_.next_request_id();
 
         RequestParser req;
-        req.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
+        req.header_limit(static_cast<std::uint32_t>(
+            std::min<std::size_t>(config.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
         req.body_limit(std::numeric_limits<std::uint64_t>::max());
         error_code ec;
         stream_.expires_after(config.header_timeout);
@@ -157,6 +158,7 @@ boost::asio::awaitable<ExchangeResult> ClientSession::reject(error_code ec, Requ
     stream_.expires_after(worker_.config().io_timeout);
     co_await http::async_write(stream_, res, redirect_error(use_awaitable, ec));
     result.status = ec ? 0 : res.result_int();
+    result.bytes_out = ec ? 0 : res.body().size();
     result.outcome = err.code;
     co_return result;
 }

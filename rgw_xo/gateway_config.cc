@@ -12,6 +12,11 @@ namespace po = boost::program_options;
 
 namespace {
 
+// Upper bounds keep a typo from turning into a per-connection allocation the
+// machine cannot make (the header limit is also a 32-bit quantity in Beast).
+constexpr std::size_t max_header_limit = 16 * 1024 * 1024;
+constexpr std::size_t max_relay_buffer = 64 * 1024 * 1024;
+
 struct RawOptions {
     std::string config_file, listen, upstream, access_log, client_addr_header, log_level;
     unsigned threads = 0;
@@ -89,13 +94,13 @@ std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
         return std::nullopt;
     }
     c.threads = raw.threads;
-    if (raw.max_header_bytes < 1024) {
-        error = "--max-header-bytes must be at least 1024";
+    if (raw.max_header_bytes < 1024 || raw.max_header_bytes > max_header_limit) {
+        error = "--max-header-bytes must be 1024.." + std::to_string(max_header_limit);
         return std::nullopt;
     }
     c.max_header_bytes = raw.max_header_bytes;
-    if (raw.relay_buffer_bytes < 4096) {
-        error = "--relay-buffer-bytes must be at least 4096";
+    if (raw.relay_buffer_bytes < 4096 || raw.relay_buffer_bytes > max_relay_buffer) {
+        error = "--relay-buffer-bytes must be 4096.." + std::to_string(max_relay_buffer);
         return std::nullopt;
     }
     c.relay_buffer_bytes = raw.relay_buffer_bytes;

@@ -125,6 +125,7 @@ boost::asio::awaitable<void> Relay::answer_error(ClientSide& client, RequestPars
     client.stream.expires_after(config_.io_timeout);
     co_await http::async_write(client.stream, res, redirect_error(use_awaitable, ec));
     result.status = ec ? 0 : res.result_int();
+    result.bytes_out = ec ? 0 : res.body().size();
     result.keep_alive = false;
     result.outcome = err.code;
 }
@@ -190,8 +191,13 @@ boost::asio::awaitable<ExchangeResult> Relay::exchange(ClientSide client, Reques
                                    config_.io_timeout);
         result.bytes_in = pumped.bytes;
         if (pumped.fault == PumpFault::source) {
+            // A body that is not HTTP (bad chunk framing) still gets an answer;
+            // a client that vanished or stalled does not need one.
             close_upstream();
-            result.outcome = "client_error";
+            if (is_http_syntax_error(pumped.error))
+                co_await answer_error(client, req_parser, errors::bad_request, result);
+            else
+                result.outcome = "client_error";
             co_return result;
         }
         // A sink fault means radosgw stopped reading; it may still have
@@ -204,8 +210,7 @@ boost::asio::awaitable<ExchangeResult> Relay::exchange(ClientSide client, Reques
     if (ec) {
         log::warn("no response from radosgw for ", client.request_id, ": ", ec.message());
         close_upstream();
-        const bool garbled = ec.category() == http::make_error_code(http::error::bad_version).category();
-        co_await answer_error(client, req_parser, garbled ? errors::bad_gateway : errors::service_unavailable,
+        co_await answer_error(client, req_parser, is_http_syntax_error(ec) ? errors::bad_gateway : errors::service_unavailable,
                               result);
         co_return result;
     }

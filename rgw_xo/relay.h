@@ -36,7 +36,7 @@ struct ClientSide {
     boost::beast::flat_buffer& buffer;
     std::string_view address;    ///< client IP, passed to radosgw
     std::string_view request_id; ///< the gateway's id, for errors it answers itself
-    bool draining = false;       ///< the gateway is shutting down: close after this request
+    const bool& draining;        ///< the gateway is shutting down: close after this request
 };
 
 struct ExchangeResult {

@@ -6,6 +6,12 @@
 namespace xo::gw {
 namespace http = boost::beast::http;
 
+bool is_http_syntax_error(const boost::system::error_code& ec)
+{
+    return ec.category() == http::make_error_code(http::error::bad_version).category() &&
+           ec != http::error::end_of_stream && ec != http::error::partial_message && ec != http::error::need_more;
+}
+
 http::response<http::string_body>
 make_error_response(const S3Error& err, std::string_view resource, std::string_view request_id)
 {
@@ -17,9 +23,9 @@ make_error_response(const S3Error& err, std::string_view resource, std::string_v
 
     std::string& body = res.body();
     body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>";
-    body += err.code;
+    body += xml_escape(err.code);
     body += "</Code><Message>";
-    body += err.message;
+    body += xml_escape(err.message);
     body += "</Message>";
     if (!resource.empty()) {
         body += "<Resource>";

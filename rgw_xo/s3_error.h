@@ -5,6 +5,7 @@
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/system/error_code.hpp>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,12 @@ inline constexpr S3Error service_unavailable{boost::beast::http::status::service
 inline constexpr S3Error bad_gateway{boost::beast::http::status::bad_gateway, "BadGateway",
                                      "The storage service sent an invalid response."};
 } // namespace errors
+
+/**
+ * is_http_syntax_error() - whether @ec says the peer sent something that is not
+ * HTTP/1.1 (as opposed to hanging up or timing out), which deserves a 400.
+ */
+bool is_http_syntax_error(const boost::system::error_code& ec);
 
 /**
  * make_error_response() - an S3 XML error response that closes the connection.

@@ -39,7 +39,7 @@ public:
 
     const GatewayConfig& config() const { return config_; }
     AccessLog& access_log() { return access_log_; }
-    bool draining() const { return draining_; }
+    const bool& draining() const { return draining_; }
 
     /** next_request_id() - an id unique across workers and restarts. */
     std::string next_request_id();

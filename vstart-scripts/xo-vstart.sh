@@ -287,7 +287,7 @@ keyring = $RUN/rgw.gw/keyring
 log file = $RUN/log/\$name.log
 pid file = $RUN/run/\$name.pid
 rgw data = $RUN/rgw.gw
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT endpoint=$GW_IP:$RGW_PORT
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT endpoint=$GW_IP:$RGW_PORT tcp_nodelay=1
 rgw remote addr param = HTTP_X_XO_CLIENT_ADDR
 rgw thread pool size = 64
 EOF

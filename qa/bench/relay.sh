@@ -42,14 +42,6 @@
 #   XO_BENCH_CONCURRENCY               list (default "1 8 32")
 #   XO_BENCH_SETUP_VIA=rgw|gw          where uploads go (default rgw)
 #   XO_BENCH_OUT=file                  raw JSON results (default /tmp/xobench-results.jsonl)
-#   XO_BENCH_RGW_NODELAY=1             diagnostic: right after start, restart this
-#                                      instance's radosgw with tcp_nodelay=1 added to
-#                                      its beast frontend (xo-vstart.sh has no knob for
-#                                      it). Without it, radosgw Nagles any body smaller
-#                                      than one MSS behind its header; on the loopback
-#                                      hop xo-gateway uses (MSS ~64 KiB) that is every
-#                                      small object, and each GET then waits ~40 ms
-#                                      for the gateway's delayed ACK.
 #
 # Ratios: throughput ratio = gateway MiB/s / direct MiB/s (1.0 = no cost,
 # 0.9 = relaying costs 10%); TTFB ratio = gateway TTFB p50 / direct TTFB p50
@@ -112,32 +104,6 @@ eval "$("$VSTART" env)"
 : "${XO_CLIENT_NS:?}" "${XO_S3_ENDPOINT:?}" "${XO_RGW_ENDPOINT:?}" "${XO_S3CFG:?}"
 
 in_client() { ip netns exec "$XO_CLIENT_NS" "$@"; }
-
-# XO_BENCH_RGW_NODELAY=1: relies on xo-vstart.sh's layout (radosgw is
-# client.rgw.gw in the gateway namespace, pid file under $XO_RUN_DIR/run).
-restart_radosgw_nodelay() {
-  local pidfile=$XO_RUN_DIR/run/client.rgw.gw.pid pid frontends i
-  pid=$(cat "$pidfile") || die "no radosgw pid file $pidfile"
-  frontends=$(sed -n 's/^rgw frontends = //p' "$CEPH_CONF")
-  [[ -n $frontends ]] || die "no 'rgw frontends' line in $CEPH_CONF"
-  log "restarting radosgw (pid $pid) with: $frontends tcp_nodelay=1"
-  kill -TERM "$pid"
-  for ((i = 0; i < 200; i++)); do [[ -d /proc/$pid ]] || break; sleep 0.1; done
-  [[ ! -d /proc/$pid ]] || die "radosgw $pid did not exit"
-  ip netns exec "$XO_GATEWAY_NS" unshare --uts -- sh -c 'hostname "$0" && exec "$@"' \
-    "$XO_GATEWAY_NS" radosgw -c "$CEPH_CONF" -n client.rgw.gw --rgw-frontends "$frontends tcp_nodelay=1"
-  for ((i = 0; i < 300; i++)); do
-    [[ $(ip netns exec "$XO_GATEWAY_NS" curl -s -m 2 -o /dev/null -w '%{http_code}' \
-      http://127.0.0.1:8000/) == 200 ]] && return 0
-    sleep 0.1
-  done
-  die "radosgw did not come back after the restart"
-}
-RGW_NOTE="radosgw as configured by xo-vstart.sh"
-if [[ ${XO_BENCH_RGW_NODELAY:-0} == 1 ]]; then
-  restart_radosgw_nodelay
-  RGW_NOTE="radosgw restarted with tcp_nodelay=1 (XO_BENCH_RGW_NODELAY=1)"
-fi
 
 S3CMD=(s3cmd -c "$XO_S3CFG" --no-progress)
 if [[ $SETUP_VIA == rgw ]]; then
@@ -249,7 +215,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 stop_cluster
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); load average before $LOAD_BEFORE, at end $LOAD_AFTER"
-echo "xo-get-load: closed loop, keep-alive; per cell and endpoint ${SECS[4k]}/${SECS[1m]}/${SECS[64m]} s for 4k/1m/64m in $ROUNDS alternating rounds; $RGW_NOTE"
+echo "xo-get-load: closed loop, keep-alive; per cell and endpoint ${SECS[4k]}/${SECS[1m]}/${SECS[64m]} s for 4k/1m/64m in $ROUNDS alternating rounds"
 echo "p50/p99/ttfb50: median over rounds; cpu%: xo-gateway CPU time / gateway run time (100 = one core)"
 echo "raw results: $OUT"
 echo
