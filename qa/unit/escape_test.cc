@@ -114,11 +114,8 @@ TEST(XmlEscape, AllAsciiGivesWellFormedText)
     EXPECT_EQ(leaves["R"].substr(leaves["R"].size() - printable.size()), printable);
 }
 
-// BUG (common/escape.cc, xml_escape): bytes >= 0x80 that are not valid UTF-8
-// are copied through raw, so the S3 error document, which declares
-// encoding="UTF-8", is not well-formed XML when the request target holds
-// such bytes (strict parsers such as expat reject it: "not well-formed
-// (invalid token)"). Expected: invalid sequences replaced (e.g. U+FFFD).
+// The error document declares UTF-8; strict parsers (expat) reject it if
+// bytes that are not well-formed UTF-8 pass through raw.
 TEST(XmlEscape, NonUtf8BytesStillGiveWellFormedUtf8)
 {
     for (std::string bad : {"\xff"s, "a\xfe" "b"s, "\xc3"s, "\xc0\xaf"s, "\xed\xa0\x80"s, "/k\x80\x81"s}) {

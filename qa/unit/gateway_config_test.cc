@@ -259,13 +259,8 @@ INSTANTIATE_TEST_SUITE_P(
         return name;
     });
 
-// BUG (rgw_xo/gateway_config.cc, validate): size flags have a lower bound
-// only. program_options reads "-1" for a size_t as SIZE_MAX, and any value
-// >= 2^32 is accepted although client_session.cc casts max_header_bytes to
-// uint32_t for Beast's header_limit (4294967296 becomes 0: every request
-// gets 400). A huge --relay-buffer-bytes is allocated per connection in the
-// Relay constructor; the resulting std::bad_alloc/length_error is thrown
-// inside the accept loop and ends it, so the gateway stops accepting.
+// "-1" parses as SIZE_MAX for a size_t; a huge value would become a
+// per-connection allocation or wrap Beast's 32-bit header limit.
 TEST(ParseCommandLine, SizeFlagsHaveUpperBounds)
 {
     for (std::vector<std::string> args :

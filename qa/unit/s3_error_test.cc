@@ -91,10 +91,7 @@ TEST(MakeErrorResponse, ResourceWithUtf8StaysWellFormed)
     EXPECT_EQ(leaves["Resource"], "/b/caf\xc3\xa9");
 }
 
-// BUG (rgw_xo/s3_error.cc, make_error_response): err.code and err.message are
-// pasted into the document unescaped (only Resource and RequestId go through
-// xml_escape). Harmless for today's constant errors, but any S3Error whose
-// message holds '&' or '<' yields a document that is not well-formed.
+// Code and Message are escaped too, not only the caller-supplied parts.
 TEST(MakeErrorResponse, CodeAndMessageEscaped)
 {
     const S3Error odd{http::status::bad_request, "Odd<Code>", "Bodies & headers must be <= 5 GiB"};
@@ -104,9 +101,8 @@ TEST(MakeErrorResponse, CodeAndMessageEscaped)
     EXPECT_EQ(leaves["Message"], "Bodies & headers must be <= 5 GiB");
 }
 
-// BUG (common/escape.cc, xml_escape): see XmlEscape.NonUtf8BytesStillGiveWellFormedUtf8.
-// A request target with a 0xff byte (Beast accepts obs-text in targets) ends
-// up raw inside <Resource> of the 503 the gateway sends when radosgw is down.
+// A target with a 0xff byte ends up inside <Resource> of the 503 sent
+// when radosgw is down.
 TEST(MakeErrorResponse, NonUtf8ResourceStaysWellFormed)
 {
     auto res = make_error_response(errors::service_unavailable, "/b/\xff\xfe", "id");
