@@ -226,10 +226,14 @@ printf '%-4s %4s | %9s %8s %8s %8s %7s %5s | %9s %8s %8s %8s %7s | %6s %6s | %s\
   size conc MiB/s req/s p50ms p99ms ttfb50 cpu% MiB/s req/s p50ms p99ms ttfb50 thr ttfb gw/dir
 printf '%s\n' "${ROWS[@]}"
 echo
-kv=()
+# Headline keys first, then every other ratio.
+kv=("relay_64m_c8_ratio=${THR_RATIO[64m.8]:-nan}" "ttfb_4k_c1_ratio=${TTFB_RATIO[4k.1]:-nan}" "errors=$total_errors")
 for s in "${SIZES[@]}"; do
-  for c in "${CONCS[@]}"; do kv+=("relay_${s}_c${c}_ratio=${THR_RATIO[$s.$c]}"); done
+  for c in "${CONCS[@]}"; do
+    [[ $s.$c == 64m.8 ]] || kv+=("relay_${s}_c${c}_ratio=${THR_RATIO[$s.$c]}")
+  done
 done
-for c in "${CONCS[@]}"; do kv+=("ttfb_4k_c${c}_ratio=${TTFB_RATIO[4k.$c]}"); done
-# Headline keys first, then everything else.
-echo "relay_64m_c8_ratio=${THR_RATIO[64m.8]:-nan} ttfb_4k_c1_ratio=${TTFB_RATIO[4k.1]:-nan} errors=$total_errors ${kv[*]}"
+for c in "${CONCS[@]}"; do
+  [[ $c == 1 ]] || kv+=("ttfb_4k_c${c}_ratio=${TTFB_RATIO[4k.$c]}")
+done
+echo "${kv[*]}"
