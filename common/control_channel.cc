@@ -125,6 +125,8 @@ boost::asio::awaitable<Result<void>> ControlChannel::handshake(ControlTls::Role 
         auto type = role == ControlTls::Role::client ? ssl::stream_base::client : ssl::stream_base::server;
         co_await stream_.async_handshake(type, redirect_error(use_awaitable, ec));
     }
+    if (ec.category() == boost::asio::error::get_ssl_category())
+        co_return fail("TLS handshake (wrong pre-shared key or key id?)", ec);
     if (ec || !is_open())
         co_return fail("TLS handshake", ec);
     co_return Result<void>{};
@@ -161,7 +163,7 @@ boost::asio::awaitable<Result<void>> ControlChannel::wait_turn_to_send(Deadline 
     co_return Result<void>{};
 }
 
-boost::asio::awaitable<Result<void>> ControlChannel::send(const handoff::Message& m, Deadline deadline)
+boost::asio::awaitable<Result<void>> ControlChannel::send(handoff::Message m, Deadline deadline)
 {
     if (!is_open())
         co_return closed_error();

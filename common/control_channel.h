@@ -58,12 +58,13 @@ public:
     /**
      * send() - write @m as one frame, completely, by @deadline.
      *
+     * @m is taken by value: the coroutine starts only when awaited.
      * Waits behind other senders. Return: success once the frame is handed to
      * the kernel; an error if @m is invalid (channel stays up), if the turn to
      * send did not come by @deadline (channel stays up) or if the write failed
      * or passed @deadline (channel closed).
      */
-    boost::asio::awaitable<Result<void>> send(const handoff::Message& m, Deadline deadline);
+    boost::asio::awaitable<Result<void>> send(handoff::Message m, Deadline deadline);
 
     /**
      * recv() - read the next message.

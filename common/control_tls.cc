@@ -15,9 +15,17 @@ namespace {
 constexpr unsigned char suite_id[2] = {0x13, 0x01};
 constexpr const char* suite_name = "TLS_AES_128_GCM_SHA256";
 
+// The SSL_CTX slot that points back at its ControlTls. (Asio keeps its own
+// data in the context's app data slot, so we need a slot of our own.)
+int tls_slot()
+{
+    static const int slot = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return slot;
+}
+
 const PresharedKey& key_of(SSL* ssl)
 {
-    return static_cast<const ControlTls*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)))->key();
+    return static_cast<const ControlTls*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), tls_slot()))->key();
 }
 
 // A resumption-style session that carries the external PSK.
@@ -100,7 +108,8 @@ Result<std::shared_ptr<ControlTls>> ControlTls::make(PresharedKey key, Role role
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
     if (!SSL_CTX_set_num_tickets(ctx, 0))
         return Error{openssl_error("control TLS: disable session tickets")};
-    SSL_CTX_set_app_data(ctx, tls.get());
+    if (tls_slot() < 0 || !SSL_CTX_set_ex_data(ctx, tls_slot(), tls.get()))
+        return Error{openssl_error("control TLS: attach the key to the context")};
     if (role == Role::client)
         SSL_CTX_set_psk_use_session_callback(ctx, use_session);
     else

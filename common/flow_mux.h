@@ -68,9 +68,9 @@ public:
     boost::asio::awaitable<Result<handoff::Message>> next_unclaimed(Deadline deadline);
 
     /** send() - ControlChannel::send() on the muxed channel. */
-    boost::asio::awaitable<Result<void>> send(const handoff::Message& m, Deadline deadline)
+    boost::asio::awaitable<Result<void>> send(handoff::Message m, Deadline deadline)
     {
-        return channel_.send(m, deadline);
+        return channel_.send(std::move(m), deadline);
     }
 
 private:
