@@ -588,3 +588,68 @@ def test_sigterm_finishes_inflight_download(extra_gateway, signer, s3_gw, bucket
     assert head.startswith(b"HTTP/1.1 200"), head[:200]
     assert body == data, f"download cut at {len(body)} of {len(data)} bytes by SIGTERM"
     assert g.proc.wait(10) == 0
+
+
+def _rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for pid {pid}")
+
+
+def test_gib_put_and_get_in_constant_memory(gw, s3_gw, bucket_gw, main_gateway_pids):
+    """A 1 GiB PUT and GET stream through the gateway, whose resident memory
+    stays flat (bodies are relayed through one buffer, never held whole)."""
+    import hashlib
+    import http.client
+    import threading
+
+    size, chunk = 1024 * 1024 * 1024, 1024 * 1024
+    (pid,) = main_gateway_pids
+    baseline = _rss_kib(pid)
+    peak = [baseline]
+    done = threading.Event()
+
+    def sample():
+        while not done.wait(0.1):
+            peak[0] = max(peak[0], _rss_kib(pid))
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        block = os.urandom(chunk)
+        sent = hashlib.sha256()
+        url = s3_gw.generate_presigned_url("put_object", Params={"Bucket": bucket_gw, "Key": "gib"},
+                                           ExpiresIn=600)
+        path = url[len(gw.url):]
+        c = http.client.HTTPConnection(gw.host, gw.port, timeout=120)
+        c.putrequest("PUT", path, skip_host=True, skip_accept_encoding=True)
+        c.putheader("Host", gw.hostport)
+        c.putheader("Content-Length", str(size))
+        c.endheaders()
+        for i in range(size // chunk):
+            piece = block[i % 7:] + block[:i % 7]   # a different chunk each time
+            sent.update(piece)
+            c.send(piece)
+        r = c.getresponse()
+        assert r.status == 200, r.read()
+        r.read()
+
+        got, n = hashlib.sha256(), 0
+        c.request("GET", s3_gw.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket_gw, "Key": "gib"}, ExpiresIn=600)[len(gw.url):],
+            headers={"Host": gw.hostport})
+        r = c.getresponse()
+        assert r.status == 200
+        while piece := r.read(chunk):
+            got.update(piece)
+            n += len(piece)
+        c.close()
+    finally:
+        done.set()
+        sampler.join()
+    assert n == size
+    assert got.hexdigest() == sent.hexdigest()
+    growth_mib = (peak[0] - baseline) / 1024
+    assert growth_mib < 32, f"gateway RSS grew {growth_mib:.1f} MiB while relaying 2 GiB"
