@@ -117,139 +117,202 @@ boost::asio::awaitable<error_code> Relay::read_final_header(std::optional<Respon
     }
 }
 
-boost::asio::awaitable<void> Relay::answer_error(ClientSide& client, RequestParser& req, const S3Error& err,
-                                                 ExchangeResult& result)
+/** One exchange in progress: what the steps below hand to each other. */
+struct Relay::Exchange {
+    Exchange(ClientSide c, RequestParser& r) : client(c), req_parser(r), req_writer(r.get()) {}
+
+    ClientSide client;
+    RequestParser& req_parser;
+    http::request_serializer<http::buffer_body> req_writer;
+    std::optional<ResponseParser> res;
+    bool head = false;
+    bool answered_early = false; ///< radosgw's final answer came before the body was sent
+    bool body_sent = false;      ///< the whole request body reached radosgw
+    ExchangeResult result;
+};
+
+boost::asio::awaitable<void> Relay::answer_error(Exchange& x, const S3Error& err)
 {
-    auto res = make_error_response(err, req.get().target(), client.request_id);
+    auto res = make_error_response(err, x.req_parser.get().target(), x.client.request_id);
     error_code ec;
-    client.stream.expires_after(config_.io_timeout);
-    co_await http::async_write(client.stream, res, redirect_error(use_awaitable, ec));
-    result.status = ec ? 0 : res.result_int();
-    result.bytes_out = ec ? 0 : res.body().size();
-    result.keep_alive = false;
-    result.outcome = err.code;
+    x.client.stream.expires_after(config_.io_timeout);
+    co_await http::async_write(x.client.stream, res, redirect_error(use_awaitable, ec));
+    x.result.status = ec ? 0 : res.result_int();
+    x.result.bytes_out = ec ? 0 : res.body().size();
+    x.result.keep_alive = false;
+    x.result.outcome = err.code;
+}
+
+/*
+ * answer_upstream_failure() - radosgw did not answer (503) or answered
+ * something that is not HTTP (502), before the client saw any response.
+ */
+boost::asio::awaitable<void> Relay::answer_upstream_failure(Exchange& x, const error_code& ec)
+{
+    log::warn("no response from radosgw for ", x.client.request_id, ": ", ec.message());
+    close_upstream();
+    co_await answer_error(x, is_http_syntax_error(ec) ? errors::bad_gateway : errors::service_unavailable);
 }
 
 boost::asio::awaitable<ExchangeResult> Relay::exchange(ClientSide client, RequestParser& req_parser)
 {
-    ExchangeResult result;
     auto& req = req_parser.get();
-    const bool head = req.method() == http::verb::head;
-    const bool has_body = !req_parser.is_done();
-    const bool wants_continue = has_body && boost::beast::iequals(req[http::field::expect], "100-continue");
-
     // The only change to the request: radosgw learns who the client is
     // (rgw remote addr param). A client-supplied value is replaced, never trusted.
     req.set(config_.client_addr_header, client.address);
 
+    Exchange x(client, req_parser);
+    x.head = req.method() == http::verb::head;
+    new_response_parser(x.res, x.head);
+    if (co_await send_request(x) && co_await receive_response_header(x))
+        co_await deliver_response(x);
+    co_return x.result;
+}
+
+/*
+ * send_request() - the request header, then its body. Return: false when the
+ * exchange ended here (x.result says how).
+ */
+boost::asio::awaitable<bool> Relay::send_request(Exchange& x)
+{
     if (!co_await ensure_upstream()) {
-        co_await answer_error(client, req_parser, errors::service_unavailable, result);
-        co_return result;
+        co_await answer_error(x, errors::service_unavailable);
+        co_return false;
     }
+    error_code ec;
+    upstream_.expires_after(config_.io_timeout);
+    co_await http::async_write_header(upstream_, x.req_writer, redirect_error(use_awaitable, ec));
+    if (ec) {
+        close_upstream();
+        co_await answer_error(x, errors::service_unavailable);
+        co_return false;
+    }
+
+    const bool has_body = !x.req_parser.is_done();
+    x.body_sent = !has_body;
+    if (!has_body)
+        co_return true;
+    if (boost::beast::iequals(x.req_parser.get()[http::field::expect], "100-continue")) {
+        if (!co_await await_continue(x))
+            co_return false;
+        if (x.answered_early)
+            co_return true;
+    }
+
+    std::span<char> scratch(scratch_);
+    PumpResult pumped = x.req_parser.content_length()
+        ? co_await pump_exact(x.client.stream, x.client.buffer, upstream_, *x.req_parser.content_length(), scratch,
+                              config_.io_timeout)
+        : co_await pump_framed(x.client.stream, x.client.buffer, x.req_parser, upstream_, x.req_writer, scratch,
+                               config_.io_timeout);
+    x.result.bytes_in = pumped.bytes;
+    if (pumped.fault == PumpFault::source) {
+        // A body that is not HTTP (bad chunk framing) still gets an answer;
+        // a client that vanished or stalled does not need one.
+        close_upstream();
+        if (is_http_syntax_error(pumped.error))
+            co_await answer_error(x, errors::bad_request);
+        else
+            x.result.outcome = "client_error";
+        co_return false;
+    }
+    // A sink fault means radosgw stopped reading; it may still have answered
+    // (e.g. 403 before the body), so the response is read anyway.
+    x.body_sent = pumped.fault == PumpFault::none;
+    co_return true;
+}
+
+/*
+ * await_continue() - the client sent Expect: 100-continue. radosgw checks
+ * auth before it sends its 100 Continue: relaying its answer (rather than
+ * inventing one) lets a rejected upload end before its body. Without an
+ * answer in time the body goes anyway, as the client itself would do.
+ * Return: false when the exchange ended here.
+ */
+boost::asio::awaitable<bool> Relay::await_continue(Exchange& x)
+{
+    error_code ec;
+    if (co_await upstream_readable_within(config_.continue_timeout)) {
+        upstream_.expires_after(config_.io_timeout);
+        co_await http::async_read_header(upstream_, upstream_buf_, *x.res, redirect_error(use_awaitable, ec));
+        if (ec) {
+            co_await answer_upstream_failure(x, ec);
+            co_return false;
+        }
+        x.answered_early = x.res->get().result_int() >= 200;
+        if (x.answered_early)
+            co_return true;
+        new_response_parser(x.res, x.head); // that was radosgw's 100 Continue
+    }
+    x.client.stream.expires_after(config_.io_timeout);
+    co_await boost::asio::async_write(x.client.stream, boost::asio::buffer(continue_line),
+                                      redirect_error(use_awaitable, ec));
+    if (ec) {
+        close_upstream();
+        x.result.outcome = "client_error";
+        co_return false;
+    }
+    co_return true;
+}
+
+/*
+ * receive_response_header() - radosgw's final response header, unless it
+ * came early. Return: false when the exchange ended here.
+ */
+boost::asio::awaitable<bool> Relay::receive_response_header(Exchange& x)
+{
+    if (x.answered_early)
+        co_return true;
+    error_code ec = co_await read_final_header(x.res, x.head);
+    if (ec) {
+        co_await answer_upstream_failure(x, ec);
+        co_return false;
+    }
+    co_return true;
+}
+
+/*
+ * deliver_response() - radosgw's response header to the client, then the
+ * body. The header write is where a GET can leave the relay: radosgw has
+ * authorized it and the client knows what is coming.
+ */
+boost::asio::awaitable<void> Relay::deliver_response(Exchange& x)
+{
+    auto& response = x.res->get();
+    const bool upstream_keeps = response.keep_alive() && x.body_sent && !x.res->need_eof();
+    x.result.keep_alive = upstream_keeps && x.req_parser.get().keep_alive() && !x.client.draining;
+    if (!x.result.keep_alive)
+        response.keep_alive(false);
+    x.result.status = response.result_int();
 
     error_code ec;
-    http::request_serializer<http::buffer_body> req_writer{req};
-    upstream_.expires_after(config_.io_timeout);
-    co_await http::async_write_header(upstream_, req_writer, redirect_error(use_awaitable, ec));
-    if (ec) {
-        close_upstream();
-        co_await answer_error(client, req_parser, errors::service_unavailable, result);
-        co_return result;
-    }
-
-    // radosgw checks auth before it sends 100 Continue: relaying its answer
-    // (rather than inventing one) lets a rejected upload end before its body.
-    std::optional<ResponseParser> res;
-    new_response_parser(res, head);
-    bool answered_early = false;
-    if (wants_continue && co_await upstream_readable_within(config_.continue_timeout)) {
-        upstream_.expires_after(config_.io_timeout);
-        co_await http::async_read_header(upstream_, upstream_buf_, *res, redirect_error(use_awaitable, ec));
-        answered_early = !ec && res->get().result_int() >= 200;
-        if (!ec && !answered_early)
-            new_response_parser(res, head); // that was radosgw's 100 Continue
-    }
-    // Without an answer in time the body goes anyway, as the client would do.
-    if (wants_continue && !answered_early && !ec) {
-        client.stream.expires_after(config_.io_timeout);
-        co_await boost::asio::async_write(client.stream, boost::asio::buffer(continue_line),
-                                          redirect_error(use_awaitable, ec));
-        if (ec) {
-            close_upstream();
-            result.outcome = "client_error";
-            co_return result;
-        }
-    }
-
-    bool body_sent = !has_body;
-    if (has_body && !answered_early && !ec) {
-        std::span<char> scratch(scratch_);
-        PumpResult pumped = req_parser.content_length()
-            ? co_await pump_exact(client.stream, client.buffer, upstream_, *req_parser.content_length(), scratch,
-                                  config_.io_timeout)
-            : co_await pump_framed(client.stream, client.buffer, req_parser, upstream_, req_writer, scratch,
-                                   config_.io_timeout);
-        result.bytes_in = pumped.bytes;
-        if (pumped.fault == PumpFault::source) {
-            // A body that is not HTTP (bad chunk framing) still gets an answer;
-            // a client that vanished or stalled does not need one.
-            close_upstream();
-            if (is_http_syntax_error(pumped.error))
-                co_await answer_error(client, req_parser, errors::bad_request, result);
-            else
-                result.outcome = "client_error";
-            co_return result;
-        }
-        // A sink fault means radosgw stopped reading; it may still have
-        // answered (e.g. 403 before the body), so read on.
-        body_sent = pumped.fault == PumpFault::none;
-    }
-
-    if (!answered_early && !ec)
-        ec = co_await read_final_header(res, head);
-    if (ec) {
-        log::warn("no response from radosgw for ", client.request_id, ": ", ec.message());
-        close_upstream();
-        co_await answer_error(client, req_parser, is_http_syntax_error(ec) ? errors::bad_gateway : errors::service_unavailable,
-                              result);
-        co_return result;
-    }
-
-    auto& response = res->get();
-    const bool upstream_keeps = response.keep_alive() && body_sent && !res->need_eof();
-    result.keep_alive = upstream_keeps && req.keep_alive() && !client.draining;
-    if (!result.keep_alive)
-        response.keep_alive(false);
-    result.status = response.result_int();
-
     http::response_serializer<http::buffer_body> res_writer{response};
-    client.stream.expires_after(config_.io_timeout);
-    co_await http::async_write_header(client.stream, res_writer, redirect_error(use_awaitable, ec));
+    x.client.stream.expires_after(config_.io_timeout);
+    co_await http::async_write_header(x.client.stream, res_writer, redirect_error(use_awaitable, ec));
     if (ec) {
         close_upstream();
-        result.keep_alive = false;
-        result.outcome = "client_error";
-        co_return result;
+        x.result.keep_alive = false;
+        x.result.outcome = "client_error";
+        co_return;
     }
 
-    if (!res->is_done()) {
+    if (!x.res->is_done()) {
         std::span<char> scratch(scratch_);
-        PumpResult pumped = res->content_length()
-            ? co_await pump_exact(upstream_, upstream_buf_, client.stream, *res->content_length(), scratch,
+        PumpResult pumped = x.res->content_length()
+            ? co_await pump_exact(upstream_, upstream_buf_, x.client.stream, *x.res->content_length(), scratch,
                                   config_.io_timeout)
-            : co_await pump_framed(upstream_, upstream_buf_, *res, client.stream, res_writer, scratch,
+            : co_await pump_framed(upstream_, upstream_buf_, *x.res, x.client.stream, res_writer, scratch,
                                    config_.io_timeout);
-        result.bytes_out = pumped.bytes;
+        x.result.bytes_out = pumped.bytes;
         if (pumped.fault != PumpFault::none) {
             close_upstream();
-            result.keep_alive = false;
-            result.outcome = pumped.fault == PumpFault::source ? "upstream_error" : "client_error";
-            co_return result;
+            x.result.keep_alive = false;
+            x.result.outcome = pumped.fault == PumpFault::source ? "upstream_error" : "client_error";
+            co_return;
         }
     }
     if (!upstream_keeps)
         close_upstream();
-    co_return result;
 }
 
 } // namespace xo::gw

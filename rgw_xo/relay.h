@@ -61,11 +61,18 @@ public:
     boost::asio::awaitable<ExchangeResult> exchange(ClientSide client, RequestParser& req);
 
 private:
+    struct Exchange;
+
+    boost::asio::awaitable<bool> send_request(Exchange& x);
+    boost::asio::awaitable<bool> await_continue(Exchange& x);
+    boost::asio::awaitable<bool> receive_response_header(Exchange& x);
+    boost::asio::awaitable<void> deliver_response(Exchange& x);
+    boost::asio::awaitable<void> answer_error(Exchange& x, const S3Error& err);
+    boost::asio::awaitable<void> answer_upstream_failure(Exchange& x, const boost::system::error_code& ec);
+
     boost::asio::awaitable<bool> ensure_upstream();
     boost::asio::awaitable<bool> upstream_readable_within(std::chrono::milliseconds timeout);
     boost::asio::awaitable<boost::system::error_code> read_final_header(std::optional<ResponseParser>& res, bool head);
-    boost::asio::awaitable<void> answer_error(ClientSide& client, RequestParser& req, const S3Error& err,
-                                              ExchangeResult& result);
     void new_response_parser(std::optional<ResponseParser>& res, bool head) const;
     void close_upstream();
 
