@@ -1,0 +1,267 @@
+#include "connection_host.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "flow_mux.h"
+#include "log.h"
+#include "map_entries.h"
+#include "socket_ops.h"
+#include "tcp_state.h"
+#include "wire.h"
+
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+namespace xo::handoff {
+
+namespace {
+
+using boost::asio::awaitable;
+using boost::asio::use_awaitable;
+
+constexpr auto frame_stall_limit = std::chrono::seconds(5);
+constexpr auto handshake_limit = std::chrono::seconds(5);
+constexpr auto drain_poll = std::chrono::milliseconds(1);
+
+/** sleep_for() - suspend the coroutine for @d. */
+awaitable<void> sleep_for(Clock::duration d)
+{
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, d);
+    boost::system::error_code ec;
+    co_await timer.async_wait(boost::asio::redirect_error(use_awaitable, ec));
+}
+
+/** wait_for_acks() - until @fd's send queue is acknowledged or @deadline passes. */
+awaitable<void> wait_for_acks(int fd, Deadline deadline)
+{
+    while (Clock::now() < deadline) {
+        auto queued = unacked_bytes(fd);
+        if (!queued || *queued == 0)
+            co_return;
+        co_await sleep_for(drain_poll);
+    }
+}
+
+/** RefusalReason - a Refuse for @flow, logged. */
+Refuse refusal(std::uint64_t flow, RefuseReason reason, const Error& why)
+{
+    log::warn("flow ", flow, ": refusing: ", why.message);
+    return Refuse{flow, reason, why.message};
+}
+
+} // namespace
+
+/** struct Session - one gateway's channel and its reader, shared by its flows. */
+struct ConnectionHost::Session {
+    explicit Session(std::unique_ptr<ControlChannel> ch) : channel(std::move(ch)), mux(*channel, FlowMux::Limits{}) {}
+    std::unique_ptr<ControlChannel> channel;
+    FlowMux mux;
+};
+
+ConnectionHost::ConnectionHost(bpf::RewriteTable& rewrites, boost::asio::ip::address own_address, Application app,
+                               HostTimeouts timeouts)
+    : rewrites_(rewrites), own_address_(own_address), app_(std::move(app)), timeouts_(timeouts)
+{
+}
+
+awaitable<void> ConnectionHost::accept_gateways(boost::asio::ip::tcp::acceptor& acceptor,
+                                                std::shared_ptr<ControlTls> tls)
+{
+    auto executor = co_await boost::asio::this_coro::executor;
+    while (acceptor.is_open()) {
+        boost::system::error_code ec;
+        auto socket = co_await acceptor.async_accept(boost::asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+            if (ec == boost::asio::error::operation_aborted)
+                co_return;
+            log::warn("control accept: ", ec.message());
+            continue;
+        }
+        auto authenticate = [this, tls](boost::asio::ip::tcp::socket s) -> awaitable<void> {
+            auto channel = co_await accept_channel(tls, std::move(s), deadline_in(handshake_limit));
+            if (!channel) {
+                log::warn("gateway rejected: ", channel.error().message);
+                co_return;
+            }
+            log::info("gateway connected from ", (*channel)->peer());
+            co_await serve(std::move(*channel));
+        };
+        boost::asio::co_spawn(executor, authenticate(std::move(socket)), boost::asio::detached);
+    }
+}
+
+awaitable<void> ConnectionHost::serve(std::unique_ptr<ControlChannel> channel)
+{
+    auto session = std::make_shared<Session>(std::move(channel));
+    auto executor = co_await boost::asio::this_coro::executor;
+    boost::asio::co_spawn(
+        executor, [session]() -> awaitable<void> { co_await session->mux.run(frame_stall_limit); },
+        boost::asio::detached);
+    while (true) {
+        auto m = co_await session->mux.next_unclaimed(never);
+        if (!m) {
+            log::info("gateway ", session->channel->peer(), ": channel ended: ", m.error().message);
+            co_return;
+        }
+        if (auto* offer = std::get_if<Offer>(&*m))
+            boost::asio::co_spawn(executor, host_flow(session, std::move(*offer)), boost::asio::detached);
+        else
+            log::debug("flow ", flow_id(*m), ": ignoring stray ", type_name(type_of(*m)));
+    }
+}
+
+awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offer offer)
+{
+    std::uint64_t flow = offer.flow_id;
+    auto& mux = session->mux;
+    auto refuse = [&](RefuseReason reason, const Error& why) -> awaitable<void> {
+        Message refuse_message = refusal(flow, reason, why);
+        auto told = co_await mux.send(std::move(refuse_message), deadline_in(timeouts_.reply));
+        (void)told; // the gateway times out on its own
+    };
+
+    auto mailbox = FlowMailbox::open(mux, flow);
+    if (!mailbox) {
+        co_await refuse(RefuseReason::duplicate_flow, mailbox.error());
+        co_return;
+    }
+    WireReader in(offer.tcp_state);
+    auto state = decode_tcp_state(in);
+    if (!state) {
+        co_await refuse(RefuseReason::restore_failed, state.error());
+        co_return;
+    }
+    auto public_source = to_asio_endpoint(state->local, state->family);
+    HostTimes times;
+    auto step = Clock::now();
+    auto lap = [&step] {
+        auto now = Clock::now();
+        return now - std::exchange(step, now);
+    };
+    auto restored = restore_tcp_state(*state, to_tcp_endpoint({own_address_, 0}));
+    if (!restored) {
+        co_await refuse(RefuseReason::restore_failed, restored.error());
+        co_return;
+    }
+    times.restore = lap();
+    auto client = to_asio_endpoint(state->remote, state->family);
+    auto key = bpf::flow_key({own_address_, restored->local_port}, client);
+    if (!key) {
+        co_await refuse(RefuseReason::restore_failed, key.error());
+        co_return;
+    }
+    auto rewrite = RewriteEntry::insert(rewrites_, *key, public_source);
+    if (!rewrite) {
+        co_await refuse(RefuseReason::restore_failed, rewrite.error());
+        co_return;
+    }
+    times.rewrite = lap();
+
+    Ready ready{flow, address_bytes(own_address_), restored->local_port};
+    Message ready_message = std::move(ready);
+    auto sent = co_await mux.send(std::move(ready_message), deadline_in(timeouts_.reply));
+    if (!sent)
+        co_return; // the socket closes in repair mode: silent
+    auto go = co_await mailbox->next(deadline_in(timeouts_.reply));
+    if (!go || !std::holds_alternative<Go>(*go)) {
+        log::info("flow ", flow, ": no GO (", go ? type_name(type_of(*go)) : go.error().message, ")");
+        co_return;
+    }
+    lap();
+    if (auto r = leave_repair(restored->fd.get(), *state); !r) {
+        log::warn("flow ", flow, ": ", r.error().message);
+        (void)reset_on_close(restored->fd.get());
+        Message abort = Abort{flow, r.error().message};
+        auto told = co_await mux.send(std::move(abort), deadline_in(timeouts_.reply));
+        (void)told;
+        co_return;
+    }
+
+    times.leave_repair = lap();
+
+    ++hosted_;
+    HostedConnection conn{flow, std::move(restored->fd), std::move(offer.read_ahead), std::move(offer.app_payload),
+                          std::move(offer.ticket), times};
+    auto back = co_await app_(conn);
+    // (co_await stays out of conditional expressions: GCC 12 miscompiles them.)
+    Result<void> returned;
+    if (back)
+        returned = co_await give_back(*session, flow, conn.socket, std::move(*back), *mailbox);
+    else
+        returned = back.error();
+    if (!returned) {
+        log::warn("flow ", flow, ": closing the connection: ", returned.error().message);
+        (void)reset_on_close(conn.socket.get());
+        conn.socket.reset(); // RST leaves through the rewrite, which still exists
+        Message abort = Abort{flow, returned.error().message};
+        auto told = co_await mux.send(std::move(abort), deadline_in(timeouts_.reply));
+        (void)told;
+    }
+    conn.socket.reset();
+    --hosted_;
+}
+
+awaitable<Result<void>> ConnectionHost::finish_here(Session& session, std::uint64_t flow, int fd)
+{
+    if (::shutdown(fd, SHUT_WR) != 0)
+        co_return Error::from_errno("shutdown");
+    auto deadline = deadline_in(timeouts_.drain);
+    while (true) {
+        auto tcp = tcp_state_of(fd);
+        if (!tcp)
+            co_return tcp.error();
+        if (*tcp == TCP_CLOSE)
+            break;
+        if (Clock::now() >= deadline)
+            co_return Error{"the client did not acknowledge our FIN"};
+        co_await sleep_for(drain_poll);
+    }
+    Message done = Done{flow};
+    auto told = co_await session.mux.send(std::move(done), deadline_in(timeouts_.reply));
+    if (!told)
+        log::warn("flow ", flow, ": telling the gateway the connection closed: ", told.error().message);
+    co_return Result<void>();
+}
+
+awaitable<Result<void>> ConnectionHost::give_back(Session& session, std::uint64_t flow, UniqueFd& socket,
+                                                  HandBack back, FlowMailbox& mailbox)
+{
+    int fd = socket.get();
+    co_await wait_for_acks(fd, deadline_in(timeouts_.drain));
+    auto tcp = tcp_state_of(fd);
+    if (!tcp)
+        co_return tcp.error();
+    if (*tcp == TCP_CLOSE_WAIT) {
+        auto finished = co_await finish_here(session, flow, fd);
+        co_return finished;
+    }
+    Message prepare = ReturnPrepare{flow};
+    auto prepared = co_await session.mux.send(std::move(prepare), deadline_in(timeouts_.reply));
+    if (!prepared)
+        co_return prepared.error();
+    auto ready = co_await mailbox.next(deadline_in(timeouts_.reply));
+    if (!ready)
+        co_return with_context("waiting for READY to return", ready.error());
+    if (!std::holds_alternative<Ready>(*ready))
+        co_return Error{std::string("expected READY, got ") + std::string(type_name(type_of(*ready)))};
+    auto state = save_tcp_state(fd);
+    if (!state)
+        co_return state.error();
+    WireWriter out;
+    encode(*state, out);
+    Message ret = Return{flow, out.take(), std::move(back.read_ahead), std::move(back.app_payload)};
+    auto sent = co_await session.mux.send(std::move(ret), deadline_in(timeouts_.reply));
+    if (!sent) {
+        (void)cancel_repair(fd);
+        co_return sent.error();
+    }
+    socket.reset(); // in repair mode: silent
+    co_return Result<void>();
+}
+
+} // namespace xo::handoff

@@ -1,0 +1,122 @@
+// Theory of operation: the responder side of a connection handoff.
+//
+// A ConnectionHost serves the control channels of authenticated gateways
+// (TLS 1.3 PSK, control_tls.h). Each OFFER becomes one flow coroutine:
+//   restore the socket bound to our own address with a kernel-chosen port
+//   (still in repair mode, silent); install the egress rewrite
+//   (own ip:port' → gateway ip:port, keyed by the full 4-tuple); answer READY
+//   with the port — or REFUSE with the reason when any of it fails;
+//   on GO leave repair mode (the rewrite exists, so the window probe already
+//   carries the gateway's address) and run the application with the socket,
+//   the bytes the gateway read ahead and the opaque payload.
+// When the application's coroutine finishes it says what to hand back, and
+// the host returns the connection: wait (bounded) until the client has
+// acknowledged what was sent; RETURN_PREPARE; await the gateway's READY
+// (its flow is blocked again); save the state; RETURN; close the socket in
+// repair mode; remove the rewrite; await DONE. ABORT or a timeout before GO
+// closes the restored socket silently. A client that closed its side while
+// the responder held the connection (CLOSE_WAIT: it cannot be saved) is
+// finished here instead: FIN through the rewrite, wait (bounded) until the
+// client acknowledged it, then DONE to the gateway — DONE from the responder
+// is our addition to the protocol: "the connection ended here, forget the
+// flow". (A FIN arriving in the instant between that check and the gateway's
+// BLOCK makes the save fail: that connection is reset.) An application error, or a failure
+// during the return, closes the connection with RST (through the rewrite,
+// so the client sees it at once) and tells the gateway ABORT.
+//
+// Each flow's rewrite entry and mailbox are owned by the flow's coroutine,
+// so they go on every path. hosted() counts connections currently held.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "control_channel.h"
+#include "flow_mailbox.h"
+#include "handoff_messages.h"
+#include "rewrite_table.h"
+#include "unique_fd.h"
+
+namespace xo::handoff {
+
+/** struct HostTimes - where one handoff's time went, on the responder. */
+struct HostTimes {
+    Clock::duration restore {}, rewrite {}, leave_repair {};
+};
+
+/** struct HostedConnection - a client connection handed to the application. */
+struct HostedConnection {
+    std::uint64_t flow = 0;
+    UniqueFd socket;   ///< blocking, out of repair mode; the application keeps it open
+    Bytes read_ahead;  ///< client bytes the gateway read but did not consume
+    Bytes app_payload; ///< opaque, from the gateway
+    Bytes ticket;      ///< what the gateway authorized for this flow
+    HostTimes times;
+};
+
+/** struct HandBack - what the application returns with the connection. */
+struct HandBack {
+    Bytes read_ahead;  ///< client bytes read from the socket but not consumed
+    Bytes app_payload; ///< opaque, for the gateway
+};
+
+/**
+ * Application - serves one hosted connection.
+ *
+ * Return: what to hand back to the gateway with the connection, or an error
+ * to close the connection instead.
+ */
+using Application = std::function<boost::asio::awaitable<Result<HandBack>>(HostedConnection&)>;
+
+/** struct HostTimeouts - how long the responder waits. */
+struct HostTimeouts {
+    Clock::duration reply = std::chrono::seconds(2); ///< GO after READY, READY after RETURN_PREPARE, sends
+    Clock::duration drain = std::chrono::seconds(2); ///< client ACKs before a return
+};
+
+class ConnectionHost {
+public:
+    /**
+     * ConnectionHost() - host handed-off connections.
+     * @rewrites: the responder data plane's rewrite table (outlives the host).
+     * @own_address: the address restored sockets bind to.
+     * @app: runs each connection after GO.
+     */
+    ConnectionHost(bpf::RewriteTable& rewrites, boost::asio::ip::address own_address, Application app,
+                   HostTimeouts timeouts = {});
+
+    /**
+     * accept_gateways() - accept and serve gateway control channels forever.
+     * @acceptor: listening on the control endpoint.
+     * @tls: a server-role ControlTls.
+     *
+     * A connection that fails authentication is dropped; others go on.
+     */
+    boost::asio::awaitable<void> accept_gateways(boost::asio::ip::tcp::acceptor& acceptor,
+                                                 std::shared_ptr<ControlTls> tls);
+
+    /** serve() - handle OFFERs on @channel until it ends. */
+    boost::asio::awaitable<void> serve(std::unique_ptr<ControlChannel> channel);
+
+    /** hosted() - connections restored here and not yet returned or closed. */
+    std::size_t hosted() const { return hosted_; }
+
+private:
+    struct Session;
+    boost::asio::awaitable<void> host_flow(std::shared_ptr<Session> session, Offer offer);
+    boost::asio::awaitable<Result<void>> finish_here(Session& session, std::uint64_t flow, int fd);
+    boost::asio::awaitable<Result<void>> give_back(Session& session, std::uint64_t flow, UniqueFd& socket,
+                                                   HandBack back, FlowMailbox& mailbox);
+
+    bpf::RewriteTable& rewrites_;
+    boost::asio::ip::address own_address_;
+    Application app_;
+    HostTimeouts timeouts_;
+    std::size_t hosted_ = 0;
+};
+
+} // namespace xo::handoff

@@ -1,0 +1,80 @@
+// Theory of operation: owners of the data plane entries one handoff creates.
+// A BLOCK or REDIRECT entry on the gateway, or an egress rewrite on the
+// responder, that outlives its connection silently breaks the next
+// connection that reuses the 4-tuple, so each entry belongs to exactly one
+// object that deletes it when destroyed, on every path out of the engine:
+// success, refusal, timeout, a dead peer. Move-only, like UniqueFd.
+#pragma once
+
+#include <utility>
+
+#include "flow_table.h"
+#include "result.h"
+#include "rewrite_table.h"
+
+namespace xo::handoff {
+
+/** FlowEntry - the gateway's entry for one client flow; removed on destruction. */
+class FlowEntry {
+public:
+    FlowEntry() = default;
+    FlowEntry(FlowEntry&& other) noexcept : table_(std::exchange(other.table_, nullptr)), key_(other.key_) {}
+    FlowEntry& operator=(FlowEntry&& other) noexcept;
+    FlowEntry(const FlowEntry&) = delete;
+    FlowEntry& operator=(const FlowEntry&) = delete;
+    ~FlowEntry() { (void)remove(); }
+
+    /**
+     * create_blocked() - insert a BLOCK entry for @key (packets are dropped).
+     *
+     * Return: the owning entry, or an error (nothing was inserted).
+     */
+    static Result<FlowEntry> create_blocked(bpf::FlowTable& table, const xo_flow_key& key);
+
+    /** block() - drop the flow's packets again (replaces a REDIRECT). */
+    Result<void> block() { return table_->block(key_); }
+
+    /** redirect() - send the flow's packets to @to (the entry must be BLOCK). */
+    Result<void> redirect(const bpf::RedirectTarget& to) { return table_->redirect(key_, to); }
+
+    /** remove() - delete the entry now; later calls and destruction do nothing. */
+    Result<void> remove();
+
+    const xo_flow_key& key() const { return key_; }
+
+private:
+    FlowEntry(bpf::FlowTable& table, const xo_flow_key& key) : table_(&table), key_(key) {}
+
+    bpf::FlowTable* table_ = nullptr;
+    xo_flow_key key_ {};
+};
+
+/** RewriteEntry - the responder's egress rewrite of one flow; removed on destruction. */
+class RewriteEntry {
+public:
+    RewriteEntry() = default;
+    RewriteEntry(RewriteEntry&& other) noexcept : table_(std::exchange(other.table_, nullptr)), key_(other.key_) {}
+    RewriteEntry& operator=(RewriteEntry&&) = delete;
+    RewriteEntry(const RewriteEntry&) = delete;
+    RewriteEntry& operator=(const RewriteEntry&) = delete;
+    ~RewriteEntry() { (void)remove(); }
+
+    /**
+     * insert() - rewrite the source of @key's packets to @public_source.
+     *
+     * Return: the owning entry, or an error (nothing was inserted).
+     */
+    static Result<RewriteEntry> insert(bpf::RewriteTable& table, const xo_flow_key& key,
+                                       const bpf::Endpoint& public_source);
+
+    /** remove() - delete the entry now; later calls and destruction do nothing. */
+    Result<void> remove();
+
+private:
+    RewriteEntry(bpf::RewriteTable& table, const xo_flow_key& key) : table_(&table), key_(key) {}
+
+    bpf::RewriteTable* table_ = nullptr;
+    xo_flow_key key_ {};
+};
+
+} // namespace xo::handoff
