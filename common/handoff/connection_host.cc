@@ -208,6 +208,10 @@ awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offe
 
 awaitable<Result<void>> ConnectionHost::finish_here(Session& session, std::uint64_t flow, int fd)
 {
+    Message closing = Done{flow};
+    auto announced = co_await session.mux.send(std::move(closing), deadline_in(timeouts_.reply));
+    if (!announced)
+        co_return announced.error();
     if (::shutdown(fd, SHUT_WR) != 0)
         co_return Error::from_errno("shutdown");
     auto deadline = deadline_in(timeouts_.drain);
@@ -249,6 +253,14 @@ awaitable<Result<void>> ConnectionHost::give_back(Session& session, std::uint64_
         co_return with_context("waiting for READY to return", ready.error());
     if (!std::holds_alternative<Ready>(*ready))
         co_return Error{std::string("expected READY, got ") + std::string(type_name(type_of(*ready)))};
+    // The client's FIN may have arrived before the gateway blocked the flow.
+    tcp = tcp_state_of(fd);
+    if (!tcp)
+        co_return tcp.error();
+    if (*tcp == TCP_CLOSE_WAIT) {
+        auto finished = co_await finish_here(session, flow, fd);
+        co_return finished;
+    }
     auto state = save_tcp_state(fd);
     if (!state)
         co_return state.error();

@@ -16,11 +16,12 @@
 // repair mode; remove the rewrite; await DONE. ABORT or a timeout before GO
 // closes the restored socket silently. A client that closed its side while
 // the responder held the connection (CLOSE_WAIT: it cannot be saved) is
-// finished here instead: FIN through the rewrite, wait (bounded) until the
-// client acknowledged it, then DONE to the gateway — DONE from the responder
-// is our addition to the protocol: "the connection ended here, forget the
-// flow". (A FIN arriving in the instant between that check and the gateway's
-// BLOCK makes the save fail: that connection is reset.) An application error, or a failure
+// finished here instead, checked before RETURN_PREPARE and again once the
+// gateway blocked the flow: DONE to the gateway (which redirects the flow to
+// us again), FIN through the rewrite, wait (bounded) until the client
+// acknowledged it, DONE again (the gateway removes its entry). DONE from the
+// responder is our addition to the protocol: "the connection ends here".
+// An application error, or a failure
 // during the return, closes the connection with RST (through the rewrite,
 // so the client sees it at once) and tells the gateway ABORT.
 //

@@ -146,7 +146,7 @@ awaitable<OffloadOutcome> Offloader::offload(std::shared_ptr<ResponderLink> link
     if (!go_sent)
         co_return Lost{with_context("sending GO to " + link->name(), go_sent.error())};
     times.total = Clock::now() - start;
-    co_return Offloaded{std::move(link), flow, ends->local, std::move(*mailbox), std::move(*entry), times};
+    co_return Offloaded{std::move(link), flow, ends->local, std::move(*mailbox), std::move(*entry), target, times};
 }
 
 awaitable<Result<std::optional<ReturnedConnection>>> Offloader::await_return(Offloaded flow)
@@ -166,12 +166,24 @@ awaitable<Result<std::optional<ReturnedConnection>>> Offloader::await_return(Off
     co_return back;
 }
 
+awaitable<Result<std::optional<ReturnedConnection>>> Offloader::closed_at_responder(Offloaded& flow)
+{
+    if (auto r = flow.entry.redirect(flow.target); !r)
+        co_return r.error();
+    auto last = co_await flow.mailbox.next(deadline_in(timeouts_.closing));
+    if (!last || !std::holds_alternative<Done>(*last))
+        log::info("flow ", flow.flow, ": no final DONE from ", flow.link->name(), "; dropping the flow");
+    if (auto r = flow.entry.remove(); !r)
+        co_return r.error();
+    co_return std::optional<ReturnedConnection>();
+}
+
 awaitable<Result<std::optional<ReturnedConnection>>> Offloader::take_back(Offloaded& flow, Clock::time_point start)
 {
     auto first = co_await flow.mailbox.next(start + timeouts_.hold);
     if (first && std::holds_alternative<Done>(*first)) {
-        (void)flow.entry.remove();
-        co_return std::optional<ReturnedConnection>();
+        auto closed = co_await closed_at_responder(flow);
+        co_return closed;
     }
     auto prepare = expect<ReturnPrepare>(std::move(first), "RETURN_PREPARE");
     if (!prepare)
@@ -188,6 +200,10 @@ awaitable<Result<std::optional<ReturnedConnection>>> Offloader::take_back(Offloa
     if (!sent)
         co_return sent.error();
     auto second = co_await flow.mailbox.next(deadline_in(timeouts_.reply));
+    if (second && std::holds_alternative<Done>(*second)) {
+        auto closed = co_await closed_at_responder(flow);
+        co_return closed;
+    }
     auto ret = expect<Return>(std::move(second), "RETURN");
     if (!ret)
         co_return ret.error();

@@ -19,9 +19,13 @@
 //   on the gateway's public address and original port → remove the flow entry
 //   → leave repair mode (the window probe restarts the client at once) → DONE.
 // The answer to RETURN_PREPARE is the protocol's READY message: "the flow is
-// blocked, send the state". Instead of RETURN_PREPARE the responder may send
-// DONE: the client closed the connection while the responder held it and it
-// was closed there; the flow entry goes and there is nothing to return. A responder that dies, stalls past the hold time
+// blocked, send the state". Instead of RETURN_PREPARE, or instead of RETURN,
+// the responder may send DONE: the client closed its side while the
+// responder held the connection (a half-closed socket cannot be saved), so
+// the responder closes it there. The gateway then points the flow at the
+// responder again (REDIRECT, so the client's last ACK reaches it), waits
+// (bounded) for the responder's second DONE — the connection is closed —
+// and removes the entry; there is nothing to return. A responder that dies, stalls past the hold time
 // or aborts loses the connection: the flow entry is removed, so the client's
 // next packet meets the gateway's stack without a socket and is reset —
 // never a blocked flow left behind.
@@ -51,6 +55,7 @@ namespace xo::handoff {
 struct OffloadTimeouts {
     Clock::duration reply = std::chrono::seconds(2);  ///< READY after OFFER, RETURN after READY, sends
     Clock::duration hold = std::chrono::minutes(5);   ///< longest a responder may keep a connection
+    Clock::duration closing = std::chrono::seconds(5); ///< a close at the responder, first DONE to last
 };
 
 /** struct OffloadRequest - a connection and what the responder needs to serve it. */
@@ -78,6 +83,7 @@ struct Offloaded {
     TcpAsioEndpoint public_endpoint; ///< the gateway's address and port the client uses
     FlowMailbox mailbox;             ///< the flow's messages on the link
     FlowEntry entry;                 ///< the REDIRECT entry
+    bpf::RedirectTarget target;      ///< where it points
     HandoffTimes times;
 };
 
@@ -129,6 +135,7 @@ public:
     boost::asio::awaitable<Result<std::optional<ReturnedConnection>>> await_return(Offloaded flow);
 
 private:
+    boost::asio::awaitable<Result<std::optional<ReturnedConnection>>> closed_at_responder(Offloaded& flow);
     boost::asio::awaitable<Result<std::optional<ReturnedConnection>>> take_back(Offloaded& flow,
                                                                                 Clock::time_point start);
 

@@ -7,8 +7,8 @@
 // back (responder down or refusing) the gateway streams the response itself.
 // The data plane attaches to --ifname (TC by default: veth test beds lose
 // checksums under native XDP, see the team's kernel notes) with its maps pinned
-// under --instance; on SIGTERM it detaches, removes the pins and prints
-// counters and per-step timings, then exits 0.
+// under --instance. SIGUSR1 prints the counters line; on SIGTERM it
+// detaches, removes the pins and prints counters and per-step timings.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -101,7 +101,7 @@ awaitable<bool> Gateway::handle(tcp::socket& socket, Bytes& pending, testbed::Re
     std::shared_ptr<ResponderLink> link;
     if (!links.empty())
         link = links[request.seed % links.size()];
-    if (link && link->alive()) {
+    if (link) {
         auto protocol = socket.local_endpoint().protocol();
         OffloadRequest offer{UniqueFd(socket.release()), pending, Bytes(line.begin(), line.end()), Bytes{'t'}};
         auto outcome = co_await offloader_.offload(link, std::move(offer));

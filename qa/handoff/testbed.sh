@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Theory of operation: the handoff test bed. It builds a client, a gateway and
+# two responders in network namespaces of its own on one bridge (bed.sh:
+# 198.18.0.0/24, names xot<pid>-*, PSK file 0600 in a private temporary
+# directory), starts the testbed daemons, runs the scenarios named on the
+# command line (default: all, in this order) and removes everything on exit
+# (trap), whatever happened:
+#
+#   sequential  1,000 requests on one connection, alternating responders
+#   sizes       responses of 0 B, 1 B, 1 MiB and 64 MiB
+#   pipeline    the next request is sent while the current response streams:
+#               its bytes reach the responder and travel back in the return
+#   concurrent  64 connections x 50 requests at once
+#   capture     tcpdump in the client namespace during the scenarios above:
+#               no RST at all, and on every connection the server's first FIN
+#               comes after the client's (no migration ever closes a flow)
+#   cleanup     after the clients are done: every pinned flow and rewrite map
+#               is empty, no client connection is left on gateway or
+#               responders, and the gateway counted no fallback, lost
+#               connection or failed return
+#   killed      a responder killed with SIGKILL mid-response: the client's
+#               connection fails (error or EOF, not its timeout) within 5 s,
+#               the gateway keeps serving other connections, and its flow map
+#               is empty again
+#
+# Every client verifies every byte it receives (xo-testbed-client). Prints
+# "PASS: <scenario>" or "FAIL: <scenario>: <why>" per scenario and exits 1 if
+# any failed, 0 otherwise; exits 0 with "SKIPPED: <why>" where it cannot run
+# (not root, a tool missing). Usage: testbed.sh --bin <dir> [scenario...]
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BED_BIN=""
+if [[ ${1:-} == --bin ]]; then BED_BIN=$2; shift 2; fi
+ALL=(sequential sizes pipeline concurrent capture cleanup killed)
+SCENARIOS=("$@")
+((${#SCENARIOS[@]})) || SCENARIOS=("${ALL[@]}")
+
+skip() { echo "SKIPPED: $*"; exit 0; }
+((EUID == 0)) || skip "needs root (namespaces, BPF, TCP_REPAIR)"
+for tool in ip nsenter tcpdump bpftool ss openssl; do
+  command -v "$tool" > /dev/null || skip "$tool is not installed"
+done
+[[ -x $BED_BIN/xo-testbed-gateway ]] || { echo "FAIL: no testbed executables in '$BED_BIN'"; exit 1; }
+
+# shellcheck source=bed.sh
+source "$HERE/bed.sh"
+TCPDUMP_PID=""
+cleanup() {
+  [[ -n $TCPDUMP_PID ]] && kill "$TCPDUMP_PID" 2> /dev/null && wait "$TCPDUMP_PID" 2> /dev/null
+  bed_teardown
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+FAILED=0
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1: $2"; FAILED=1; }
+wants() { [[ " ${SCENARIOS[*]} " == *" $1 "* ]]; }
+
+# client NAME ARGS...: run the client; PASS/FAIL on its exit status.
+client() {
+  local name=$1; shift
+  local out
+  out=$(bed_client --timeout-ms 10000 "$@" 2>&1)
+  if (($? == 0)); then pass "$name ($(tail -n 1 <<< "$out"))"; else fail "$name" "$(tail -n 5 <<< "$out" | tr '\n' ' ')"; fi
+}
+
+# map_entries INSTANCE MAP: number of entries in a pinned map (-1 if unreadable).
+map_entries() {
+  local json
+  json=$(bpftool -j map dump pinned "/sys/fs/bpf/xo/$BED_ID-$1/$2" 2> /dev/null) || { echo -1; return; }
+  grep -o '"key"' <<< "$json" | wc -l
+}
+
+# client_sockets NS: connected TCP sockets in NS other than control channels.
+client_sockets() {
+  bed_in "$1" ss -Htn state established state syn-recv state fin-wait-1 state fin-wait-2 state close-wait \
+    state last-ack state closing | grep -cvE ':7000([[:space:]]|$)'
+}
+
+# gateway_counter NAME: the latest value of NAME in the gateway's counters line.
+gateway_counter() {
+  kill -USR1 "${BED_PIDS[gw]}"
+  sleep 0.2
+  grep '^counters' "$BED_DIR/gw.out" | tail -n 1 | grep -o "$1=[0-9]*" | cut -d= -f2
+}
+
+# until_zero SECONDS COMMAND...: poll until COMMAND prints 0.
+until_zero() {
+  local limit=$1 i; shift
+  for ((i = 0; i < limit * 10; i++)); do [[ $("$@") == 0 ]] && return 0; sleep 0.1; done
+  return 1
+}
+
+bed_setup || { echo "FAIL: setup"; exit 1; }
+if wants capture; then
+  nsenter --net="/run/netns/$BED_NS_CL" -- tcpdump -i c0 -nn -s 128 -U -w "$BED_DIR/client.pcap" "tcp port $BED_PORT" 2> "$BED_DIR/tcpdump.err" &
+  TCPDUMP_PID=$!
+  for _ in $(seq 50); do grep -q listening "$BED_DIR/tcpdump.err" && break; sleep 0.1; done
+fi
+bed_start_all || { echo "FAIL: daemons did not start"; exit 1; }
+
+CONNECTIONS=0
+wants sequential && { client sequential --requests 1000 --sizes 1,1000,100000 --seed 1000; ((CONNECTIONS += 1)); }
+wants sizes && { client sizes --requests 8 --sizes 0,1,1048576,67108864 --seed 2000; ((CONNECTIONS += 1)); }
+wants pipeline && { client pipeline --requests 200 --sizes 262144,1,65536,0,1048576 --pipeline --seed 3000; ((CONNECTIONS += 1)); }
+wants concurrent && { client concurrent --connections 64 --requests 50 --sizes 1,4096,65536 --seed 4000; ((CONNECTIONS += 64)); }
+
+if wants capture; then
+  sleep 1 # the last FIN/ACK exchanges
+  kill -INT "$TCPDUMP_PID"; wait "$TCPDUMP_PID" 2> /dev/null; TCPDUMP_PID=""
+  pcap=$BED_DIR/client.pcap
+  syns=$(tcpdump -r "$pcap" -nn 'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn' 2> /dev/null | wc -l)
+  rsts=$(tcpdump -r "$pcap" -nn 'tcp[tcpflags] & tcp-rst != 0' 2> /dev/null | wc -l)
+  # For each client port: was a server FIN seen before the client's first FIN?
+  early=$(tcpdump -r "$pcap" -nn 'tcp[tcpflags] & tcp-fin != 0' 2> /dev/null | awk -v vip="$BED_VIP.$BED_PORT" '
+    { src = $3; dst = $5; sub(":", "", dst) }
+    src == vip { port = dst; sub(/.*\./, "", port); if (!(port in client_fin)) early[port] = 1; server_fin[port] = 1 }
+    dst == vip { port = src; sub(/.*\./, "", port); client_fin[port] = 1 }
+    END { n = 0; for (p in early) n++; m = 0; for (p in server_fin) m++; print n, m }')
+  read -r early_fins server_fins <<< "$early"
+  if ((syns != CONNECTIONS)); then fail capture "expected $CONNECTIONS connections in the capture, saw $syns SYNs"
+  elif ((rsts != 0)); then fail capture "$rsts RST segments"
+  elif ((early_fins != 0)); then fail capture "$early_fins connections got a server FIN before the client closed"
+  elif ((server_fins != CONNECTIONS)); then fail capture "$server_fins of $CONNECTIONS connections closed by the server"
+  else pass "capture ($syns connections, 0 RST, every server FIN after the client's)"
+  fi
+fi
+
+if wants cleanup; then
+  why=""
+  until_zero 5 map_entries gw xo_gw_flows || why+="gateway flow map not empty ($(map_entries gw xo_gw_flows)); "
+  for r in r1 r2; do
+    until_zero 5 map_entries "$r" xo_rsp_rewrites || why+="$r rewrite map not empty ($(map_entries "$r" xo_rsp_rewrites)); "
+  done
+  for ns in "$BED_NS_GW" "$BED_NS_R1" "$BED_NS_R2"; do
+    until_zero 5 client_sockets "$ns" || why+="client connections left in $ns: $(client_sockets "$ns"); "
+  done
+  for counter in fallbacks lost return_errors; do
+    value=$(gateway_counter "$counter")
+    [[ $value == 0 ]] || why+="gateway $counter=$value; "
+  done
+  offloads=$(gateway_counter offloads)
+  ((offloads > 0)) || why+="no handoff happened; "
+  if [[ -z $why ]]; then pass "cleanup ($offloads handoffs, maps empty, no sockets left)"; else fail cleanup "$why"; fi
+fi
+
+if wants killed; then
+  # Seed 0 picks the first responder (r1); 1 GiB keeps it busy for seconds.
+  bed_client --timeout-ms 10000 --requests 1 --sizes 1073741824 --seed 0 --expect-drop > "$BED_DIR/killed.out" 2>&1 &
+  victim=$!
+  sleep 1
+  kill -KILL "${BED_PIDS[r1]}"
+  killed_at=$(date +%s%N)
+  wait "${BED_PIDS[r1]}" 2> /dev/null; unset "BED_PIDS[r1]"
+  wait "$victim"; status=$?
+  elapsed_ms=$((($(date +%s%N) - killed_at) / 1000000))
+  why=""
+  ((status == 0)) || why+="client did not see its connection fail ($(tail -n 1 "$BED_DIR/killed.out")); "
+  ((elapsed_ms < 5000)) || why+="client took ${elapsed_ms} ms to fail; "
+  after=$(bed_client --timeout-ms 10000 --connections 4 --requests 20 --sizes 1000,100000 --seed 5000 2>&1) ||
+    why+="gateway did not keep serving: $(tail -n 1 <<< "$after"); "
+  until_zero 5 map_entries gw xo_gw_flows || why+="gateway flow map not empty ($(map_entries gw xo_gw_flows)); "
+  if [[ -z $why ]]; then pass "killed (client failed ${elapsed_ms} ms after the kill; others served)"; else fail killed "$why"; fi
+fi
+
+exit "$FAILED"
