@@ -77,20 +77,34 @@ bed_start_responder() {
   bed_wait_ready "$name"
 }
 
-# bed_start_gateway [extra gateway options...]
+# bed_start_gateway [extra gateway options...]: the gateway, handing off to
+# the responders listed in BED_RESPONDERS (default: r1 and r2).
+BED_RESPONDERS=(r1 r2)
 bed_start_gateway() {
+  local r args=()
+  for r in "${BED_RESPONDERS[@]}"; do
+    case $r in
+      r1) args+=(--responder 198.18.0.11:7000,198.18.0.11,02:00:00:00:00:11) ;;
+      r2) args+=(--responder 198.18.0.12:7000,198.18.0.12,02:00:00:00:00:12) ;;
+    esac
+  done
   nsenter --net="/run/netns/$BED_NS_GW" -- "$BED_BIN/xo-testbed-gateway" --listen "$BED_VIP:$BED_PORT" --ifname g0 \
-    --instance "$BED_ID-gw" --key "$BED_DIR/psk" \
-    --responder 198.18.0.11:7000,198.18.0.11,02:00:00:00:00:11 \
-    --responder 198.18.0.12:7000,198.18.0.12,02:00:00:00:00:12 "$@" \
+    --instance "$BED_ID-gw" --key "$BED_DIR/psk" "${args[@]}" "$@" \
     > "$BED_DIR/gw.out" 2> "$BED_DIR/gw.err" &
   BED_PIDS[gw]=$!
   bed_wait_ready gw
 }
 
+# bed_start_all [extra gateway options...]: the responders in BED_RESPONDERS, then the gateway.
 bed_start_all() {
-  bed_start_responder r1 "$BED_NS_R1" 198.18.0.11 && bed_start_responder r2 "$BED_NS_R2" 198.18.0.12 &&
-    bed_start_gateway "$@"
+  local r
+  for r in "${BED_RESPONDERS[@]}"; do
+    case $r in
+      r1) bed_start_responder r1 "$BED_NS_R1" 198.18.0.11 || return 1 ;;
+      r2) bed_start_responder r2 "$BED_NS_R2" 198.18.0.12 || return 1 ;;
+    esac
+  done
+  bed_start_gateway "$@"
 }
 
 # bed_client ARGS...: run the client in the client namespace, killed after
