@@ -219,12 +219,20 @@ def population(rgw_s3):
     assert all(v for b, _, v in names if b == versioned), "versioned PUTs returned no VersionId"
     yield names, sizes
     for bucket in (plain, versioned):
-        try:
-            for v in rgw_s3.list_object_versions(Bucket=bucket).get("Versions", []):
-                rgw_s3.delete_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
-        except Exception as e:  # clean-up must not hide the test's own result
-            print(f"clean-up of versions in {bucket} failed: {e!r}")
-        empty_and_delete(rgw_s3, bucket)
+        purge(rgw_s3, bucket)
+
+
+def purge(client, bucket):
+    """Delete every version in @bucket, up to 1000 per request, then the bucket."""
+    try:
+        for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            victims = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                       for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            if victims:
+                client.delete_objects(Bucket=bucket, Delete={"Objects": victims, "Quiet": True})
+    except Exception as e:  # clean-up must not hide the test's own result
+        print(f"clean-up of versions in {bucket} failed: {e!r}")
+    empty_and_delete(client, bucket)
 
 
 def agree_with_oracle(tool, oracle, names, sizes, deadline, settled=lambda answers: True):
