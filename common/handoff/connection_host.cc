@@ -64,8 +64,8 @@ struct ConnectionHost::Session {
 };
 
 ConnectionHost::ConnectionHost(bpf::RewriteTable& rewrites, boost::asio::ip::address own_address, Application app,
-                               HostTimeouts timeouts)
-    : rewrites_(rewrites), own_address_(own_address), app_(std::move(app)), timeouts_(timeouts)
+                               HostLimits limits)
+    : rewrites_(rewrites), own_address_(own_address), app_(std::move(app)), limits_(limits)
 {
 }
 
@@ -115,77 +115,109 @@ awaitable<void> ConnectionHost::serve(std::unique_ptr<ControlChannel> channel)
     }
 }
 
-awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offer offer)
+/** HostedSlot - one unit of a host's connection count, given back on destruction. */
+class HostedSlot {
+public:
+    explicit HostedSlot(std::size_t& count) : count_(&count) { ++count; }
+    HostedSlot(HostedSlot&& other) noexcept : count_(std::exchange(other.count_, nullptr)) {}
+    HostedSlot& operator=(HostedSlot&&) = delete;
+    ~HostedSlot()
+    {
+        if (count_)
+            --*count_;
+    }
+
+private:
+    std::size_t* count_;
+};
+
+/** struct PreparedFlow - an offered connection restored (in repair mode) with its rewrite. */
+struct ConnectionHost::PreparedFlow {
+    TcpState state;
+    RestoredSocket restored;
+    HostedSlot slot;
+    RewriteEntry rewrite;
+    HostTimes times;
+};
+
+std::variant<ConnectionHost::PreparedFlow, Refuse> ConnectionHost::prepare(const Offer& offer)
 {
     std::uint64_t flow = offer.flow_id;
-    auto& mux = session->mux;
-    auto refuse = [&](RefuseReason reason, const Error& why) -> awaitable<void> {
-        Message refuse_message = refusal(flow, reason, why);
-        auto told = co_await mux.send(std::move(refuse_message), deadline_in(timeouts_.reply));
-        (void)told; // the gateway times out on its own
-    };
-
-    auto mailbox = FlowMailbox::open(mux, flow);
-    if (!mailbox) {
-        co_await refuse(RefuseReason::duplicate_flow, mailbox.error());
-        co_return;
-    }
+    // hosted_ counts restored sockets from restore to close, so the limit
+    // bounds sockets and rewrite entries alike.
+    if (hosted_ >= limits_.max_connections)
+        return refusal(flow, RefuseReason::busy,
+                       Error{"at the limit of " + std::to_string(limits_.max_connections) + " connections"});
     WireReader in(offer.tcp_state);
     auto state = decode_tcp_state(in);
-    if (!state) {
-        co_await refuse(RefuseReason::restore_failed, state.error());
-        co_return;
-    }
-    auto public_source = to_asio_endpoint(state->local, state->family);
-    HostTimes times;
+    if (!state)
+        return refusal(flow, RefuseReason::restore_failed, state.error());
     auto step = Clock::now();
     auto lap = [&step] {
         auto now = Clock::now();
         return now - std::exchange(step, now);
     };
+    HostTimes times;
     auto restored = restore_tcp_state(*state, to_tcp_endpoint({own_address_, 0}));
-    if (!restored) {
-        co_await refuse(RefuseReason::restore_failed, restored.error());
-        co_return;
-    }
+    if (!restored)
+        return refusal(flow, RefuseReason::restore_failed, restored.error());
     times.restore = lap();
+    HostedSlot slot(hosted_);
     auto client = to_asio_endpoint(state->remote, state->family);
     auto key = bpf::flow_key({own_address_, restored->local_port}, client);
-    if (!key) {
-        co_await refuse(RefuseReason::restore_failed, key.error());
-        co_return;
-    }
-    auto rewrite = RewriteEntry::insert(rewrites_, *key, public_source);
-    if (!rewrite) {
-        co_await refuse(RefuseReason::restore_failed, rewrite.error());
-        co_return;
-    }
+    if (!key)
+        return refusal(flow, RefuseReason::restore_failed, key.error());
+    auto rewrite = RewriteEntry::insert(rewrites_, *key, to_asio_endpoint(state->local, state->family));
+    if (!rewrite)
+        return refusal(flow, RefuseReason::restore_failed, rewrite.error());
     times.rewrite = lap();
+    return PreparedFlow{std::move(*state), std::move(*restored), std::move(slot), std::move(*rewrite), times};
+}
 
-    Ready ready{flow, address_bytes(own_address_), restored->local_port};
+awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offer offer)
+{
+    std::uint64_t flow = offer.flow_id;
+    auto& mux = session->mux;
+    auto mailbox = FlowMailbox::open(mux, flow);
+    std::variant<PreparedFlow, Refuse> prepared =
+        mailbox ? prepare(offer) : refusal(flow, RefuseReason::duplicate_flow, mailbox.error());
+    if (auto* refused = std::get_if<Refuse>(&prepared)) {
+        Message refuse_message = std::move(*refused);
+        auto told = co_await mux.send(std::move(refuse_message), deadline_in(limits_.reply));
+        (void)told; // the gateway times out on its own
+        co_return;
+    }
+    auto& [state, restored, slot, rewrite, times] = std::get<PreparedFlow>(prepared);
+    auto step = Clock::now();
+    auto lap = [&step] {
+        auto now = Clock::now();
+        return now - std::exchange(step, now);
+    };
+
+    Ready ready{flow, address_bytes(own_address_), restored.local_port};
     Message ready_message = std::move(ready);
-    auto sent = co_await mux.send(std::move(ready_message), deadline_in(timeouts_.reply));
+    auto sent = co_await mux.send(std::move(ready_message), deadline_in(limits_.reply));
     if (!sent)
         co_return; // the socket closes in repair mode: silent
-    auto go = co_await mailbox->next(deadline_in(timeouts_.reply));
+    auto go = co_await mailbox->next(deadline_in(limits_.reply));
     if (!go || !std::holds_alternative<Go>(*go)) {
         log::info("flow ", flow, ": no GO (", go ? type_name(type_of(*go)) : go.error().message, ")");
         co_return;
     }
     lap();
-    if (auto r = leave_repair(restored->fd.get(), *state); !r) {
+    if (auto r = leave_repair(restored.fd.get(), state); !r) {
         log::warn("flow ", flow, ": ", r.error().message);
-        (void)reset_on_close(restored->fd.get());
+        (void)reset_on_close(restored.fd.get());
+        restored.fd.reset(); // RST leaves through the rewrite, which still exists
         Message abort = Abort{flow, r.error().message};
-        auto told = co_await mux.send(std::move(abort), deadline_in(timeouts_.reply));
+        auto told = co_await mux.send(std::move(abort), deadline_in(limits_.reply));
         (void)told;
         co_return;
     }
 
     times.leave_repair = lap();
 
-    ++hosted_;
-    HostedConnection conn{flow, std::move(restored->fd), std::move(offer.read_ahead), std::move(offer.app_payload),
+    HostedConnection conn{flow, std::move(restored.fd), std::move(offer.read_ahead), std::move(offer.app_payload),
                           std::move(offer.ticket), times};
     auto back = co_await app_(conn);
     // (co_await stays out of conditional expressions: GCC 12 miscompiles them.)
@@ -199,22 +231,21 @@ awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offe
         (void)reset_on_close(conn.socket.get());
         conn.socket.reset(); // RST leaves through the rewrite, which still exists
         Message abort = Abort{flow, returned.error().message};
-        auto told = co_await mux.send(std::move(abort), deadline_in(timeouts_.reply));
+        auto told = co_await mux.send(std::move(abort), deadline_in(limits_.reply));
         (void)told;
     }
     conn.socket.reset();
-    --hosted_;
 }
 
 awaitable<Result<void>> ConnectionHost::finish_here(Session& session, std::uint64_t flow, int fd)
 {
     Message closing = Done{flow};
-    auto announced = co_await session.mux.send(std::move(closing), deadline_in(timeouts_.reply));
+    auto announced = co_await session.mux.send(std::move(closing), deadline_in(limits_.reply));
     if (!announced)
         co_return announced.error();
     if (::shutdown(fd, SHUT_WR) != 0)
         co_return Error::from_errno("shutdown");
-    auto deadline = deadline_in(timeouts_.drain);
+    auto deadline = deadline_in(limits_.drain);
     while (true) {
         auto tcp = tcp_state_of(fd);
         if (!tcp)
@@ -226,7 +257,7 @@ awaitable<Result<void>> ConnectionHost::finish_here(Session& session, std::uint6
         co_await sleep_for(drain_poll);
     }
     Message done = Done{flow};
-    auto told = co_await session.mux.send(std::move(done), deadline_in(timeouts_.reply));
+    auto told = co_await session.mux.send(std::move(done), deadline_in(limits_.reply));
     if (!told)
         log::warn("flow ", flow, ": telling the gateway the connection closed: ", told.error().message);
     co_return Result<void>();
@@ -236,7 +267,7 @@ awaitable<Result<void>> ConnectionHost::give_back(Session& session, std::uint64_
                                                   HandBack back, FlowMailbox& mailbox)
 {
     int fd = socket.get();
-    co_await wait_for_acks(fd, deadline_in(timeouts_.drain));
+    co_await wait_for_acks(fd, deadline_in(limits_.drain));
     auto tcp = tcp_state_of(fd);
     if (!tcp)
         co_return tcp.error();
@@ -245,10 +276,10 @@ awaitable<Result<void>> ConnectionHost::give_back(Session& session, std::uint64_
         co_return finished;
     }
     Message prepare = ReturnPrepare{flow};
-    auto prepared = co_await session.mux.send(std::move(prepare), deadline_in(timeouts_.reply));
+    auto prepared = co_await session.mux.send(std::move(prepare), deadline_in(limits_.reply));
     if (!prepared)
         co_return prepared.error();
-    auto ready = co_await mailbox.next(deadline_in(timeouts_.reply));
+    auto ready = co_await mailbox.next(deadline_in(limits_.reply));
     if (!ready)
         co_return with_context("waiting for READY to return", ready.error());
     if (!std::holds_alternative<Ready>(*ready))
@@ -267,7 +298,7 @@ awaitable<Result<void>> ConnectionHost::give_back(Session& session, std::uint64_
     WireWriter out;
     encode(*state, out);
     Message ret = Return{flow, out.take(), std::move(back.read_ahead), std::move(back.app_payload)};
-    auto sent = co_await session.mux.send(std::move(ret), deadline_in(timeouts_.reply));
+    auto sent = co_await session.mux.send(std::move(ret), deadline_in(limits_.reply));
     if (!sent) {
         (void)cancel_repair(fd);
         co_return sent.error();

@@ -1,7 +1,8 @@
 // Theory of operation: the responder side of a connection handoff.
 //
 // A ConnectionHost serves the control channels of authenticated gateways
-// (TLS 1.3 PSK, control_tls.h). Each OFFER becomes one flow coroutine:
+// (TLS 1.3 PSK, control_tls.h). An OFFER beyond the connection limit is
+// refused as busy; every other OFFER becomes one flow coroutine:
 //   restore the socket bound to our own address with a kernel-chosen port
 //   (still in repair mode, silent); install the egress rewrite
 //   (own ip:port' → gateway ip:port, keyed by the full 4-tuple); answer READY
@@ -35,6 +36,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <variant>
 
 #include "control_channel.h"
 #include "flow_mailbox.h"
@@ -73,10 +75,11 @@ struct HandBack {
  */
 using Application = std::function<boost::asio::awaitable<Result<HandBack>>(HostedConnection&)>;
 
-/** struct HostTimeouts - how long the responder waits. */
-struct HostTimeouts {
+/** struct HostLimits - how long the responder waits, and how much it takes on. */
+struct HostLimits {
     Clock::duration reply = std::chrono::seconds(2); ///< GO after READY, READY after RETURN_PREPARE, sends
     Clock::duration drain = std::chrono::seconds(2); ///< client ACKs before a return
+    std::size_t max_connections = 4096;              ///< beyond this, OFFERs are refused as busy
 };
 
 class ConnectionHost {
@@ -88,7 +91,7 @@ public:
      * @app: runs each connection after GO.
      */
     ConnectionHost(bpf::RewriteTable& rewrites, boost::asio::ip::address own_address, Application app,
-                   HostTimeouts timeouts = {});
+                   HostLimits limits = {});
 
     /**
      * accept_gateways() - accept and serve gateway control channels forever.
@@ -108,6 +111,8 @@ public:
 
 private:
     struct Session;
+    struct PreparedFlow;
+    std::variant<PreparedFlow, Refuse> prepare(const Offer& offer);
     boost::asio::awaitable<void> host_flow(std::shared_ptr<Session> session, Offer offer);
     boost::asio::awaitable<Result<void>> finish_here(Session& session, std::uint64_t flow, int fd);
     boost::asio::awaitable<Result<void>> give_back(Session& session, std::uint64_t flow, UniqueFd& socket,
@@ -116,7 +121,7 @@ private:
     bpf::RewriteTable& rewrites_;
     boost::asio::ip::address own_address_;
     Application app_;
-    HostTimeouts timeouts_;
+    HostLimits limits_;
     std::size_t hosted_ = 0;
 };
 

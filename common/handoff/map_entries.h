@@ -40,8 +40,6 @@ public:
     /** remove() - delete the entry now; later calls and destruction do nothing. */
     Result<void> remove();
 
-    const xo_flow_key& key() const { return key_; }
-
 private:
     FlowEntry(bpf::FlowTable& table, const xo_flow_key& key) : table_(&table), key_(key) {}
 

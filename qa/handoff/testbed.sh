@@ -18,6 +18,10 @@
 #               is empty, no client connection is left on gateway or
 #               responders, and the gateway counted no fallback, lost
 #               connection or failed return
+#   refused     the second responder restarted refusing every OFFER (busy):
+#               the gateway reconnects to it, undoes each handoff (BLOCK
+#               removed, repair mode left) and serves those requests itself,
+#               byte-exact; the flow map is empty afterwards
 #   killed      a responder killed with SIGKILL mid-response: the client's
 #               connection fails (error or EOF, not its timeout) within 5 s,
 #               the gateway keeps serving other connections, and its flow map
@@ -32,7 +36,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BED_BIN=""
 if [[ ${1:-} == --bin ]]; then BED_BIN=$2; shift 2; fi
-ALL=(sequential sizes pipeline concurrent capture cleanup killed)
+ALL=(sequential sizes pipeline concurrent capture cleanup refused killed)
 SCENARIOS=("$@")
 ((${#SCENARIOS[@]})) || SCENARIOS=("${ALL[@]}")
 
@@ -97,7 +101,7 @@ bed_setup || { echo "FAIL: setup"; exit 1; }
 if wants capture; then
   nsenter --net="/run/netns/$BED_NS_CL" -- tcpdump -i c0 -nn -s 128 -U -w "$BED_DIR/client.pcap" "tcp port $BED_PORT" 2> "$BED_DIR/tcpdump.err" &
   TCPDUMP_PID=$!
-  for _ in $(seq 50); do grep -q listening "$BED_DIR/tcpdump.err" && break; sleep 0.1; done
+  for _ in $(seq 50); do grep -qs listening "$BED_DIR/tcpdump.err" && break; sleep 0.1; done
 fi
 bed_start_all || { echo "FAIL: daemons did not start"; exit 1; }
 
@@ -144,6 +148,22 @@ if wants cleanup; then
   offloads=$(gateway_counter offloads)
   ((offloads > 0)) || why+="no handoff happened; "
   if [[ -z $why ]]; then pass "cleanup ($offloads handoffs, maps empty, no sockets left)"; else fail cleanup "$why"; fi
+fi
+
+if wants refused; then
+  why=""
+  fallbacks_before=$(gateway_counter fallbacks)
+  bed_stop r2
+  bed_start_responder r2 "$BED_NS_R2" 198.18.0.12 --max-connections 0 || why+="r2 did not restart; "
+  sleep 1.5 # past the gateway's reconnect throttle
+  out=$(bed_client --timeout-ms 10000 --requests 100 --sizes 1000,100000 --seed 6000 2>&1) ||
+    why+="client: $(tail -n 1 <<< "$out"); "
+  fallbacks=$(($(gateway_counter fallbacks) - fallbacks_before))
+  refusals=$(grep -c 'refused (reason 1)' "$BED_DIR/gw.err")
+  ((fallbacks >= 50)) || why+="only $fallbacks of 50 requests for r2 fell back; "
+  ((refusals > 0)) || why+="no REFUSE reached the gateway; "
+  until_zero 5 map_entries gw xo_gw_flows || why+="gateway flow map not empty ($(map_entries gw xo_gw_flows)); "
+  if [[ -z $why ]]; then pass "refused ($fallbacks fallbacks, $refusals refusals, every byte right)"; else fail refused "$why"; fi
 fi
 
 if wants killed; then

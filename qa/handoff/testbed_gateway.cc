@@ -4,7 +4,9 @@
 // responders) through the Offloader; the responder streams the response and
 // returns the connection, which goes back to reading requests — with any
 // bytes of the next request the client already sent. When a handoff falls
-// back (responder down or refusing) the gateway streams the response itself.
+// back (responder down or refusing) the gateway streams the response itself;
+// a responder whose control channel died is reconnected, at most once per
+// second, when a request wants it.
 // The data plane attaches to --ifname (TC by default: veth test beds lose
 // checksums under native XDP, see the team's kernel notes) with its maps pinned
 // under --instance. SIGUSR1 prints the counters line; on SIGTERM it
@@ -49,15 +51,31 @@ struct Counters {
     std::uint64_t closed_at_responder = 0;
 };
 
+/**
+ * struct ResponderSlot - one configured responder and its current link. A
+ * link found dead is replaced by a new connection, at most once per second;
+ * meanwhile its requests are served by the gateway.
+ */
+struct ResponderSlot {
+    ResponderLink::Address address;
+    std::shared_ptr<ResponderLink> link;
+    Clock::time_point last_attempt {};
+    bool connecting = false;
+};
+
 class Gateway {
 public:
-    Gateway(asio::io_context& ioc, Offloader& offloader) : ioc_(ioc), offloader_(offloader) {}
+    Gateway(asio::io_context& ioc, Offloader& offloader, std::shared_ptr<ControlTls> tls)
+        : ioc_(ioc), offloader_(offloader), tls_(std::move(tls)) {}
 
-    std::vector<std::shared_ptr<ResponderLink>> links;
+    std::vector<ResponderSlot> responders;
     Counters counters;
     testbed::StepStats stats;
 
     awaitable<void> serve(tcp::socket socket);
+
+    /** connect() - (re)open the link of responder @index; waits at most 2 s. */
+    awaitable<void> connect(std::size_t index);
 
 private:
     /** handle() - serve one request; false when the connection is gone. */
@@ -65,7 +83,25 @@ private:
 
     asio::io_context& ioc_;
     Offloader& offloader_;
+    std::shared_ptr<ControlTls> tls_;
 };
+
+awaitable<void> Gateway::connect(std::size_t index)
+{
+    auto& slot = responders[index];
+    if (slot.connecting)
+        co_return;
+    slot.connecting = true;
+    slot.last_attempt = Clock::now();
+    auto link = co_await ResponderLink::connect(tls_, slot.address, deadline_in(std::chrono::seconds(2)));
+    slot.connecting = false;
+    if (!link) {
+        log::warn(link.error().message);
+        co_return;
+    }
+    log::info("connected to responder ", (*link)->name());
+    slot.link = std::move(*link);
+}
 
 awaitable<void> Gateway::serve(tcp::socket socket)
 {
@@ -99,8 +135,13 @@ awaitable<void> Gateway::serve(tcp::socket socket)
 awaitable<bool> Gateway::handle(tcp::socket& socket, Bytes& pending, testbed::Request request, std::string line)
 {
     std::shared_ptr<ResponderLink> link;
-    if (!links.empty())
-        link = links[request.seed % links.size()];
+    if (!responders.empty()) {
+        std::size_t index = request.seed % responders.size();
+        auto& slot = responders[index];
+        if ((!slot.link || !slot.link->alive()) && Clock::now() - slot.last_attempt > std::chrono::seconds(1))
+            asio::co_spawn(ioc_, connect(index), asio::detached);
+        link = slot.link;
+    }
     if (link) {
         auto protocol = socket.local_endpoint().protocol();
         OffloadRequest offer{UniqueFd(socket.release()), pending, Bytes(line.begin(), line.end()), Bytes{'t'}};
@@ -161,17 +202,10 @@ awaitable<void> accept_clients(tcp::acceptor& acceptor, Gateway& gateway)
     }
 }
 
-awaitable<void> connect_responders(const Options& options, std::shared_ptr<ControlTls> tls, Gateway& gateway)
+awaitable<void> connect_responders(Gateway& gateway)
 {
-    for (const auto& address : options.responders) {
-        auto link = co_await ResponderLink::connect(tls, address, deadline_in(std::chrono::seconds(5)));
-        if (!link) {
-            log::error(link.error().message);
-            continue;
-        }
-        log::info("connected to responder ", (*link)->name());
-        gateway.links.push_back(std::move(*link));
-    }
+    for (std::size_t i = 0; i < gateway.responders.size(); ++i)
+        co_await gateway.connect(i);
 }
 
 Result<ResponderLink::Address> parse_responder(const std::string& text)
@@ -274,7 +308,10 @@ int run(const Options& options)
 
         asio::io_context ioc;
         Offloader offloader((*plane)->flows(), (*plane)->nic_mac(), {std::chrono::seconds(2), options.hold});
-        Gateway gateway(ioc, offloader);
+        Gateway gateway(ioc, offloader, *tls);
+        gateway.responders.resize(options.responders.size()); // fixed from here on: slots are referenced
+        for (std::size_t i = 0; i < options.responders.size(); ++i)
+            gateway.responders[i].address = options.responders[i];
         tcp::acceptor acceptor(ioc, options.listen);
         asio::signal_set signals(ioc, SIGINT, SIGTERM);
         signals.async_wait([&](const boost::system::error_code&, int) { ioc.stop(); });
@@ -288,7 +325,7 @@ int run(const Options& options)
             };
         report.async_wait(on_report);
         asio::co_spawn(ioc, [&]() -> awaitable<void> {
-            co_await connect_responders(options, *tls, gateway);
+            co_await connect_responders(gateway);
             log::info("listening on ", to_string(options.listen));
             std::cout << "ready" << std::endl;
             co_await accept_clients(acceptor, gateway);

@@ -6,7 +6,8 @@
 // payload by streaming its pattern, then hands the connection back with the
 // unconsumed bytes the gateway had read ahead (the responder reads nothing
 // from the socket itself; later client bytes travel in the TCP state's
-// receive queue). On SIGTERM it detaches, removes its pins and prints
+// receive queue). --max-connections makes it refuse OFFERs as busy (0: all
+// of them), which the tests use to exercise the gateway's fallback. On SIGTERM it detaches, removes its pins and prints
 // counters and per-step timings.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -37,6 +38,7 @@ struct Options {
     tcp::endpoint control;
     asio::ip::address address;
     std::string ifname, instance, key_file;
+    std::size_t max_connections = 4096;
 };
 
 Result<Options> parse_options(int argc, char** argv)
@@ -50,7 +52,8 @@ Result<Options> parse_options(int argc, char** argv)
         ("address", po::value(&address)->required(), "own address for restored sockets")
         ("ifname", po::value(&o.ifname)->required(), "NIC the restored connections leave through")
         ("instance", po::value(&o.instance)->required(), "pin directory name")
-        ("key", po::value(&o.key_file)->required(), "PSK file (mode 0600)");
+        ("key", po::value(&o.key_file)->required(), "PSK file (mode 0600)")
+        ("max-connections", po::value(&o.max_connections), "refuse OFFERs beyond this many connections");
     try {
         po::variables_map vm;
         po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -125,7 +128,9 @@ int run(const Options& options)
             return log::error(r.error().message), (void)bpf::ResponderDataPlane::remove(options.instance), 1;
 
         asio::io_context ioc;
-        ConnectionHost host((*plane)->rewrites(), options.address, make_application(ioc, served, stats));
+        HostLimits limits;
+        limits.max_connections = options.max_connections;
+        ConnectionHost host((*plane)->rewrites(), options.address, make_application(ioc, served, stats), limits);
         tcp::acceptor acceptor(ioc, options.control);
         asio::signal_set signals(ioc, SIGINT, SIGTERM);
         signals.async_wait([&](const boost::system::error_code&, int) { ioc.stop(); });
