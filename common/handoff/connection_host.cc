@@ -11,6 +11,7 @@
 #include "log.h"
 #include "map_entries.h"
 #include "socket_ops.h"
+#include "stopwatch.h"
 #include "tcp_state.h"
 #include "wire.h"
 
@@ -47,7 +48,7 @@ awaitable<void> wait_for_acks(int fd, Deadline deadline)
     }
 }
 
-/** RefusalReason - a Refuse for @flow, logged. */
+/** refusal() - a Refuse for @flow, logged. */
 Refuse refusal(std::uint64_t flow, RefuseReason reason, const Error& why)
 {
     log::warn("flow ", flow, ": refusing: ", why.message);
@@ -152,16 +153,12 @@ std::variant<ConnectionHost::PreparedFlow, Refuse> ConnectionHost::prepare(const
     auto state = decode_tcp_state(in);
     if (!state)
         return refusal(flow, RefuseReason::restore_failed, state.error());
-    auto step = Clock::now();
-    auto lap = [&step] {
-        auto now = Clock::now();
-        return now - std::exchange(step, now);
-    };
+    Stopwatch clock;
     HostTimes times;
     auto restored = restore_tcp_state(*state, to_tcp_endpoint({own_address_, 0}));
     if (!restored)
         return refusal(flow, RefuseReason::restore_failed, restored.error());
-    times.restore = lap();
+    times.restore = clock.lap();
     HostedSlot slot(hosted_);
     auto client = to_asio_endpoint(state->remote, state->family);
     auto key = bpf::flow_key({own_address_, restored->local_port}, client);
@@ -170,7 +167,7 @@ std::variant<ConnectionHost::PreparedFlow, Refuse> ConnectionHost::prepare(const
     auto rewrite = RewriteEntry::insert(rewrites_, *key, to_asio_endpoint(state->local, state->family));
     if (!rewrite)
         return refusal(flow, RefuseReason::restore_failed, rewrite.error());
-    times.rewrite = lap();
+    times.rewrite = clock.lap();
     return PreparedFlow{std::move(*state), std::move(*restored), std::move(slot), std::move(*rewrite), times};
 }
 
@@ -188,11 +185,7 @@ awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offe
         co_return;
     }
     auto& [state, restored, slot, rewrite, times] = std::get<PreparedFlow>(prepared);
-    auto step = Clock::now();
-    auto lap = [&step] {
-        auto now = Clock::now();
-        return now - std::exchange(step, now);
-    };
+    Stopwatch clock;
 
     Ready ready{flow, address_bytes(own_address_), restored.local_port};
     Message ready_message = std::move(ready);
@@ -204,7 +197,7 @@ awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offe
         log::info("flow ", flow, ": no GO (", go ? type_name(type_of(*go)) : go.error().message, ")");
         co_return;
     }
-    lap();
+    clock.lap();
     if (auto r = leave_repair(restored.fd.get(), state); !r) {
         log::warn("flow ", flow, ": ", r.error().message);
         (void)reset_on_close(restored.fd.get());
@@ -215,7 +208,7 @@ awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offe
         co_return;
     }
 
-    times.leave_repair = lap();
+    times.leave_repair = clock.lap();
 
     HostedConnection conn{flow, std::move(restored.fd), std::move(offer.read_ahead), std::move(offer.app_payload),
                           std::move(offer.ticket), times};

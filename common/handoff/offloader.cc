@@ -2,6 +2,7 @@
 
 #include "log.h"
 #include "socket_ops.h"
+#include "stopwatch.h"
 #include "tcp_state.h"
 #include "wire.h"
 
@@ -10,20 +11,6 @@ namespace xo::handoff {
 namespace {
 
 using boost::asio::awaitable;
-
-/** Elapsed - a stopwatch for step durations. */
-class Elapsed {
-public:
-    /** lap() - time since the previous lap (or construction). */
-    Clock::duration lap()
-    {
-        auto now = Clock::now();
-        return now - std::exchange(last_, now);
-    }
-
-private:
-    Clock::time_point last_ = Clock::now();
-};
 
 /** expect() - @m as a @T, or an error naming what arrived instead. */
 template <typename T>
@@ -57,7 +44,7 @@ Offloader::Offloader(bpf::FlowTable& flows, bpf::Mac gateway_mac, OffloadTimeout
 
 awaitable<OffloadOutcome> Offloader::offload(std::shared_ptr<ResponderLink> link, OffloadRequest request)
 {
-    Elapsed clock;
+    Stopwatch clock;
     auto start = Clock::now();
     HandoffTimes times;
     int fd = request.socket.get();
@@ -189,7 +176,7 @@ awaitable<Result<std::optional<ReturnedConnection>>> Offloader::take_back(Offloa
     if (!prepare)
         co_return prepare.error();
 
-    Elapsed clock;
+    Stopwatch clock;
     ReturnTimes times;
     auto return_start = Clock::now();
     if (auto r = flow.entry.block(); !r)
