@@ -2,9 +2,12 @@
 //
 // Golden inputs are manifests radosgw 16.2 wrote on a test cluster
 // (qa/unit/fixtures/rgw_manifest/<name>.hex, the xattr in hex); the expected
-// extents were checked there by reading them back and comparing with the S3
-// object. Manifest shapes radosgw writes rarely (explicit object lists) and
-// damaged input are built with a small encoder of Ceph's format in this file.
+// extents were checked there: read back with librados, they gave the S3
+// object's bytes. multipart.hex has parts of 5 MiB, 7 MiB, 1 MiB and 3 B,
+// captured with rgw_multipart_min_part_size lowered to allow the 1 MiB middle
+// part (a part shorter than a stripe). Shapes radosgw writes rarely (explicit
+// object lists) and damaged input are built with a small encoder of Ceph's
+// format in this file.
 #include <gtest/gtest.h>
 
 #include <cstdint>
