@@ -13,7 +13,8 @@
 # 3. One client connection sends HANDOFFS (default 2000) sequential 1-byte
 #    requests; each is handed off to the responder and returned, so every
 #    request is one whole handoff and one whole return, with nothing else
-#    competing. The client verifies every byte.
+#    competing. The client verifies every byte. ATTACH=xdp runs the gateway's
+#    data plane in native XDP mode instead of TC.
 # 4. Stopping the daemons makes them print per-step p50/p99 (StepStats):
 #    gateway: block (BLOCK insert), save (TCP_REPAIR snapshot), control RPC
 #    (OFFER → READY, which includes the responder's restore and rewrite),
@@ -30,6 +31,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BED_BIN=${1:-$HERE/../../build/qa/handoff}
 HANDOFFS=${HANDOFFS:-2000}
+ATTACH=${ATTACH:-tc} # gateway data plane: tc, or xdp (native, with bed_prepare_xdp)
 ((EUID == 0)) || { echo "handoff.sh: needs root" >&2; exit 1; }
 [[ -x $BED_BIN/xo-testbed-gateway ]] || { echo "handoff.sh: build the testbed first ($BED_BIN)" >&2; exit 1; }
 
@@ -40,7 +42,9 @@ trap 'exit 1' INT TERM
 BED_RESPONDERS=(r1)
 
 bed_setup || exit 1
-bed_start_all || exit 1
+if [[ $ATTACH == xdp ]]; then bed_prepare_xdp || exit 1; fi
+bed_start_all --attach "$ATTACH" || exit 1
+echo "gateway: $(grep -o 'data plane on g0 ([a-z-]*)' "$BED_DIR/gw.err"), $HANDOFFS handoffs"
 client_out=$(BED_CLIENT_TIMEOUT=600 bed_client --timeout-ms 10000 --requests "$HANDOFFS" --sizes 1 --seed 0 2>&1)
 client_status=$?
 bed_stop gw

@@ -55,6 +55,15 @@ bed_setup() {
   (umask 077 && printf 'xo1 %s\n' "$(openssl rand -hex 32)" > "$BED_DIR/psk") || return 1
 }
 
+# bed_prepare_xdp: what native XDP on the gateway's veth needs in a test bed:
+# an XDP program on the bridge-side peer (else XDP_TX frames are dropped) and
+# no TX checksum offload on the client (native XDP on veth loses
+# CHECKSUM_PARTIAL; a real NIC receives complete checksums). kernel.md.
+bed_prepare_xdp() {
+  ip -n "$BED_NS_BR" link set dev pgw xdp obj "$BED_BIN/xdp_pass.bpf.o" sec xdp || return 1
+  bed_in "$BED_NS_CL" ethtool -K c0 tx off > /dev/null
+}
+
 # bed_wait_ready NAME: until the daemon NAME printed "ready" (10 s at most).
 bed_wait_ready() {
   local name=$1 i

@@ -30,12 +30,16 @@
 # Every client verifies every byte it receives (xo-testbed-client). Prints
 # "PASS: <scenario>" or "FAIL: <scenario>: <why>" per scenario and exits 1 if
 # any failed, 0 otherwise; exits 0 with "SKIPPED: <why>" where it cannot run
-# (not root, a tool missing). Usage: testbed.sh --bin <dir> [scenario...]
+# (not root, a tool missing). The gateway's data plane runs in TC mode, or
+# with --attach xdp in native XDP mode (bed_prepare_xdp sets the veths up).
+# Usage: testbed.sh --bin <dir> [--attach tc|xdp] [scenario...]
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BED_BIN=""
+ATTACH=tc
 if [[ ${1:-} == --bin ]]; then BED_BIN=$2; shift 2; fi
+if [[ ${1:-} == --attach ]]; then ATTACH=$2; shift 2; fi
 ALL=(sequential sizes pipeline concurrent capture cleanup refused killed)
 SCENARIOS=("$@")
 ((${#SCENARIOS[@]})) || SCENARIOS=("${ALL[@]}")
@@ -103,7 +107,13 @@ if wants capture; then
   TCPDUMP_PID=$!
   for _ in $(seq 50); do grep -qs listening "$BED_DIR/tcpdump.err" && break; sleep 0.1; done
 fi
-bed_start_all || { echo "FAIL: daemons did not start"; exit 1; }
+if [[ $ATTACH == xdp ]]; then
+  command -v ethtool > /dev/null || skip "ethtool is not installed"
+  bed_prepare_xdp || { echo "FAIL: XDP test bed setup"; exit 1; }
+fi
+bed_start_all --attach "$ATTACH" || { echo "FAIL: daemons did not start"; exit 1; }
+mode=$(grep -o 'data plane on g0 ([a-z-]*)' "$BED_DIR/gw.err")
+[[ $mode == *"(${ATTACH}"* ]] || { echo "FAIL: gateway data plane is '$mode', wanted $ATTACH"; exit 1; }
 
 CONNECTIONS=0
 wants sequential && { client sequential --requests 1000 --sizes 1,1000,100000 --seed 1000; ((CONNECTIONS += 1)); }
