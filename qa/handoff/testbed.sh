@@ -26,6 +26,9 @@
 #               connection fails (error or EOF, not its timeout) within 5 s,
 #               the gateway keeps serving other connections, and its flow map
 #               is empty again
+#   shutdown    SIGTERM to the gateway and the live responders: each exits
+#               having detached its program (no XDP program, no TC filter
+#               left on its NIC) and removed its pinned maps
 #
 # Every client verifies every byte it receives (xo-testbed-client). Prints
 # "PASS: <scenario>" or "FAIL: <scenario>: <why>" per scenario and exits 1 if
@@ -40,7 +43,7 @@ BED_BIN=""
 ATTACH=tc
 if [[ ${1:-} == --bin ]]; then BED_BIN=$2; shift 2; fi
 if [[ ${1:-} == --attach ]]; then ATTACH=$2; shift 2; fi
-ALL=(sequential sizes pipeline concurrent capture cleanup refused killed)
+ALL=(sequential sizes pipeline concurrent capture cleanup refused killed shutdown)
 SCENARIOS=("$@")
 ((${#SCENARIOS[@]})) || SCENARIOS=("${ALL[@]}")
 
@@ -193,6 +196,23 @@ if wants killed; then
     why+="gateway did not keep serving: $(tail -n 1 <<< "$after"); "
   until_zero 5 map_entries gw xo_gw_flows || why+="gateway flow map not empty ($(map_entries gw xo_gw_flows)); "
   if [[ -z $why ]]; then pass "killed (client failed ${elapsed_ms} ms after the kill; others served)"; else fail killed "$why"; fi
+fi
+
+if wants shutdown; then
+  why=""
+  for name in gw r1 r2; do
+    [[ -n ${BED_PIDS[$name]:-} ]] || continue
+    ns=$BED_ID-$name nic=r0
+    [[ $name == gw ]] && nic=g0
+    bed_stop "$name"
+    grep -q '^counters' "$BED_DIR/$name.out" || why+="$name did not shut down cleanly; "
+    [[ -e /sys/fs/bpf/xo/$BED_ID-$name ]] && why+="$name left its pins; "
+    ip -n "$ns" -d link show "$nic" | grep -q 'prog/xdp' && why+="$name left an XDP program; "
+    for dir in ingress egress; do
+      [[ -n $(tc -n "$ns" filter show dev "$nic" "$dir" 2> /dev/null) ]] && why+="$name left a TC $dir filter; "
+    done
+  done
+  if [[ -z $why ]]; then pass "shutdown (no pins, programs or filters left)"; else fail shutdown "$why"; fi
 fi
 
 exit "$FAILED"
