@@ -54,9 +54,11 @@ def s3(rgw, creds):
 
 
 def admin(*args):
-    r = subprocess.run(["radosgw-admin", *args], capture_output=True, text=True, timeout=TOOL_TIMEOUT)
-    assert r.returncode == 0, f"radosgw-admin {' '.join(args)}: {r.stderr}"
-    return json.loads(r.stdout)
+    # Bytes, not text: `object stat` prints binary xattrs (pg_ver, ...) as is,
+    # and those need not be UTF-8. The fields compared here are.
+    r = subprocess.run(["radosgw-admin", *args], capture_output=True, timeout=TOOL_TIMEOUT)
+    assert r.returncode == 0, f"radosgw-admin {' '.join(args)}: {r.stderr!r}"
+    return json.loads(r.stdout.decode("utf-8", errors="replace"), strict=False)
 
 
 def delete_all_versions(s3, bucket):
