@@ -1,22 +1,14 @@
-// Theory of operation: xo-testbed-gateway, the gateway of the handoff test
-// bed. It listens on its public address for requests "GET <bytes> <seed>\n"
-// and hands each request's connection to responder (seed mod number of
-// responders) through the Offloader; the responder streams the response and
-// returns the connection, which goes back to reading requests — with any
-// bytes of the next request the client already sent. When a handoff falls
-// back (responder down or refusing) the gateway streams the response itself;
-// a responder whose control channel died is reconnected, at most once per
-// second, when a request wants it.
-// The data plane attaches to --ifname (TC by default: veth test beds lose
-// checksums under native XDP, see the team's kernel notes) with its maps pinned
-// under --instance. SIGUSR1 prints the counters line; on SIGTERM it
-// detaches, removes the pins and prints counters and per-step timings.
+// Theory of operation: xo-testbed-gateway, the gateway daemon of the
+// handoff test bed: options, key, data plane and signals around the service
+// in gateway_service.h. The data plane attaches to --ifname (TC by default;
+// native XDP on veths needs bed_prepare_xdp, see the team's kernel notes)
+// with its maps pinned under --instance. SIGUSR1 prints the counters line;
+// on SIGTERM it detaches, removes the pins and prints counters and
+// per-step timings.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/program_options.hpp>
 
 #include <functional>
@@ -27,8 +19,7 @@
 #include "gateway_data_plane.h"
 #include "log.h"
 #include "offloader.h"
-#include "pattern_writer.h"
-#include "step_stats.h"
+#include "gateway_service.h"
 
 namespace {
 
@@ -37,6 +28,7 @@ using asio::awaitable;
 using asio::ip::tcp;
 using namespace xo;
 using namespace xo::handoff;
+using namespace xo::testbed;
 
 struct Options {
     tcp::endpoint listen;
@@ -45,168 +37,6 @@ struct Options {
     bpf::AttachPreference attach = bpf::AttachPreference::tc;
     std::chrono::seconds hold {60};
 };
-
-struct Counters {
-    std::uint64_t requests = 0, offloads = 0, fallbacks = 0, lost = 0, returns = 0, return_errors = 0;
-    std::uint64_t closed_at_responder = 0;
-};
-
-/**
- * struct ResponderSlot - one configured responder and its current link. A
- * link found dead is replaced by a new connection, at most once per second;
- * meanwhile its requests are served by the gateway.
- */
-struct ResponderSlot {
-    ResponderLink::Address address;
-    std::shared_ptr<ResponderLink> link;
-    Clock::time_point last_attempt {};
-    bool connecting = false;
-};
-
-class Gateway {
-public:
-    Gateway(asio::io_context& ioc, Offloader& offloader, std::shared_ptr<ControlTls> tls)
-        : ioc_(ioc), offloader_(offloader), tls_(std::move(tls)) {}
-
-    std::vector<ResponderSlot> responders;
-    Counters counters;
-    testbed::StepStats stats;
-
-    awaitable<void> serve(tcp::socket socket);
-
-    /** connect() - (re)open the link of responder @index; waits at most 2 s. */
-    awaitable<void> connect(std::size_t index);
-
-private:
-    /** handle() - serve one request; false when the connection is gone. */
-    awaitable<bool> handle(tcp::socket& socket, Bytes& pending, testbed::Request request, std::string line);
-
-    asio::io_context& ioc_;
-    Offloader& offloader_;
-    std::shared_ptr<ControlTls> tls_;
-};
-
-awaitable<void> Gateway::connect(std::size_t index)
-{
-    auto& slot = responders[index];
-    if (slot.connecting)
-        co_return;
-    slot.connecting = true;
-    slot.last_attempt = Clock::now();
-    auto link = co_await ResponderLink::connect(tls_, slot.address, deadline_in(std::chrono::seconds(2)));
-    slot.connecting = false;
-    if (!link) {
-        log::warn(link.error().message);
-        co_return;
-    }
-    log::info("connected to responder ", (*link)->name());
-    slot.link = std::move(*link);
-}
-
-awaitable<void> Gateway::serve(tcp::socket socket)
-{
-    Bytes pending;
-    std::uint8_t buf[4096];
-    while (true) {
-        auto nl = std::find(pending.begin(), pending.end(), '\n');
-        if (nl == pending.end()) {
-            if (pending.size() > 1024)
-                co_return; // not a testbed client
-            boost::system::error_code ec;
-            std::size_t n = co_await socket.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
-            if (ec)
-                co_return; // EOF or error: the socket closes normally
-            pending.insert(pending.end(), buf, buf + n);
-            continue;
-        }
-        std::string line(pending.begin(), nl);
-        pending.erase(pending.begin(), nl + 1);
-        auto request = testbed::parse_request(line);
-        if (!request) {
-            log::warn("bad request line: ", line);
-            co_return;
-        }
-        ++counters.requests;
-        if (!co_await handle(socket, pending, *request, line))
-            co_return;
-    }
-}
-
-awaitable<bool> Gateway::handle(tcp::socket& socket, Bytes& pending, testbed::Request request, std::string line)
-{
-    std::shared_ptr<ResponderLink> link;
-    if (!responders.empty()) {
-        std::size_t index = request.seed % responders.size();
-        auto& slot = responders[index];
-        if ((!slot.link || !slot.link->alive()) && Clock::now() - slot.last_attempt > std::chrono::seconds(1))
-            asio::co_spawn(ioc_, connect(index), asio::detached);
-        link = slot.link;
-    }
-    if (link) {
-        auto protocol = socket.local_endpoint().protocol();
-        OffloadRequest offer{UniqueFd(socket.release()), pending, Bytes(line.begin(), line.end()), Bytes{'t'}};
-        auto outcome = co_await offloader_.offload(link, std::move(offer));
-        if (auto* done = std::get_if<Offloaded>(&outcome)) {
-            ++counters.offloads;
-            stats.add("gw_block", done->times.block);
-            stats.add("gw_save", done->times.save);
-            stats.add("gw_control_rpc", done->times.rpc);
-            stats.add("gw_redirect_insert", done->times.redirect);
-            stats.add("gw_close", done->times.close);
-            stats.add("handoff", done->times.total);
-            auto back = co_await offloader_.await_return(std::move(*done));
-            if (!back) {
-                ++counters.return_errors;
-                log::warn(back.error().message);
-                co_return false;
-            }
-            if (!*back) {
-                ++counters.closed_at_responder;
-                co_return false;
-            }
-            auto& returned = **back;
-            ++counters.returns;
-            stats.add("return", returned.times.total);
-            stats.add("return_restore", returned.times.restore);
-            socket = tcp::socket(ioc_);
-            socket.assign(protocol, returned.socket.release());
-            pending = std::move(returned.read_ahead);
-            co_return true;
-        }
-        if (auto* lost = std::get_if<Lost>(&outcome)) {
-            ++counters.lost;
-            log::warn(lost->reason.message);
-            co_return false;
-        }
-        auto& fallback = std::get<Fallback>(outcome);
-        ++counters.fallbacks;
-        log::info("serving locally: ", fallback.reason.message);
-        if (!fallback.socket.valid())
-            co_return false;
-        socket = tcp::socket(ioc_);
-        socket.assign(protocol, fallback.socket.release());
-    }
-    auto written = co_await testbed::write_pattern(socket, request);
-    co_return written.ok();
-}
-
-awaitable<void> accept_clients(tcp::acceptor& acceptor, Gateway& gateway)
-{
-    while (acceptor.is_open()) {
-        boost::system::error_code ec;
-        auto socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-        if (ec == asio::error::operation_aborted)
-            co_return;
-        if (!ec)
-            asio::co_spawn(acceptor.get_executor(), gateway.serve(std::move(socket)), asio::detached);
-    }
-}
-
-awaitable<void> connect_responders(Gateway& gateway)
-{
-    for (std::size_t i = 0; i < gateway.responders.size(); ++i)
-        co_await gateway.connect(i);
-}
 
 Result<ResponderLink::Address> parse_responder(const std::string& text)
 {
@@ -279,13 +109,6 @@ Result<Options> parse_options(int argc, char** argv)
     return o;
 }
 
-/** print_counters() - one "counters ..." line on stdout (SIGUSR1 and exit). */
-void print_counters(const Counters& c)
-{
-    std::cout << "counters requests=" << c.requests << " offloads=" << c.offloads << " fallbacks=" << c.fallbacks
-              << " lost=" << c.lost << " returns=" << c.returns << " return_errors=" << c.return_errors
-              << " closed_at_responder=" << c.closed_at_responder << std::endl;
-}
 
 int run(const Options& options)
 {
@@ -295,8 +118,8 @@ int run(const Options& options)
     auto tls = ControlTls::make(std::move(*key), ControlTls::Role::client);
     if (!tls)
         return log::error(tls.error().message), 1;
-    Counters counters;
-    testbed::StepStats stats;
+    GatewayCounters counters;
+    StepStats stats;
     {
         auto plane = bpf::GatewayDataPlane::open({options.instance});
         if (!plane)
