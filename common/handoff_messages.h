@@ -24,6 +24,10 @@
 //   G→R READY           G blocked the flow and is ready to take it
 //   R→G RETURN          the connection's TCP state and the next request's bytes
 //   G→R DONE            G restored it; R may forget the flow
+// A half-closed socket cannot be saved, so a client that closed while R held
+// its connection is not returned: R sends DONE instead of RETURN_PREPARE, G
+// keeps the redirect, R sends its FIN, and once the client has acknowledged
+// it R sends a second DONE and G removes the flow entry.
 // ABORT may be sent by either side at any time to end a flow's handoff.
 #pragma once
 
