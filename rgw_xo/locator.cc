@@ -37,7 +37,7 @@ Locator::~Locator()
     cluster_->unwatch_osdmap_epochs(); // its callback points into osd_map_
 }
 
-Result<uint64_t> Locator::stat_head(const HeadObject& head)
+Result<uint64_t> Locator::stat_head(const HeadName& head)
 {
     librados::IoCtx io;
     io.dup(data_); // the locator key is IoCtx state: one IoCtx per call

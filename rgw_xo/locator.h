@@ -46,7 +46,7 @@ struct ObjectName {
 struct Location {
     std::string pool;
     int64_t pool_id = 0;
-    HeadObject head;
+    HeadName head;
     uint64_t head_size = 0; ///< bytes in the head RADOS object
     std::string pgid;       ///< "<pool id>.<seed hex>"
     int osd = -1;           ///< acting primary
@@ -81,7 +81,7 @@ private:
     Locator(std::unique_ptr<RadosCluster> cluster, librados::IoCtx data, librados::IoCtx meta, std::string data_pool);
 
     /** stat_head() - the head's size, or an Error (ENOENT if absent). */
-    Result<uint64_t> stat_head(const HeadObject& head);
+    Result<uint64_t> stat_head(const HeadName& head);
 
     std::unique_ptr<RadosCluster> cluster_;
     librados::IoCtx data_;

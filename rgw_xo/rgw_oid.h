@@ -13,19 +13,22 @@
 // placement_name() is the string to hash. The leading-underscore escape keeps
 // user keys from colliding with radosgw's own "_<ns>_" names (shadow,
 // multipart); the locator keeps such a key in the PG its unescaped name
-// chose in old releases. Nothing here talks to the cluster.
+// chose in old releases. Nothing here talks to the cluster. The rules
+// themselves live once, in rados_name() (common/rgw_manifest.h), which also
+// names the tail objects a manifest describes; this is the locator's view.
 #pragma once
 
 #include <string>
 #include <string_view>
 
 #include "result.h"
+#include "rgw_manifest.h"
 
 namespace xo::rgw {
 
 /** The RADOS identity of an S3 object's head object (no namespace: RGW's data
  * objects live in the pool's default namespace). */
-struct HeadObject {
+struct HeadName {
     std::string oid;     ///< the RADOS object name
     std::string locator; ///< the RADOS locator key, empty when the object has none
 
@@ -41,6 +44,6 @@ struct HeadObject {
  *
  * Return: the oid and locator, or an Error for an empty marker or key.
  */
-Result<HeadObject> head_object(std::string_view marker, std::string_view key, std::string_view version_id);
+Result<HeadName> head_object(std::string_view marker, std::string_view key, std::string_view version_id);
 
 } // namespace xo::rgw

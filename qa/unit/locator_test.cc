@@ -17,7 +17,7 @@ using xo::rgw::head_object;
 
 constexpr char marker[] = "7929f48e-3365-40c9-8056-cb35321ff372.4112.1";
 
-TEST(HeadObject, PlainKeyIsMarkerUnderscoreKey)
+TEST(HeadName, PlainKeyIsMarkerUnderscoreKey)
 {
     auto head = head_object(marker, "photo.jpg", "");
     ASSERT_TRUE(head.ok()) << head.error().message;
@@ -26,7 +26,7 @@ TEST(HeadObject, PlainKeyIsMarkerUnderscoreKey)
     EXPECT_EQ(head->placement_name(), head->oid);
 }
 
-TEST(HeadObject, SlashesSpacesAndUnicodeAreVerbatim)
+TEST(HeadName, SlashesSpacesAndUnicodeAreVerbatim)
 {
     const std::string key = "a dir/sub dir/f\xc3\xa9 \xe2\x9c\x93 .txt";
     auto head = head_object(marker, key, "");
@@ -35,7 +35,7 @@ TEST(HeadObject, SlashesSpacesAndUnicodeAreVerbatim)
     EXPECT_EQ(head->locator, "");
 }
 
-TEST(HeadObject, LeadingUnderscoreIsEscapedAndGetsLocator)
+TEST(HeadName, LeadingUnderscoreIsEscapedAndGetsLocator)
 {
     auto head = head_object(marker, "_under", "");
     ASSERT_TRUE(head.ok());
@@ -44,7 +44,7 @@ TEST(HeadObject, LeadingUnderscoreIsEscapedAndGetsLocator)
     EXPECT_EQ(head->placement_name(), head->locator);
 }
 
-TEST(HeadObject, UnderscoreOnlyInsideKeyIsNotEscaped)
+TEST(HeadName, UnderscoreOnlyInsideKeyIsNotEscaped)
 {
     auto head = head_object(marker, "a_b_", "");
     ASSERT_TRUE(head.ok());
@@ -52,7 +52,7 @@ TEST(HeadObject, UnderscoreOnlyInsideKeyIsNotEscaped)
     EXPECT_EQ(head->locator, "");
 }
 
-TEST(HeadObject, VersionInstanceIsEncoded)
+TEST(HeadName, VersionInstanceIsEncoded)
 {
     auto head = head_object(marker, "k/v", "Xw2sBLZqHQ0KJ9pt");
     ASSERT_TRUE(head.ok());
@@ -60,7 +60,7 @@ TEST(HeadObject, VersionInstanceIsEncoded)
     EXPECT_EQ(head->locator, "");
 }
 
-TEST(HeadObject, VersionedUnderscoreKeyKeepsUnversionedLocator)
+TEST(HeadName, VersionedUnderscoreKeyKeepsUnversionedLocator)
 {
     auto head = head_object(marker, "_k", "v1");
     ASSERT_TRUE(head.ok());
@@ -68,7 +68,7 @@ TEST(HeadObject, VersionedUnderscoreKeyKeepsUnversionedLocator)
     EXPECT_EQ(head->locator, marker + "__k"s);
 }
 
-TEST(HeadObject, NullVersionIsTheUnversionedInstance)
+TEST(HeadName, NullVersionIsTheUnversionedInstance)
 {
     auto null_version = head_object(marker, "_k", "null");
     auto no_version = head_object(marker, "_k", "");
@@ -77,7 +77,7 @@ TEST(HeadObject, NullVersionIsTheUnversionedInstance)
     EXPECT_EQ(null_version->locator, no_version->locator);
 }
 
-TEST(HeadObject, EmptyKeyOrMarkerIsAnError)
+TEST(HeadName, EmptyKeyOrMarkerIsAnError)
 {
     EXPECT_FALSE(head_object(marker, "", "").ok());
     EXPECT_FALSE(head_object("", "k", "").ok());
