@@ -67,6 +67,10 @@ row "leave repair (responder)" rsp_leave_repair r1.out
 row "whole handoff (block → GO)" handoff gw.out
 row "whole return (PREPARE → restored)" return gw.out
 echo "Prism (NSDI '21) published handoff: ~232 µs"
+echo
+echo "BPF flow-table map operations alone (xo-flow-table-bench, 65,536-entry hash map):"
+"$BED_BIN/../bench/xo-flow-table-bench" --benchmark_min_time=0.5 2>/dev/null | grep '^BM_' ||
+  echo "  xo-flow-table-bench missing: cmake --build build --target xo-flow-table-bench" >&2
 
 handoffs=$(counter offloads)
 errors=$(( $(counter fallbacks) + $(counter lost) + $(counter return_errors) + (client_status != 0) ))
