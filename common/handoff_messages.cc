@@ -105,7 +105,13 @@ Result<void> check_limits(const Message& m)
 }
 
 // Per-type payload decoders; the flow id has been read already.
-Result<Message> get_offer(WireReader& r, std::uint64_t flow)
+
+/** The fields that carry a connection, shared by OFFER and RETURN. */
+struct ConnectionFields {
+    Bytes tcp_state, read_ahead, app_payload;
+};
+
+Result<ConnectionFields> get_connection_fields(WireReader& r)
 {
     auto state = r.bytes(max_tcp_state);
     if (!state)
@@ -116,13 +122,21 @@ Result<Message> get_offer(WireReader& r, std::uint64_t flow)
     auto app = r.bytes(max_app_payload);
     if (!app)
         return with_context("application payload", app.error());
+    return ConnectionFields{std::move(*state), std::move(*ahead), std::move(*app)};
+}
+
+Result<Message> get_offer(WireReader& r, std::uint64_t flow)
+{
+    auto conn = get_connection_fields(r);
+    if (!conn)
+        return conn.error();
     auto ticket = r.bytes(max_ticket);
     if (!ticket)
         return with_context("ticket", ticket.error());
     return Message{Offer{.flow_id = flow,
-                         .tcp_state = std::move(*state),
-                         .read_ahead = std::move(*ahead),
-                         .app_payload = std::move(*app),
+                         .tcp_state = std::move(conn->tcp_state),
+                         .read_ahead = std::move(conn->read_ahead),
+                         .app_payload = std::move(conn->app_payload),
                          .ticket = std::move(*ticket)}};
 }
 
@@ -160,19 +174,13 @@ Result<Message> get_abort(WireReader& r, std::uint64_t flow)
 
 Result<Message> get_return(WireReader& r, std::uint64_t flow)
 {
-    auto state = r.bytes(max_tcp_state);
-    if (!state)
-        return with_context("tcp state", state.error());
-    auto ahead = r.bytes(max_read_ahead);
-    if (!ahead)
-        return with_context("read-ahead", ahead.error());
-    auto app = r.bytes(max_app_payload);
-    if (!app)
-        return with_context("application payload", app.error());
+    auto conn = get_connection_fields(r);
+    if (!conn)
+        return conn.error();
     return Message{Return{.flow_id = flow,
-                          .tcp_state = std::move(*state),
-                          .read_ahead = std::move(*ahead),
-                          .app_payload = std::move(*app)}};
+                          .tcp_state = std::move(conn->tcp_state),
+                          .read_ahead = std::move(conn->read_ahead),
+                          .app_payload = std::move(conn->app_payload)}};
 }
 
 Result<Message> get_body(MessageType type, WireReader& r, std::uint64_t flow)
