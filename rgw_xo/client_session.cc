@@ -62,9 +62,14 @@ ClientSession::ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket
     // client's delayed ACK add tens of milliseconds to small responses.
     stream_.socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
     worker_.attach(this);
+    worker_.metrics().connection_opened();
 }
 
-ClientSession::~ClientSession() { worker_.detach(this); }
+ClientSession::~ClientSession()
+{
+    worker_.metrics().connection_closed();
+    worker_.detach(this);
+}
 
 void ClientSession::on_drain()
 {
@@ -119,6 +124,7 @@ boost::asio::awaitable<void> ClientSession::run()
                                          ClientSide{stream_, buffer_, client_ip_, request_id, worker_.draining()}, req);
 
         const bool parsed = req.is_header_done();
+        worker_.metrics().record(parsed ? std::string_view(req.get().method_string()) : std::string_view(), result);
         worker_.access_log().write(AccessRecord{
             .client = client_label_,
             .request_id = request_id,

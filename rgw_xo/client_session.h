@@ -1,9 +1,10 @@
 // One client connection: reads requests one at a time (so pipelined requests
 // are answered in order), hands each to the Relay, logs it, and decides
-// whether the connection lives on. Header reading is where the gateway's
-// front-door limits live: the idle timeout between requests, the header
-// timeout once a request has started (slow clients), the header size limit,
-// and a 400 for anything that is not HTTP/1.x.
+// whether the connection lives on. The access-log line and the metrics of an
+// exchange are recorded in one place, right after it ends. Header reading is
+// where the gateway's front-door limits live: the idle timeout between
+// requests, the header timeout once a request has started (slow clients), the
+// header size limit, and a 400 for anything that is not HTTP/1.x.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

@@ -18,7 +18,7 @@ constexpr std::size_t max_header_limit = 16 * 1024 * 1024;
 constexpr std::size_t max_relay_buffer = 64 * 1024 * 1024;
 
 struct RawOptions {
-    std::string config_file, listen, upstream, access_log, client_addr_header, log_level;
+    std::string config_file, listen, upstream, metrics_listen, access_log, client_addr_header, log_level;
     unsigned threads = 0;
     std::size_t max_header_bytes = 0, relay_buffer_bytes = 0;
     long header_timeout = 0, idle_timeout = 0, io_timeout = 0, connect_timeout = 0, shutdown_timeout = 0;
@@ -36,6 +36,8 @@ po::options_description describe(RawOptions& raw)
         ("config", po::value(&raw.config_file), "config file with the keys below; flags override it")
         ("listen", po::value(&raw.listen)->default_value("0.0.0.0:80"), "public S3 endpoint, IP:port or [IPv6]:port")
         ("upstream", po::value(&raw.upstream)->default_value("127.0.0.1:8000"), "radosgw endpoint")
+        ("metrics-listen", po::value(&raw.metrics_listen)->default_value(""),
+            "Prometheus endpoint IP:port serving GET /metrics (default: off)")
         ("threads", po::value(&raw.threads)->default_value(cores), "I/O threads, one io_context each (default: cores)")
         ("max-header-bytes", po::value(&raw.max_header_bytes)->default_value(defaults.max_header_bytes),
             "largest request header accepted; larger gets 400 RequestHeaderSectionTooLarge")
@@ -89,6 +91,13 @@ std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
     }
     c.listen = *listen;
     c.upstream = *upstream;
+    if (!raw.metrics_listen.empty()) {
+        c.metrics_listen = parse_endpoint(raw.metrics_listen, error);
+        if (!c.metrics_listen) {
+            error = "--metrics-listen: " + error;
+            return std::nullopt;
+        }
+    }
     if (raw.threads == 0 || raw.threads > 256) {
         error = "--threads must be 1..256";
         return std::nullopt;

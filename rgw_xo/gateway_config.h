@@ -17,6 +17,7 @@ namespace xo::gw {
 struct GatewayConfig {
     boost::asio::ip::tcp::endpoint listen;
     boost::asio::ip::tcp::endpoint upstream;
+    std::optional<boost::asio::ip::tcp::endpoint> metrics_listen; ///< Prometheus endpoint; none: off
     unsigned threads = 1;
     std::size_t max_header_bytes = 64 * 1024;
     std::chrono::seconds header_timeout{30};

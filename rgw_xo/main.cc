@@ -6,7 +6,9 @@
 
 #include "access_log.h"
 #include "gateway_config.h"
+#include "gateway_metrics.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 
 int main(int argc, char** argv)
@@ -29,7 +31,9 @@ int main(int argc, char** argv)
         xo::log::error(access_log.error());
         return 1;
     }
-    Server server(config, access_log);
+    xo::metrics::Registry registry;
+    GatewayMetrics metrics(registry);
+    Server server(config, access_log, metrics);
     std::string error;
     if (!server.listen(error)) {
         xo::log::error(error);

@@ -39,12 +39,15 @@ struct ClientSide {
     const bool& draining;        ///< the gateway is shutting down: close after this request
 };
 
+/** The access-log outcome of an exchange whose response radosgw gave and the gateway relayed. */
+inline constexpr std::string_view relayed_outcome = "relayed";
+
 struct ExchangeResult {
     unsigned status = 0;        ///< status the client got (0: none)
     std::uint64_t bytes_in = 0; ///< request body bytes from the client
     std::uint64_t bytes_out = 0;
     bool keep_alive = false;    ///< the client connection can take another request
-    std::string_view outcome = "relayed";
+    std::string_view outcome = relayed_outcome;
 };
 
 class Relay {

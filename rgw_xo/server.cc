@@ -13,10 +13,12 @@
 
 namespace xo::gw {
 
-Server::Server(const GatewayConfig& config, AccessLog& access_log) : config_(config)
+Server::Server(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics) : config_(config)
 {
     for (unsigned i = 0; i < config.threads; ++i)
-        workers_.push_back(std::make_unique<Worker>(config, access_log, i));
+        workers_.push_back(std::make_unique<Worker>(config, access_log, metrics, i));
+    if (config.metrics_listen)
+        metrics_endpoint_ = std::make_unique<MetricsEndpoint>(workers_.front()->executor(), metrics.registry());
 }
 
 bool Server::listen(std::string& error)
@@ -25,11 +27,15 @@ bool Server::listen(std::string& error)
         if (!w->listen(error))
             return false;
     }
-    return true;
+    return !metrics_endpoint_ || metrics_endpoint_->listen(*config_.metrics_listen, error);
 }
 
 void Server::run()
 {
+    if (metrics_endpoint_) {
+        metrics_endpoint_->start();
+        log::info("serving metrics on http://", to_string(*config_.metrics_listen), "/metrics");
+    }
     std::vector<std::thread> threads;
     for (auto& w : workers_)
         threads.emplace_back([worker = w.get()] { worker->run(); });
@@ -54,6 +60,8 @@ void Server::run()
                 log::info("signal ", signo, ": draining, up to ", config_.shutdown_timeout.count(), " s");
                 for (auto& w : workers_)
                     w->drain();
+                if (metrics_endpoint_)
+                    metrics_endpoint_->close();
                 deadline.expires_after(config_.shutdown_timeout);
                 deadline.async_wait([&](const boost::system::error_code& timer_ec) {
                     if (timer_ec)

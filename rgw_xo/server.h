@@ -2,6 +2,8 @@
 // waiting for SIGTERM/SIGINT. The first signal drains every worker (stop
 // accepting, finish in-flight requests, close idle connections) and waits up
 // to the shutdown timeout; a second signal or the timeout stops what is left.
+// With --metrics-listen, worker 0's io_context also serves Prometheus scrapes;
+// draining closes that acceptor too.
 #pragma once
 
 #include <memory>
@@ -10,15 +12,17 @@
 
 #include "access_log.h"
 #include "gateway_config.h"
+#include "gateway_metrics.h"
+#include "metrics_endpoint.h"
 #include "worker.h"
 
 namespace xo::gw {
 
 class Server {
 public:
-    Server(const GatewayConfig& config, AccessLog& access_log);
+    Server(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics);
 
-    /** listen() - bind every worker's acceptor; false with @error on failure. */
+    /** listen() - bind every worker's acceptor and the metrics endpoint; false with @error on failure. */
     bool listen(std::string& error);
 
     /** run() - serve until signalled and drained. */
@@ -27,6 +31,7 @@ public:
 private:
     const GatewayConfig& config_;
     std::vector<std::unique_ptr<Worker>> workers_;
+    std::unique_ptr<MetricsEndpoint> metrics_endpoint_; ///< null without --metrics-listen
     bool draining_ = false;
 };
 

@@ -18,8 +18,8 @@ namespace xo::gw {
 using boost::asio::ip::tcp;
 using boost::system::error_code;
 
-Worker::Worker(const GatewayConfig& config, AccessLog& access_log, unsigned index)
-    : config_(config), access_log_(access_log), index_(index), acceptor_(ioc_)
+Worker::Worker(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, unsigned index)
+    : config_(config), access_log_(access_log), metrics_(metrics), index_(index), acceptor_(ioc_)
 {
     auto start = std::chrono::system_clock::now().time_since_epoch();
     char prefix[48];

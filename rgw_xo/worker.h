@@ -1,11 +1,12 @@
 // One I/O thread of the gateway: an io_context run by exactly one thread, its
 // own SO_REUSEPORT acceptor on the public endpoint (the kernel spreads new
 // connections across workers), and the client sessions it accepted. Nothing
-// here is shared between threads except the config and the access log, so
-// sessions need no locks; the only cross-thread call is drain(), which is
+// here is shared between threads except the config, the access log and the
+// metrics (lock-free atomics), so sessions need no locks; the only cross-thread call is drain(), which is
 // posted onto the worker's own thread.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,6 +16,7 @@
 
 #include "access_log.h"
 #include "gateway_config.h"
+#include "gateway_metrics.h"
 
 namespace xo::gw {
 
@@ -22,7 +24,7 @@ class ClientSession;
 
 class Worker {
 public:
-    Worker(const GatewayConfig& config, AccessLog& access_log, unsigned index);
+    Worker(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, unsigned index);
 
     /** listen() - bind this worker's acceptor; false with @error on failure. */
     bool listen(std::string& error);
@@ -39,6 +41,8 @@ public:
 
     const GatewayConfig& config() const { return config_; }
     AccessLog& access_log() { return access_log_; }
+    GatewayMetrics& metrics() { return metrics_; }
+    boost::asio::any_io_executor executor() { return ioc_.get_executor(); }
     const bool& draining() const { return draining_; }
 
     /** next_request_id() - an id unique across workers and restarts. */
@@ -52,6 +56,7 @@ private:
 
     const GatewayConfig& config_;
     AccessLog& access_log_;
+    GatewayMetrics& metrics_;
     unsigned index_;
     boost::asio::io_context ioc_{1};
     boost::asio::ip::tcp::acceptor acceptor_;

@@ -55,6 +55,7 @@ readonly GW_IP=$NET_PREFIX.2
 readonly CLIENT_IP=$NET_PREFIX.100
 readonly RGW_PORT=8000
 readonly S3_PORT=80
+readonly METRICS_PORT=9100
 
 readonly CONF=$RUN/ceph.conf
 readonly MARKER=$RUN/.xo-vstart
@@ -501,7 +502,7 @@ start_gateway() {
   # Every step execs, so $! is xo-gateway's pid. setsid: no terminal ^C reaches it.
   ip netns exec "$NS_GW" unshare --uts -- setsid sh -c "$HOSTNAME_THEN_EXEC" "$NS_GW" \
     "$GATEWAY_BIN" --listen "$GW_IP:$S3_PORT" --upstream "127.0.0.1:$RGW_PORT" \
-    --access-log "$GATEWAY_ACCESS_LOG" "${extra[@]}" \
+    --access-log "$GATEWAY_ACCESS_LOG" --metrics-listen "$GW_IP:$METRICS_PORT" "${extra[@]}" \
     </dev/null >"$GATEWAY_LOG" 2>&1 &
   echo $! >"$RUN/run/xo-gateway.pid"
 }
@@ -726,6 +727,7 @@ cmd_env() {
     XO_OSD_NSES "${nses[*]}"
     XO_S3_ENDPOINT "http://$GW_IP:$S3_PORT"
     XO_RGW_ENDPOINT "http://$GW_IP:$RGW_PORT"
+    XO_GATEWAY_METRICS "http://$GW_IP:$METRICS_PORT/metrics"
     XO_S3CFG "$RUN/s3cfg"
     XO_S3CFG2 "$RUN/s3cfg2"
     XO_ACCESS_KEY "$ACCESS_KEY1"

@@ -188,6 +188,8 @@ public:
 private:
     gw::GatewayConfig config_;
     gw::AccessLog access_log_;
+    metrics::Registry registry_;
+    gw::GatewayMetrics metrics_{registry_};
     std::unique_ptr<gw::Worker> worker_;
     std::thread thread_;
     bool ok_ = false;

@@ -1,0 +1,103 @@
+"""xo-gateway's Prometheus endpoint (--metrics-listen, XO_GATEWAY_METRICS):
+the exposition format, counters that follow real S3 traffic, 404 for other
+paths, and an S3 port that keeps working while it is scraped."""
+
+import os
+import re
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from conftest import env
+
+MiB = 1024 * 1024
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{.*\})?) (\S+)$')
+
+
+def fetch(url, method="GET"):
+    """(status, content type, body text) of one request to the metrics port."""
+    req = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read().decode()
+
+
+def scrape():
+    """Every sample of one scrape, as {'name{labels}': value}."""
+    status, ctype, text = fetch(env("XO_GATEWAY_METRICS"))
+    assert status == 200, (status, text)
+    assert ctype.startswith("text/plain; version=0.0.4"), ctype
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = SAMPLE.match(line)
+        assert m, f"not an exposition sample: {line!r}"
+        samples[m.group(1)] = float(m.group(2))
+    return samples, text
+
+
+def base_url():
+    return env("XO_GATEWAY_METRICS").rsplit("/metrics", 1)[0]
+
+
+def test_exposition_has_every_gateway_family(gw):
+    samples, text = scrape()
+    for family, kind in [("xo_gateway_requests_total", "counter"),
+                         ("xo_gateway_relayed_body_bytes_total", "counter"),
+                         ("xo_gateway_received_body_bytes_total", "counter"),
+                         ("xo_gateway_connections", "gauge"),
+                         ("xo_offload_total", "counter"),
+                         ("xo_handoff_seconds", "histogram")]:
+        assert f"# TYPE {family} {kind}\n" in text, family
+        assert f"# HELP {family} " in text, family
+    # Offload does not exist yet: nothing is offloaded and no handoff timed.
+    assert samples['xo_offload_total{outcome="offloaded"}'] == 0
+    assert samples['xo_handoff_seconds_bucket{le="+Inf"}'] == 0
+    assert samples["xo_handoff_seconds_count"] == 0
+
+
+def test_put_and_get_move_the_counters(s3_gw, bucket_gw):
+    before, _ = scrape()
+    data = os.urandom(MiB)
+    key = f"metrics-{uuid.uuid4().hex[:8]}"
+    s3_gw.put_object(Bucket=bucket_gw, Key=key, Body=data)
+    assert s3_gw.get_object(Bucket=bucket_gw, Key=key)["Body"].read() == data
+    after, _ = scrape()
+
+    def grew(name):
+        return after.get(name, 0) - before.get(name, 0)
+
+    assert grew("xo_gateway_relayed_body_bytes_total") >= MiB
+    assert grew("xo_gateway_received_body_bytes_total") >= MiB
+    assert grew('xo_gateway_requests_total{method="PUT",status_class="2xx"}') >= 1
+    assert grew('xo_gateway_requests_total{method="GET",status_class="2xx"}') >= 1
+    assert grew('xo_offload_total{outcome="relayed_ineligible"}') >= 1
+    assert grew('xo_offload_total{outcome="offloaded"}') == 0
+
+
+def test_open_connection_is_counted(gw):
+    with gw.conn(timeout=10) as c:
+        c.send(f"GET /xoit-metrics-{uuid.uuid4().hex[:8]} HTTP/1.1\r\nHost: {gw.hostport}\r\n\r\n".encode())
+        assert c.response().status == 404          # answered, connection kept alive
+        samples, _ = scrape()
+        assert samples["xo_gateway_connections"] >= 1
+
+
+@pytest.mark.parametrize("method,path", [("GET", "/"), ("GET", "/metrics/extra"),
+                                         ("GET", "/metricsx"), ("POST", "/metrics")])
+def test_other_requests_get_404(gw, method, path):
+    status, _, _ = fetch(base_url() + path, method)
+    assert status == 404
+
+
+def test_s3_port_unaffected_by_scrapes(gw, s3_gw, bucket_gw):
+    for _ in range(5):
+        scrape()
+    key = f"after-scrapes-{uuid.uuid4().hex[:8]}"
+    s3_gw.put_object(Bucket=bucket_gw, Key=key, Body=b"still here")
+    assert s3_gw.get_object(Bucket=bucket_gw, Key=key)["Body"].read() == b"still here"

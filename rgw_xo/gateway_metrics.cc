@@ -1,0 +1,70 @@
+#include "gateway_metrics.h"
+
+#include <string>
+
+namespace xo::gw {
+
+namespace {
+
+// Handoff latency buckets, seconds: sub-millisecond to a few seconds.
+const std::vector<double> handoff_buckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                             0.01,   0.025,   0.05,   0.1,   0.25,   0.5, 1, 2.5};
+
+/* method_index() - @method's row in methods; unknown ones are "other", unparsed "none". */
+template <std::size_t N>
+std::size_t method_index(const std::array<std::string_view, N>& methods, std::string_view method)
+{
+    if (method.empty())
+        return N - 1;
+    for (std::size_t i = 0; i + 2 < N; ++i) {
+        if (methods[i] == method)
+            return i;
+    }
+    return N - 2;
+}
+
+/* status_index() - 1xx..5xx as 0..4; no response (or nonsense) as the last, "none". */
+std::size_t status_index(unsigned status, std::size_t none)
+{
+    return status >= 100 && status < 600 ? status / 100 - 1 : none;
+}
+
+} // namespace
+
+GatewayMetrics::GatewayMetrics(metrics::Registry& registry)
+    : registry_(registry),
+      received_body_bytes_(registry.counter("xo_gateway_received_body_bytes_total",
+                                            "Request body bytes the gateway read from clients.")),
+      relayed_body_bytes_(registry.counter("xo_gateway_relayed_body_bytes_total",
+                                           "Response body bytes the gateway sent to clients.")),
+      connections_(registry.gauge("xo_gateway_connections", "Open client connections.")),
+      offload_relayed_ineligible_(registry.counter("xo_offload_total",
+                                                   "GET responses by how their body reached the client; "
+                                                   "relayed_ineligible until the offload path exists.",
+                                                   {{"outcome", "relayed_ineligible"}}))
+{
+    for (const char* outcome : {"relayed_small", "offloaded", "fallback"})
+        registry.counter("xo_offload_total", "", {{"outcome", outcome}});
+    registry.histogram("xo_handoff_seconds", "Time to hand a client connection to a responder (empty until "
+                                             "offload exists).",
+                       handoff_buckets);
+    for (std::size_t m = 0; m < methods.size(); ++m) {
+        for (std::size_t s = 0; s < status_classes.size(); ++s) {
+            requests_[m][s] = &registry.counter(
+                "xo_gateway_requests_total", "Client requests answered, by method and status class.",
+                {{"method", std::string(methods[m])}, {"status_class", std::string(status_classes[s])}});
+        }
+    }
+}
+
+void GatewayMetrics::record(std::string_view method, const ExchangeResult& result)
+{
+    const std::size_t m = method_index(methods, method);
+    requests_[m][status_index(result.status, status_classes.size() - 1)]->add();
+    received_body_bytes_.add(result.bytes_in);
+    relayed_body_bytes_.add(result.bytes_out);
+    if (method == "GET" && result.outcome == relayed_outcome)
+        offload_relayed_ineligible_.add();
+}
+
+} // namespace xo::gw

@@ -1,0 +1,43 @@
+// The metrics endpoint: a minimal HTTP/1.1 server for Prometheus scrapes,
+// separate from the S3 port (--metrics-listen).
+//
+// Theory of operation: one acceptor on an executor the caller chooses (the
+// gateway uses worker 0's io_context, so no extra thread exists). Each
+// connection gets one request: GET /metrics is answered 200 with the
+// registry's text exposition, anything else 404; the connection is then
+// closed. The request header is limited to 8 KiB and every connection to a
+// few seconds in total, so a slow or hostile scraper costs one small
+// coroutine for a bounded time and never touches S3 sessions.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <string>
+
+#include "metrics.h"
+
+namespace xo::gw {
+
+class MetricsEndpoint {
+public:
+    MetricsEndpoint(const boost::asio::any_io_executor& executor, const metrics::Registry& registry);
+
+    /** listen() - bind @endpoint; false with @error on failure. */
+    bool listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string& error);
+
+    /** start() - begin accepting scrapes (call before the executor runs). */
+    void start();
+
+    /** close() - from any thread: stop accepting; open scrapes end within their timeout. */
+    void close();
+
+private:
+    boost::asio::awaitable<void> accept_loop();
+    static boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, const metrics::Registry& registry);
+
+    boost::asio::ip::tcp::acceptor acceptor_;
+    const metrics::Registry& registry_;
+};
+
+} // namespace xo::gw
