@@ -142,6 +142,9 @@ bed_teardown() {
     [[ -e /run/netns/$ns ]] && ip netns del "$ns"
   done
   rm -rf /sys/fs/bpf/xo/"$BED_ID"-* 2>/dev/null
+  # The shared parent goes with its last user (a daemon killed by a scenario
+  # never got to remove it); rmdir leaves it while other instances use it.
+  rmdir /sys/fs/bpf/xo 2>/dev/null || true
   [[ -n $BED_DIR ]] && rm -rf "$BED_DIR"
   BED_DIR=""
 }
