@@ -15,6 +15,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli.h"
 #include "endpoint.h"
 #include "gateway_data_plane.h"
 #include "log.h"
@@ -79,15 +80,8 @@ Result<Options> parse_options(int argc, char** argv)
         ("responder", po::value(&responders), "CONTROL_IP:PORT,DATA_IP,MAC (repeatable)")
         ("attach", po::value(&attach), "tc | xdp | auto")
         ("hold-seconds", po::value(&hold), "longest a responder may keep a connection");
-    try {
-        po::variables_map vm;
-        po::store(po::parse_command_line(argc, argv, desc), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        std::ostringstream usage;
-        usage << e.what() << "\n" << desc;
-        return Error{usage.str()};
-    }
+    if (auto parsed = testbed::parse_cli(desc, argc, argv); !parsed)
+        return parsed.error();
     std::string why;
     auto ep = parse_endpoint(listen, why);
     if (!ep)

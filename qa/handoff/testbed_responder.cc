@@ -16,9 +16,9 @@
 #include <boost/program_options.hpp>
 
 #include <iostream>
-#include <sstream>
 
 #include "connection_host.h"
+#include "cli.h"
 #include "endpoint.h"
 #include "log.h"
 #include "pattern_writer.h"
@@ -54,15 +54,8 @@ Result<Options> parse_options(int argc, char** argv)
         ("instance", po::value(&o.instance)->required(), "pin directory name")
         ("key", po::value(&o.key_file)->required(), "PSK file (mode 0600)")
         ("max-connections", po::value(&o.max_connections), "refuse OFFERs beyond this many connections");
-    try {
-        po::variables_map vm;
-        po::store(po::parse_command_line(argc, argv, desc), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        std::ostringstream usage;
-        usage << e.what() << "\n" << desc;
-        return Error{usage.str()};
-    }
+    if (auto parsed = testbed::parse_cli(desc, argc, argv); !parsed)
+        return parsed.error();
     std::string why;
     auto ep = parse_endpoint(control, why);
     if (!ep)

@@ -1,0 +1,15 @@
+// Command-line parsing shared by the test-bed daemons: program_options'
+// exceptions become an error value carrying the usage text.
+#pragma once
+
+#include <boost/program_options.hpp>
+
+#include "result.h"
+
+namespace xo::testbed {
+
+/** parse_cli() - fill the variables bound in @desc from @argv; on a bad or
+ * missing option, an Error with the reason followed by the usage. */
+Result<void> parse_cli(const boost::program_options::options_description& desc, int argc, char** argv);
+
+} // namespace xo::testbed
