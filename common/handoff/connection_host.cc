@@ -64,9 +64,16 @@ struct ConnectionHost::Session {
     FlowMux mux;
 };
 
+Admission admit_all()
+{
+    return [](const Offer&, const OfferedFlow&) -> awaitable<std::variant<std::any, Rejection>> {
+        co_return std::any();
+    };
+}
+
 ConnectionHost::ConnectionHost(bpf::RewriteTable& rewrites, boost::asio::ip::address own_address, Application app,
-                               HostLimits limits)
-    : rewrites_(rewrites), own_address_(own_address), app_(std::move(app)), limits_(limits)
+                               HostLimits limits, Admission admit)
+    : rewrites_(rewrites), own_address_(own_address), app_(std::move(app)), limits_(limits), admit_(std::move(admit))
 {
 }
 
@@ -139,36 +146,42 @@ struct ConnectionHost::PreparedFlow {
     HostedSlot slot;
     RewriteEntry rewrite;
     HostTimes times;
+    std::any admitted;
 };
 
-std::variant<ConnectionHost::PreparedFlow, Refuse> ConnectionHost::prepare(const Offer& offer)
+awaitable<std::variant<ConnectionHost::PreparedFlow, Refuse>> ConnectionHost::prepare(const Offer& offer)
 {
     std::uint64_t flow = offer.flow_id;
     // hosted_ counts restored sockets from restore to close, so the limit
     // bounds sockets and rewrite entries alike.
     if (hosted_ >= limits_.max_connections)
-        return refusal(flow, RefuseReason::busy,
+        co_return refusal(flow, RefuseReason::busy,
                        Error{"at the limit of " + std::to_string(limits_.max_connections) + " connections"});
     WireReader in(offer.tcp_state);
     auto state = decode_tcp_state(in);
     if (!state)
-        return refusal(flow, RefuseReason::restore_failed, state.error());
+        co_return refusal(flow, RefuseReason::restore_failed, state.error());
+    HostedSlot slot(hosted_); // held while the admission works, so the limit counts it
+    auto client = to_asio_endpoint(state->remote, state->family);
+    auto verdict = co_await admit_(offer, OfferedFlow{client, to_asio_endpoint(state->local, state->family)});
+    if (auto* no = std::get_if<Rejection>(&verdict))
+        co_return refusal(flow, no->reason, Error{no->text});
+    std::any admitted = std::move(std::get<std::any>(verdict));
     Stopwatch clock;
     HostTimes times;
     auto restored = restore_tcp_state(*state, to_tcp_endpoint({own_address_, 0}));
     if (!restored)
-        return refusal(flow, RefuseReason::restore_failed, restored.error());
+        co_return refusal(flow, RefuseReason::restore_failed, restored.error());
     times.restore = clock.lap();
-    HostedSlot slot(hosted_);
-    auto client = to_asio_endpoint(state->remote, state->family);
     auto key = bpf::flow_key({own_address_, restored->local_port}, client);
     if (!key)
-        return refusal(flow, RefuseReason::restore_failed, key.error());
+        co_return refusal(flow, RefuseReason::restore_failed, key.error());
     auto rewrite = RewriteEntry::insert(rewrites_, *key, to_asio_endpoint(state->local, state->family));
     if (!rewrite)
-        return refusal(flow, RefuseReason::restore_failed, rewrite.error());
+        co_return refusal(flow, RefuseReason::restore_failed, rewrite.error());
     times.rewrite = clock.lap();
-    return PreparedFlow{std::move(*state), std::move(*restored), std::move(slot), std::move(*rewrite), times};
+    co_return PreparedFlow{std::move(*state), std::move(*restored), std::move(slot), std::move(*rewrite), times,
+                           std::move(admitted)};
 }
 
 awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offer offer)
@@ -176,15 +189,21 @@ awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offe
     std::uint64_t flow = offer.flow_id;
     auto& mux = session->mux;
     auto mailbox = FlowMailbox::open(mux, flow);
-    std::variant<PreparedFlow, Refuse> prepared =
-        mailbox ? prepare(offer) : refusal(flow, RefuseReason::duplicate_flow, mailbox.error());
-    if (auto* refused = std::get_if<Refuse>(&prepared)) {
-        Message refuse_message = std::move(*refused);
+    auto refuse = [&](Refuse refused) -> awaitable<void> {
+        Message refuse_message = std::move(refused);
         auto told = co_await mux.send(std::move(refuse_message), deadline_in(limits_.reply));
         (void)told; // the gateway times out on its own
+    };
+    if (!mailbox) {
+        co_await refuse(refusal(flow, RefuseReason::duplicate_flow, mailbox.error()));
         co_return;
     }
-    auto& [state, restored, slot, rewrite, times] = std::get<PreparedFlow>(prepared);
+    auto prepared = co_await prepare(offer);
+    if (auto* refused = std::get_if<Refuse>(&prepared)) {
+        co_await refuse(std::move(*refused));
+        co_return;
+    }
+    auto& [state, restored, slot, rewrite, times, admitted] = std::get<PreparedFlow>(prepared);
     Stopwatch clock;
 
     Ready ready{flow, address_bytes(own_address_), restored.local_port};
@@ -211,7 +230,7 @@ awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offe
     times.leave_repair = clock.lap();
 
     HostedConnection conn{flow, std::move(restored.fd), std::move(offer.read_ahead), std::move(offer.app_payload),
-                          std::move(offer.ticket), times};
+                          std::move(offer.ticket), times, std::move(admitted)};
     auto back = co_await app_(conn);
     // (co_await stays out of conditional expressions: GCC 12 miscompiles them.)
     Result<void> returned;

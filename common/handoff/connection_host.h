@@ -3,7 +3,10 @@
 // A ConnectionHost serves the control channels of authenticated gateways
 // (TLS 1.3 PSK, control_tls.h). An OFFER beyond the connection limit is
 // refused as busy; every other OFFER becomes one flow coroutine:
-//   restore the socket bound to our own address with a kernel-chosen port
+//   ask the admission whether the application will serve it (it may do
+//   slow work here, e.g. read the object, since nothing is restored yet,
+//   and keep what it learned for the application) — REFUSE with its reason
+//   if not; restore the socket bound to our own address with a kernel-chosen port
 //   (still in repair mode, silent); install the egress rewrite
 //   (own ip:port' → gateway ip:port, keyed by the full 4-tuple); answer READY
 //   with the port — or REFUSE with the reason when any of it fails;
@@ -35,6 +38,7 @@
 
 #include <chrono>
 #include <functional>
+#include <any>
 #include <memory>
 #include <variant>
 
@@ -59,7 +63,32 @@ struct HostedConnection {
     Bytes app_payload; ///< opaque, from the gateway
     Bytes ticket;      ///< what the gateway authorized for this flow
     HostTimes times;
+    std::any admitted; ///< what the admission kept for the application
 };
+
+/** struct Rejection - an admission's no: the reason code and text sent in REFUSE. */
+struct Rejection {
+    RefuseReason reason = RefuseReason::unspecified;
+    std::string text;
+};
+
+/** struct OfferedFlow - the connection an OFFER would move, for the admission. */
+struct OfferedFlow {
+    boost::asio::ip::tcp::endpoint client;
+    boost::asio::ip::tcp::endpoint gateway; ///< the public endpoint the client connected to
+};
+
+/**
+ * Admission - decides, before anything is restored, whether an OFFER is served.
+ *
+ * Return: anything the application will find in HostedConnection::admitted,
+ * or the Rejection to refuse with.
+ */
+using Admission =
+    std::function<boost::asio::awaitable<std::variant<std::any, Rejection>>(const Offer&, const OfferedFlow&)>;
+
+/** admit_all() - the admission that accepts every OFFER. */
+Admission admit_all();
 
 /** struct HandBack - what the application returns with the connection. */
 struct HandBack {
@@ -89,9 +118,10 @@ public:
      * @rewrites: the responder data plane's rewrite table (outlives the host).
      * @own_address: the address restored sockets bind to.
      * @app: runs each connection after GO.
+     * @admit: vets each OFFER first.
      */
     ConnectionHost(bpf::RewriteTable& rewrites, boost::asio::ip::address own_address, Application app,
-                   HostLimits limits = {});
+                   HostLimits limits = {}, Admission admit = admit_all());
 
     /**
      * accept_gateways() - accept and serve gateway control channels forever.
@@ -112,7 +142,7 @@ public:
 private:
     struct Session;
     struct PreparedFlow;
-    std::variant<PreparedFlow, Refuse> prepare(const Offer& offer);
+    boost::asio::awaitable<std::variant<PreparedFlow, Refuse>> prepare(const Offer& offer);
     boost::asio::awaitable<void> host_flow(std::shared_ptr<Session> session, Offer offer);
     boost::asio::awaitable<Result<void>> finish_here(Session& session, std::uint64_t flow, int fd);
     boost::asio::awaitable<Result<void>> give_back(Session& session, std::uint64_t flow, UniqueFd& socket,
@@ -122,6 +152,7 @@ private:
     boost::asio::ip::address own_address_;
     Application app_;
     HostLimits limits_;
+    Admission admit_;
     std::size_t hosted_ = 0;
 };
 

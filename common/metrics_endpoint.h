@@ -1,5 +1,5 @@
-// The metrics endpoint: a minimal HTTP/1.1 server for Prometheus scrapes,
-// separate from the S3 port (--metrics-listen).
+// The metrics endpoint: a minimal HTTP/1.1 server for Prometheus scrapes of
+// either daemon, on its own port (--metrics-listen).
 //
 // Theory of operation: one acceptor on an executor the caller chooses (the
 // gateway uses worker 0's io_context, so no extra thread exists). Each
@@ -17,7 +17,7 @@
 
 #include "metrics.h"
 
-namespace xo::gw {
+namespace xo {
 
 class MetricsEndpoint {
 public:
@@ -40,4 +40,4 @@ private:
     const metrics::Registry& registry_;
 };
 
-} // namespace xo::gw
+} // namespace xo

@@ -16,7 +16,7 @@
 #include "endpoint.h"
 #include "log.h"
 
-namespace xo::gw {
+namespace xo {
 
 namespace http = boost::beast::http;
 using boost::asio::redirect_error;
@@ -116,4 +116,4 @@ boost::asio::awaitable<void> MetricsEndpoint::serve(tcp::socket socket, const me
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-} // namespace xo::gw
+} // namespace xo

@@ -1,0 +1,76 @@
+// Theory of operation: what the gateway asks a responder to send, and the
+// ticket that proves the gateway asked it.
+//
+// A ServePlan travels as the OFFER's app payload. It names the head RADOS
+// object of the S3 object radosgw just authorized (the responder finds the
+// tails through the head's manifest), the ETag radosgw reported (so the
+// responder serves the very object radosgw described, or refuses), and the
+// byte range of the S3 object still owed to the client: the gateway has sent
+// radosgw's headers and the bytes before `first`; the responder sends exactly
+// `length` bytes from `first` and nothing else — no HTTP framing.
+//
+// The ticket binds a plan to one client flow (client and public endpoints)
+// and an expiry with an HMAC-SHA256 keyed from the cluster's control key. The
+// control channel is already authenticated, so the ticket is what limits a
+// responder to what the gateway authorized even if a flow id or payload were
+// mixed up: a responder serves only a plan whose ticket verifies for the very
+// connection it restores, before the expiry.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "result.h"
+
+namespace xo {
+
+struct ServePlan {
+    std::string pool;    ///< RADOS pool of the head object
+    std::string nspace;  ///< RADOS namespace of the head object
+    std::string oid;     ///< head object name
+    std::string locator; ///< head object locator ("" for none)
+    std::string etag;    ///< as radosgw reported it, without quotes
+    std::uint64_t object_size = 0; ///< the whole S3 object
+    std::uint64_t first = 0;       ///< first byte (S3 object offset) to send
+    std::uint64_t length = 0;      ///< bytes to send, > 0, first + length <= object_size
+    bool operator==(const ServePlan&) const = default;
+};
+
+/** encode_plan() - @plan as an OFFER app payload. */
+std::vector<std::uint8_t> encode_plan(const ServePlan& plan);
+
+/**
+ * decode_plan() - parse and check an app payload.
+ *
+ * Return: the plan, or an error for a malformed payload, an unknown version,
+ * an empty oid or pool, or a range that is empty or outside the object.
+ */
+Result<ServePlan> decode_plan(std::span<const std::uint8_t> payload);
+
+/** struct FlowTuple - the client connection a ticket is for, as text endpoints "ip:port". */
+struct FlowTuple {
+    std::string client;
+    std::string gateway; ///< the public address and port the client connected to
+};
+
+/**
+ * make_ticket() - a ticket for serving @payload (an encoded plan) on @flow until @expires.
+ * @key: the cluster's control key (PresharedKey::secret()).
+ */
+std::vector<std::uint8_t> make_ticket(std::span<const std::uint8_t> key, const FlowTuple& flow,
+                                      std::span<const std::uint8_t> payload,
+                                      std::chrono::system_clock::time_point expires);
+
+/**
+ * verify_ticket() - whether @ticket authorizes @payload on @flow at @now.
+ *
+ * Return: success, or an error saying why not (malformed, expired, wrong MAC).
+ */
+Result<void> verify_ticket(std::span<const std::uint8_t> key, std::span<const std::uint8_t> ticket,
+                           const FlowTuple& flow, std::span<const std::uint8_t> payload,
+                           std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+} // namespace xo
