@@ -50,7 +50,7 @@ void ClientSession::start(Worker& worker, boost::asio::ip::tcp::socket socket)
 }
 
 ClientSession::ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket)
-    : worker_(worker), stream_(std::move(socket)), relay_(worker.config(), stream_.get_executor())
+    : worker_(worker), stream_(std::move(socket)), relay_(worker.config(), stream_.get_executor(), worker.offload())
 {
     error_code ec;
     auto peer = stream_.socket().remote_endpoint(ec);

@@ -23,6 +23,8 @@ struct RawOptions {
     std::size_t max_header_bytes = 0, relay_buffer_bytes = 0;
     long header_timeout = 0, idle_timeout = 0, io_timeout = 0, connect_timeout = 0, shutdown_timeout = 0;
     long continue_timeout_ms = 0;
+    OffloadConfig offload;
+    unsigned responder_port = 0;
 };
 
 po::options_description describe(RawOptions& raw)
@@ -60,7 +62,25 @@ po::options_description describe(RawOptions& raw)
         ("client-addr-header", po::value(&raw.client_addr_header)->default_value(defaults.client_addr_header),
             "header carrying the client's address to radosgw (rgw remote addr param); "
             "a client-supplied one is replaced")
-        ("log-level", po::value(&raw.log_level)->default_value("info"), "debug, info, warn or error");
+        ("log-level", po::value(&raw.log_level)->default_value("info"), "debug, info, warn or error")
+        ("handoff-key", po::value(&raw.offload.key_file)->default_value(""),
+            "PSK file shared with the responders (mode 0600); enables GET offload (default: off)")
+        ("offload-threshold", po::value(&raw.offload.threshold)->default_value(defaults.offload.threshold),
+            "GET bodies larger than this many bytes are offloaded; the gateway relays the first this many")
+        ("offload-ifname", po::value(&raw.offload.ifname)->default_value(defaults.offload.ifname),
+            "public NIC the data plane attaches to")
+        ("offload-instance", po::value(&raw.offload.instance)->default_value(defaults.offload.instance),
+            "name of the data plane's pin directory under /sys/fs/bpf/xo")
+        ("responder-port", po::value(&raw.responder_port)->default_value(defaults.offload.responder_port),
+            "control port of the xo-responder on every OSD host")
+        ("ceph-conf", po::value(&raw.offload.ceph_conf)->default_value(defaults.offload.ceph_conf),
+            "ceph.conf for locating objects")
+        ("ceph-id", po::value(&raw.offload.ceph_id)->default_value(defaults.offload.ceph_id),
+            "Ceph client id (client.<id>) for locating objects")
+        ("data-pool", po::value(&raw.offload.data_pool)->default_value(defaults.offload.data_pool),
+            "data pool of the default placement")
+        ("locator-threads", po::value(&raw.offload.locator_threads)->default_value(defaults.offload.locator_threads),
+            "threads for the locator's blocking librados calls");
     // clang-format on
     return d;
 }
@@ -126,6 +146,20 @@ std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
         return std::nullopt;
     }
     c.client_addr_header = raw.client_addr_header;
+    c.offload = raw.offload;
+    if (raw.offload.threshold == 0) {
+        error = "--offload-threshold must be at least 1";
+        return std::nullopt;
+    }
+    if (raw.responder_port == 0 || raw.responder_port > 65535) {
+        error = "--responder-port must be 1..65535";
+        return std::nullopt;
+    }
+    c.offload.responder_port = static_cast<std::uint16_t>(raw.responder_port);
+    if (raw.offload.locator_threads == 0 || raw.offload.locator_threads > 64) {
+        error = "--locator-threads must be 1..64";
+        return std::nullopt;
+    }
     c.access_log = raw.access_log;
     if (!log::parse_level(raw.log_level, c.log_level)) {
         error = "--log-level must be debug, info, warn or error";
@@ -147,7 +181,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args)
         if (vm.count("help")) {
             std::ostringstream help;
             help << "usage: xo-gateway [options]\n\n"
-                    "S3 front door for radosgw: relays every request and (later) offloads GETs.\n\n"
+                    "S3 front door for radosgw: relays every request and offloads large GETs.\n\n"
                  << desc;
             result.message = help.str();
             return result;

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,20 @@
 #include "log.h"
 
 namespace xo::gw {
+
+/** struct OffloadConfig - GET offload; enabled when a handoff key is given. */
+struct OffloadConfig {
+    std::string key_file;                 ///< PSK of the control channel (and ticket HMAC); empty: offload off
+    std::uint64_t threshold = 1024 * 1024; ///< larger bodies are offloaded after this many relayed bytes
+    std::string ifname = "eth0";          ///< public NIC, where the data plane attaches
+    std::string instance = "xo-gateway";  ///< bpffs pin directory name
+    std::uint16_t responder_port = 7481;  ///< control port of every responder
+    std::string ceph_conf = "/etc/ceph/ceph.conf";
+    std::string ceph_id = "admin";
+    std::string data_pool = "default.rgw.buckets.data";
+    unsigned locator_threads = 2;         ///< librados calls of the locator block: they run here
+    bool enabled() const { return !key_file.empty(); }
+};
 
 struct GatewayConfig {
     boost::asio::ip::tcp::endpoint listen;
@@ -30,6 +45,7 @@ struct GatewayConfig {
     std::string access_log = "-";
     std::string client_addr_header = "X-XO-Client-Addr";
     log::Level log_level = log::Level::info;
+    OffloadConfig offload;
 };
 
 /** What parse_command_line() decided. */

@@ -29,6 +29,13 @@ std::size_t status_index(unsigned status, std::size_t none)
     return status >= 100 && status < 600 ? status / 100 - 1 : none;
 }
 
+// Reasons a GET stays relayed (object_get.h, Relay::shape_response) or falls back (GetOffload).
+constexpr std::string_view ineligible_reasons[] = {"disabled", "not_object", "subresource", "if_range",
+                                                    "bad_escape", "response", "other"};
+constexpr std::string_view fallback_reasons[] = {"locate", "no_responder", "socket", "handoff", "refused_busy",
+                                                  "refused_bad_ticket", "refused_unsupported", "refused_other",
+                                                  "other"};
+
 } // namespace
 
 GatewayMetrics::GatewayMetrics(metrics::Registry& registry)
@@ -38,16 +45,24 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& registry)
       relayed_body_bytes_(registry.counter("xo_gateway_relayed_body_bytes_total",
                                            "Response body bytes the gateway sent to clients.")),
       connections_(registry.gauge("xo_gateway_connections", "Open client connections.")),
-      offload_relayed_ineligible_(registry.counter("xo_offload_total",
-                                                   "GET responses by how their body reached the client; "
-                                                   "relayed_ineligible until the offload path exists.",
-                                                   {{"outcome", "relayed_ineligible"}}))
+      handoff_seconds_(registry.histogram("xo_handoff_seconds",
+                                          "Time to hand a client connection to a responder, block to GO.",
+                                          handoff_buckets))
 {
-    for (const char* outcome : {"relayed_small", "offloaded", "fallback"})
-        registry.counter("xo_offload_total", "", {{"outcome", outcome}});
-    registry.histogram("xo_handoff_seconds", "Time to hand a client connection to a responder (empty until "
-                                             "offload exists).",
-                       handoff_buckets);
+    const char* help = "GET responses (2xx) by how their body reached the client.";
+    auto add = [&](OffloadOutcome outcome, std::string_view label, std::string_view reason) {
+        metrics::Labels labels{{"outcome", std::string(label)}};
+        if (!reason.empty())
+            labels.push_back({"reason", std::string(reason)});
+        offload_series_.push_back({outcome, reason, &registry.counter("xo_offload_total", help, labels)});
+    };
+    add(OffloadOutcome::offloaded, "offloaded", "");
+    add(OffloadOutcome::relayed_small, "relayed_small", "");
+    for (std::string_view reason : ineligible_reasons)
+        add(OffloadOutcome::relayed_ineligible, "relayed_ineligible", reason);
+    for (std::string_view reason : fallback_reasons)
+        add(OffloadOutcome::fallback, "fallback", reason);
+    add(OffloadOutcome::lost, "lost", "");
     for (std::size_t m = 0; m < methods.size(); ++m) {
         for (std::size_t s = 0; s < status_classes.size(); ++s) {
             requests_[m][s] = &registry.counter(
@@ -63,8 +78,27 @@ void GatewayMetrics::record(std::string_view method, const ExchangeResult& resul
     requests_[m][status_index(result.status, status_classes.size() - 1)]->add();
     received_body_bytes_.add(result.bytes_in);
     relayed_body_bytes_.add(result.bytes_out);
-    if (method == "GET" && result.outcome == relayed_outcome)
-        offload_relayed_ineligible_.add();
+    if (auto* counter = offload_counter(result.offload.outcome, result.offload.reason))
+        counter->add();
+    if (result.offload.handoff_seconds >= 0)
+        handoff_seconds_.observe(result.offload.handoff_seconds);
+}
+
+metrics::Counter* GatewayMetrics::offload_counter(OffloadOutcome outcome, std::string_view reason)
+{
+    if (outcome == OffloadOutcome::none)
+        return nullptr;
+    const bool has_reason = outcome == OffloadOutcome::relayed_ineligible || outcome == OffloadOutcome::fallback;
+    metrics::Counter* other = nullptr;
+    for (auto& series : offload_series_) {
+        if (series.outcome != outcome)
+            continue;
+        if (!has_reason || series.reason == reason)
+            return series.counter;
+        if (series.reason == "other")
+            other = series.counter;
+    }
+    return other;
 }
 
 } // namespace xo::gw

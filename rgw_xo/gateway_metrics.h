@@ -8,18 +8,19 @@
 // line is written — and open()/close() once per connection; each is a few
 // relaxed atomic adds, lock-free across the workers' I/O threads.
 //
-// Offload outcomes: the offload path does not exist yet, so every GET whose
-// response radosgw gave and the gateway relayed (access-log outcome
-// "relayed") counts as xo_offload_total{outcome="relayed_ineligible"}: no GET
-// can be offloaded today. GETs the gateway answered itself (503, 502) or that
-// broke off are not offload candidates and are not counted there. "relayed_small", "offloaded" and
-// "fallback" are registered at zero so dashboards can be written now, and
-// xo_handoff_seconds stays empty until handoffs happen.
+// Offload outcomes: every GET that radosgw answered 2xx counts once in
+// xo_offload_total{outcome, reason}: offloaded, relayed_small (the body fit
+// in what the gateway relays first), relayed_ineligible (reason: offload
+// disabled, a subresource, an If-Range, a response without a usable range),
+// fallback (reason: the handoff did not happen and the gateway relayed the
+// rest — locate, no_responder, refused_*, handoff) and lost (the connection
+// failed after the handoff). Reasons are fixed lists, registered up front.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "metrics.h"
 #include "relay.h"
@@ -51,7 +52,15 @@ private:
     metrics::Counter& received_body_bytes_;
     metrics::Counter& relayed_body_bytes_;
     metrics::Gauge& connections_;
-    metrics::Counter& offload_relayed_ineligible_;
+    metrics::Counter* offload_counter(OffloadOutcome outcome, std::string_view reason);
+
+    struct OffloadSeries {
+        OffloadOutcome outcome;
+        std::string_view reason;
+        metrics::Counter* counter;
+    };
+    std::vector<OffloadSeries> offload_series_;
+    metrics::Histogram& handoff_seconds_;
 };
 
 } // namespace xo::gw

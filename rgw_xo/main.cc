@@ -9,6 +9,7 @@
 #include "gateway_metrics.h"
 #include "log.h"
 #include "metrics.h"
+#include "offload_service.h"
 #include "server.h"
 
 int main(int argc, char** argv)
@@ -33,7 +34,16 @@ int main(int argc, char** argv)
     }
     xo::metrics::Registry registry;
     GatewayMetrics metrics(registry);
-    Server server(config, access_log, metrics);
+    std::unique_ptr<OffloadService> offload;
+    if (config.offload.enabled()) {
+        auto started = OffloadService::start(config.offload);
+        if (!started) {
+            xo::log::error("offload: ", started.error().message);
+            return 1;
+        }
+        offload = std::move(*started);
+    }
+    Server server(config, access_log, metrics, offload.get());
     std::string error;
     if (!server.listen(error)) {
         xo::log::error(error);

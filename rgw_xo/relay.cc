@@ -11,6 +11,7 @@
 
 #include "body_pump.h"
 #include "endpoint.h"
+#include "get_offload.h"
 #include "log.h"
 
 namespace xo::gw {
@@ -30,8 +31,8 @@ constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
 
 } // namespace
 
-Relay::Relay(const GatewayConfig& config, const boost::asio::any_io_executor& executor)
-    : config_(config), upstream_(executor), scratch_(config.relay_buffer_bytes)
+Relay::Relay(const GatewayConfig& config, const boost::asio::any_io_executor& executor, GetOffload* offload)
+    : config_(config), offload_(offload), upstream_(executor), scratch_(config.relay_buffer_bytes)
 {
 }
 
@@ -128,6 +129,8 @@ struct Relay::Exchange {
     bool head = false;
     bool answered_early = false; ///< radosgw's final answer came before the body was sent
     bool body_sent = false;      ///< the whole request body reached radosgw
+    std::optional<ObjectGet> object; ///< a GET the offload path may take
+    bool added_range = false;    ///< the gateway asked radosgw for the first bytes only
     ExchangeResult result;
 };
 
@@ -163,10 +166,128 @@ boost::asio::awaitable<ExchangeResult> Relay::exchange(ClientSide client, Reques
 
     Exchange x(client, req_parser);
     x.head = req.method() == http::verb::head;
+    consider_offload(x);
     new_response_parser(x.res, x.head);
-    if (co_await send_request(x) && co_await receive_response_header(x))
+    if (co_await send_request(x) && co_await receive_response_header(x) && co_await undo_added_range(x))
         co_await deliver_response(x);
     co_return x.result;
+}
+
+/*
+ * consider_offload() - for a GET the offload path may take, ask radosgw for
+ * the first bytes only (byte_range.h); otherwise note why it stays relayed.
+ */
+void Relay::consider_offload(Exchange& x)
+{
+    auto& req = x.req_parser.get();
+    if (req.method() != http::verb::get)
+        return;
+    if (!offload_) {
+        x.result.offload.reason = "disabled";
+        return;
+    }
+    auto get = classify_get(req);
+    if (auto* why = std::get_if<std::string_view>(&get)) {
+        x.result.offload.reason = *why;
+        return;
+    }
+    x.object = std::move(std::get<ObjectGet>(get));
+    if (!x.object->client_range) {
+        req.set(http::field::range, prefix_range(offload_->threshold()));
+        x.added_range = true;
+    }
+}
+
+/*
+ * undo_added_range() - radosgw refuses any range of an empty object (416):
+ * then ask again without it, for the 200 the client expects. Return: false
+ * when the exchange ended here.
+ */
+boost::asio::awaitable<bool> Relay::undo_added_range(Exchange& x)
+{
+    if (!x.added_range || x.res->get().result() != http::status::range_not_satisfiable)
+        co_return true;
+    x.added_range = false;
+    if (!co_await discard_body(x) || !x.res->get().keep_alive()) {
+        co_await answer_upstream_failure(x, boost::asio::error::connection_reset);
+        co_return false;
+    }
+    auto& req = x.req_parser.get();
+    req.erase(http::field::range);
+    http::request_serializer<http::buffer_body> again{req};
+    error_code ec;
+    upstream_.expires_after(config_.io_timeout);
+    co_await http::async_write_header(upstream_, again, redirect_error(use_awaitable, ec));
+    if (!ec) {
+        new_response_parser(x.res, x.head);
+        ec = co_await read_final_header(x.res, x.head);
+    }
+    if (ec) {
+        co_await answer_upstream_failure(x, ec);
+        co_return false;
+    }
+    co_return true;
+}
+
+/* discard_body() - read radosgw's (small) response body and drop it. */
+boost::asio::awaitable<bool> Relay::discard_body(Exchange& x)
+{
+    while (!x.res->is_done()) {
+        x.res->get().body().data = scratch_.data();
+        x.res->get().body().size = scratch_.size();
+        error_code ec;
+        upstream_.expires_after(config_.io_timeout);
+        co_await http::async_read(upstream_, upstream_buf_, *x.res, redirect_error(use_awaitable, ec));
+        if (ec && ec != http::error::need_buffer)
+            co_return false;
+    }
+    co_return true;
+}
+
+/*
+ * shape_response() - the split of an offloadable response, after making the
+ * header what the client asked for: a 206 that answers the gateway's own
+ * Range becomes the 200 for the whole object. Return: nullopt when the
+ * gateway relays the whole body (x.result.offload says why).
+ */
+std::optional<Split> Relay::shape_response(Exchange& x)
+{
+    auto& response = x.res->get();
+    auto& offload = x.result.offload;
+    if (x.head || response.result_int() / 100 != 2 || !x.object) {
+        if (!x.head && response.result_int() / 100 == 2 && x.req_parser.get().method() == http::verb::get)
+            offload.outcome = OffloadOutcome::relayed_ineligible;
+        return std::nullopt;
+    }
+    offload.outcome = OffloadOutcome::relayed_ineligible;
+    if (response.result() != http::status::partial_content || !x.res->content_length()) {
+        offload.reason = "response";
+        return std::nullopt;
+    }
+    auto range = parse_content_range(response[http::field::content_range]);
+    if (!range || range->length() != *x.res->content_length()) {
+        offload.reason = "response";
+        return std::nullopt;
+    }
+    std::optional<Split> split;
+    if (x.added_range) {
+        response.result(http::status::ok);
+        response.erase(http::field::content_range);
+        response.content_length(range->total);
+        split = split_body(ContentRange{0, range->total - 1, range->total}, range->length());
+    } else {
+        split = split_body(*range, offload_->threshold());
+    }
+    if (!split) {
+        offload.outcome = OffloadOutcome::relayed_small;
+        return std::nullopt;
+    }
+    if (response[http::field::etag].empty()) {
+        offload.reason = "response";
+        return std::nullopt;
+    }
+    offload.outcome = OffloadOutcome::offloaded;
+    return split;
 }
 
 /*
@@ -285,6 +406,7 @@ boost::asio::awaitable<void> Relay::deliver_response(Exchange& x)
         response.keep_alive(false);
     x.result.status = response.result_int();
 
+    const auto split = shape_response(x);
     error_code ec;
     http::response_serializer<http::buffer_body> res_writer{response};
     x.client.stream.expires_after(config_.io_timeout);
@@ -296,6 +418,10 @@ boost::asio::awaitable<void> Relay::deliver_response(Exchange& x)
         co_return;
     }
 
+    if (split) {
+        co_await offload_rest(x, *split);
+        co_return;
+    }
     if (!x.res->is_done()) {
         std::span<char> scratch(scratch_);
         PumpResult pumped = x.res->content_length()
@@ -313,6 +439,92 @@ boost::asio::awaitable<void> Relay::deliver_response(Exchange& x)
     }
     if (!upstream_keeps)
         close_upstream();
+}
+
+/*
+ * offload_rest() - relay the split's first bytes, then have a responder send
+ * the rest; if the handoff does not happen, relay the rest too.
+ */
+boost::asio::awaitable<void> Relay::offload_rest(Exchange& x, const Split& split)
+{
+    std::span<char> scratch(scratch_);
+    PumpResult pumped =
+        co_await pump_exact(upstream_, upstream_buf_, x.client.stream, split.relay, scratch, config_.io_timeout);
+    x.result.bytes_out = pumped.bytes;
+    if (pumped.fault != PumpFault::none) {
+        close_upstream();
+        x.result.keep_alive = false;
+        x.result.offload.outcome = OffloadOutcome::none;
+        x.result.outcome = pumped.fault == PumpFault::source ? "upstream_error" : "client_error";
+        co_return;
+    }
+
+    auto& response = x.res->get();
+    rgw::ObjectName name = x.object->name;
+    if (name.version_id.empty())
+        name.version_id = std::string(response["x-amz-version-id"]);
+    auto handed = co_await offload_->hand_off(x.client, std::move(name), std::string(response[http::field::etag]),
+                                              split);
+    auto& offload = x.result.offload;
+    offload.handoff_seconds = handed.seconds;
+    offload.reason = handed.reason;
+    using Kind = HandoffResult::Kind;
+    if (handed.kind != Kind::fallback) {
+        if (!x.added_range)
+            close_upstream(); // radosgw is still sending the client's range
+        offload.outcome = handed.kind == Kind::lost ? OffloadOutcome::lost : OffloadOutcome::offloaded;
+        x.result.outcome = handed.kind == Kind::lost ? "offload_lost" : "offloaded";
+        x.result.keep_alive = x.result.keep_alive && handed.kind == Kind::returned;
+        co_return;
+    }
+    offload.outcome = OffloadOutcome::fallback;
+    x.result.outcome = "fallback";
+    if (!co_await relay_rest(x, split)) {
+        close_upstream();
+        x.result.keep_alive = false;
+    }
+}
+
+/*
+ * relay_rest() - the handoff did not happen: send the split's remaining
+ * bytes from radosgw. Its response to a client Range is still coming; the
+ * whole object needs a second request for the rest, with the same signed
+ * headers and an unsigned Range (and If-Match, so the bytes are the same
+ * object's). Return: false when the connection must close (the client
+ * then sees a short body, never wrong bytes).
+ */
+boost::asio::awaitable<bool> Relay::relay_rest(Exchange& x, const Split& split)
+{
+    std::span<char> scratch(scratch_);
+    if (x.added_range) {
+        auto& req = x.req_parser.get();
+        req.set(http::field::range, range_value(split.offload_first, split.object_size - 1));
+        if (req.find(http::field::if_match) == req.end())
+            req.set(http::field::if_match, x.res->get()[http::field::etag]);
+        http::request_serializer<http::buffer_body> rest{req};
+        error_code ec;
+        upstream_.expires_after(config_.io_timeout);
+        co_await http::async_write_header(upstream_, rest, redirect_error(use_awaitable, ec));
+        if (!ec) {
+            new_response_parser(x.res, false);
+            ec = co_await read_final_header(x.res, false);
+        }
+        auto range = ec ? std::nullopt : parse_content_range(x.res->get()[http::field::content_range]);
+        if (!range || range->first != split.offload_first || range->total != split.object_size ||
+            x.res->content_length() != split.offload_length) {
+            log::warn("relaying the rest of ", x.client.request_id, " after a fallback: radosgw answered ",
+                      ec ? ec.message() : std::to_string(x.res->get().result_int()));
+            co_return false;
+        }
+    }
+    PumpResult pumped = co_await pump_exact(upstream_, upstream_buf_, x.client.stream, split.offload_length, scratch,
+                                            config_.io_timeout);
+    x.result.bytes_out += pumped.bytes;
+    if (pumped.fault != PumpFault::none)
+        co_return false;
+    if (!x.res->get().keep_alive())
+        close_upstream();
+    co_return true;
 }
 
 } // namespace xo::gw

@@ -8,7 +8,10 @@
 // response header (its status and headers are the truth for auth, ACLs,
 // preconditions and ranges); then deliver the response body. The last step is
 // where a GET will be offloaded: by then radosgw has authorized the request
-// and the client has its headers.
+// and the client has its headers. For a large object the gateway relays the
+// first bytes and hands the connection to a responder for the rest
+// (GetOffload; byte_range.h explains the Range the gateway adds); when the
+// handoff does not happen the gateway relays the rest itself.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -22,7 +25,9 @@
 #include <string_view>
 #include <vector>
 
+#include "byte_range.h"
 #include "gateway_config.h"
+#include "object_get.h"
 #include "s3_error.h"
 
 namespace xo::gw {
@@ -42,17 +47,30 @@ struct ClientSide {
 /** The access-log outcome of an exchange whose response radosgw gave and the gateway relayed. */
 inline constexpr std::string_view relayed_outcome = "relayed";
 
+/** How a GET's body reached the client (GETs that radosgw answered 2xx only). */
+enum class OffloadOutcome { none, offloaded, relayed_small, relayed_ineligible, fallback, lost };
+
+struct OffloadRecord {
+    OffloadOutcome outcome = OffloadOutcome::none;
+    std::string_view reason; ///< why relayed_ineligible, fallback (a short label)
+    double handoff_seconds = -1;
+};
+
 struct ExchangeResult {
     unsigned status = 0;        ///< status the client got (0: none)
     std::uint64_t bytes_in = 0; ///< request body bytes from the client
     std::uint64_t bytes_out = 0;
     bool keep_alive = false;    ///< the client connection can take another request
     std::string_view outcome = relayed_outcome;
+    OffloadRecord offload;
 };
+
+class GetOffload;
 
 class Relay {
 public:
-    Relay(const GatewayConfig& config, const boost::asio::any_io_executor& executor);
+    /** Relay() - relay for one client connection; @offload is null when offload is off. */
+    Relay(const GatewayConfig& config, const boost::asio::any_io_executor& executor, GetOffload* offload);
 
     /**
      * exchange() - relay the request whose header @req has parsed, and its response.
@@ -70,6 +88,12 @@ private:
     boost::asio::awaitable<bool> await_continue(Exchange& x);
     boost::asio::awaitable<bool> receive_response_header(Exchange& x);
     boost::asio::awaitable<void> deliver_response(Exchange& x);
+    void consider_offload(Exchange& x);
+    boost::asio::awaitable<bool> undo_added_range(Exchange& x);
+    std::optional<Split> shape_response(Exchange& x);
+    boost::asio::awaitable<void> offload_rest(Exchange& x, const Split& split);
+    boost::asio::awaitable<bool> relay_rest(Exchange& x, const Split& split);
+    boost::asio::awaitable<bool> discard_body(Exchange& x);
     boost::asio::awaitable<void> answer_error(Exchange& x, const S3Error& err);
     boost::asio::awaitable<void> answer_upstream_failure(Exchange& x, const boost::system::error_code& ec);
 
@@ -80,6 +104,7 @@ private:
     void close_upstream();
 
     const GatewayConfig& config_;
+    GetOffload* offload_;
     boost::beast::tcp_stream upstream_;
     boost::beast::flat_buffer upstream_buf_;
     bool upstream_open_ = false;

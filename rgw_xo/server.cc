@@ -13,10 +13,11 @@
 
 namespace xo::gw {
 
-Server::Server(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics) : config_(config)
+Server::Server(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, OffloadService* offload)
+    : config_(config)
 {
     for (unsigned i = 0; i < config.threads; ++i)
-        workers_.push_back(std::make_unique<Worker>(config, access_log, metrics, i));
+        workers_.push_back(std::make_unique<Worker>(config, access_log, metrics, i, offload));
     if (config.metrics_listen)
         metrics_endpoint_ = std::make_unique<MetricsEndpoint>(workers_.front()->executor(), metrics.registry());
 }

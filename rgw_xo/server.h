@@ -14,13 +14,15 @@
 #include "gateway_config.h"
 #include "gateway_metrics.h"
 #include "metrics_endpoint.h"
+#include "offload_service.h"
 #include "worker.h"
 
 namespace xo::gw {
 
 class Server {
 public:
-    Server(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics);
+    /** Server() - workers for @config; @offload (null: off) outlives the server. */
+    Server(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, OffloadService* offload);
 
     /** listen() - bind every worker's acceptor and the metrics endpoint; false with @error on failure. */
     bool listen(std::string& error);

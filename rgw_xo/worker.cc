@@ -18,9 +18,12 @@ namespace xo::gw {
 using boost::asio::ip::tcp;
 using boost::system::error_code;
 
-Worker::Worker(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, unsigned index)
+Worker::Worker(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, unsigned index,
+               OffloadService* offload)
     : config_(config), access_log_(access_log), metrics_(metrics), index_(index), acceptor_(ioc_)
 {
+    if (offload)
+        offload_ = std::make_unique<GetOffload>(*offload);
     auto start = std::chrono::system_clock::now().time_since_epoch();
     char prefix[48];
     std::snprintf(prefix, sizeof prefix, "%llx-%x-",

@@ -11,12 +11,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_set>
 
 #include "access_log.h"
 #include "gateway_config.h"
 #include "gateway_metrics.h"
+#include "get_offload.h"
 
 namespace xo::gw {
 
@@ -24,7 +26,9 @@ class ClientSession;
 
 class Worker {
 public:
-    Worker(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, unsigned index);
+    /** Worker() - worker @index; @offload (null: off) is shared by all workers. */
+    Worker(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, unsigned index,
+           OffloadService* offload);
 
     /** listen() - bind this worker's acceptor; false with @error on failure. */
     bool listen(std::string& error);
@@ -42,6 +46,8 @@ public:
     const GatewayConfig& config() const { return config_; }
     AccessLog& access_log() { return access_log_; }
     GatewayMetrics& metrics() { return metrics_; }
+    /** offload() - this worker's offload path, or null when offload is off. */
+    GetOffload* offload() { return offload_.get(); }
     boost::asio::any_io_executor executor() { return ioc_.get_executor(); }
     const bool& draining() const { return draining_; }
 
@@ -62,6 +68,7 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_;
     bool draining_ = false;
     std::unordered_set<ClientSession*> sessions_;
+    std::unique_ptr<GetOffload> offload_; ///< its responder links live on this worker's io_context
     std::string id_prefix_;
     std::uint64_t id_counter_ = 0;
 };

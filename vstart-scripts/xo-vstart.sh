@@ -10,7 +10,7 @@
 # nothing can leak out even by mistake.
 #
 #   <inst>-gw      198.18.0.2      ceph-mon, [ceph-mgr], radosgw, xo-gateway
-#   <inst>-osdI    198.18.0.(10+I) one ceph-osd (memstore) per host; later also xo-responder
+#   <inst>-osdI    198.18.0.(10+I) one ceph-osd (memstore) and one xo-responder per host
 #   <inst>-client  198.18.0.100    nothing runs here; tests, s3cmd, boto3, ceph CLI run here
 #
 # Daemons run under `unshare --uts` with their namespace's name as hostname, so
@@ -19,7 +19,10 @@
 # `start` goes: config + keys → network → mon → one librados session that
 # registers the OSDs and pre-creates every pool radosgw would otherwise create
 # lazily (that, plus `paxos propose interval = 0.1`, is what makes startup
-# fast) → OSDs (in parallel) → [mgr] → radosgw → S3 users → xo-gateway.
+# fast) → OSDs and their hosts' xo-responders (in parallel) → [mgr] → radosgw →
+# S3 users → xo-gateway. Gateway and responders share a fresh PSK (handoff.key);
+# offload is on unless XO_OFFLOAD=0, with XO_OFFLOAD_THRESHOLD (bytes, default
+# 1 MiB): larger GET bodies are sent by the responder of the object's host.
 # Any failure or signal during `start` runs `stop`.
 #
 # `stop` needs no state but the namespace names: it notes each host
@@ -28,7 +31,7 @@
 # OSDs, then mgr, then everything else (the mon last, or the OSDs wait for it)
 # — and waits until each process has really left (a zombie has already left its
 # namespace, so it is not mistaken for a live process). Then it deletes the
-# bridge namespace and the run directory. Nothing outside our own namespaces
+# bridge namespace, the daemons' pinned BPF maps and the run directory. Nothing outside our own namespaces
 # is ever signalled, and stop ignores INT/TERM/HUP so it cannot be cut half-way.
 #
 # All files live under the run directory: ceph.conf, keyrings, daemon data,
@@ -44,6 +47,9 @@ readonly OSDS=${XO_OSDS:-3}
 readonly MGR=${XO_MGR:-0}
 readonly GATEWAY_BIN=${XO_GATEWAY_BIN:-$REPO_DIR/build/rgw_xo/xo-gateway}
 readonly GATEWAY_ARGS=${XO_GATEWAY_ARGS:-}
+readonly RESPONDER_BIN=${XO_RESPONDER_BIN:-$REPO_DIR/build/osd_xo/xo-responder}
+readonly OFFLOAD=${XO_OFFLOAD:-1}
+readonly OFFLOAD_THRESHOLD=${XO_OFFLOAD_THRESHOLD:-1048576}
 readonly RUN=${XO_RUN_DIR:-/tmp/xo-$INST}
 readonly MEMSTORE_BYTES=${XO_MEMSTORE_BYTES:-$((4 << 30))}
 
@@ -56,12 +62,16 @@ readonly CLIENT_IP=$NET_PREFIX.100
 readonly RGW_PORT=8000
 readonly S3_PORT=80
 readonly METRICS_PORT=9100
+readonly RESPONDER_PORT=7481
+readonly RESPONDER_METRICS_PORT=9101
 
 readonly CONF=$RUN/ceph.conf
 readonly MARKER=$RUN/.xo-vstart
 readonly RGW_NAME=client.rgw.gw
 readonly GATEWAY_LOG=$RUN/xo-gateway.log
 readonly GATEWAY_ACCESS_LOG=$RUN/xo-gateway.access.log
+readonly HANDOFF_KEY=$RUN/handoff.key
+readonly BPFFS_XO=/sys/fs/bpf/xo
 
 # Fixed test credentials (throwaway clusters only).
 readonly USER1=xo-test  ACCESS_KEY1=XOTESTACCESSKEY00001 SECRET_KEY1=xotestsecretkey000000000000000000000001
@@ -87,6 +97,9 @@ environment:
   XO_MGR=0|1           also run ceph-mgr (default 0)
   XO_GATEWAY_BIN=path  xo-gateway binary (default <repo>/build/rgw_xo/xo-gateway)
   XO_GATEWAY_ARGS=...  extra arguments appended to xo-gateway's command line
+  XO_RESPONDER_BIN=path  xo-responder binary (default <repo>/build/osd_xo/xo-responder)
+  XO_OFFLOAD=0|1       offload large GETs to the responders (default 1)
+  XO_OFFLOAD_THRESHOLD=bytes  GET bodies larger than this are offloaded (default 1048576)
   XO_RUN_DIR=dir       all files of the instance (default /tmp/xo-<instance>)
   XO_MEMSTORE_BYTES=n  capacity of each memstore OSD (default 4 GiB, allocated lazily)
 
@@ -167,6 +180,8 @@ check_prerequisites() {
   /usr/bin/python3 -c 'import rados' 2>/dev/null || die "/usr/bin/python3 cannot import rados (python3-rados)"
   [[ -f $GATEWAY_BIN && -x $GATEWAY_BIN ]] ||
     die "xo-gateway binary not found or not executable: $GATEWAY_BIN (build it, or set XO_GATEWAY_BIN)"
+  ((OFFLOAD == 0)) || [[ -f $RESPONDER_BIN && -x $RESPONDER_BIN ]] ||
+    die "xo-responder binary not found or not executable: $RESPONDER_BIN (build it, set XO_RESPONDER_BIN, or XO_OFFLOAD=0)"
 }
 
 refuse_if_present() {
@@ -376,7 +391,37 @@ finally:
 EOF
 }
 
-# Everything that runs on OSD host $1. (The xo-responder of a later issue starts here too.)
+# The key gateway and responders authenticate each other with (and sign tickets with).
+write_handoff_key() {
+  (umask 077 && printf 'xo1 %s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$HANDOFF_KEY")
+}
+
+# xo-responder on OSD host $1: serves offloaded GETs from there.
+start_xo_responder() {
+  local i=$1 ns ip
+  ns=$(osd_ns "$i") ip=$(osd_ip "$i")
+  ip netns exec "$ns" unshare --uts -- setsid sh -c "$HOSTNAME_THEN_EXEC" "$ns" \
+    "$RESPONDER_BIN" --control "$ip:$RESPONDER_PORT" --address "$ip" --ifname eth0 --instance "$ns" \
+    --key "$HANDOFF_KEY" --metrics-listen "$ip:$RESPONDER_METRICS_PORT" --ceph-conf "$CONF" \
+    </dev/null >"$RUN/log/xo-responder.$i.log" 2>&1 &
+  echo $! >"$RUN/run/xo-responder.$i.pid"
+}
+
+responders_listening() {
+  local i
+  for ((i = 0; i < OSDS; i++)); do
+    pid_running "$(pid_from_file "$RUN/run/xo-responder.$i.pid")" ||
+      { show_log_tail "$RUN/log/xo-responder.$i.log"; die "xo-responder on $(osd_ns "$i") exited during start-up"; }
+    tcp_port_open "$(osd_ns "$i")" "$(osd_ip "$i")" "$RESPONDER_PORT" || return 1
+  done
+}
+
+wait_for_responders() {
+  ((OFFLOAD)) || return 0
+  wait_until 20 responders_listening || die "xo-responders did not listen within 20 s"
+}
+
+# Everything that runs on OSD host $1.
 start_osd_host() {
   local i=$1 ns
   ns=$(osd_ns "$i")
@@ -384,7 +429,7 @@ start_osd_host() {
     >"$RUN/log/osd.$i.mkfs.log" 2>&1 || { show_log_tail "$RUN/log/osd.$i.mkfs.log"; return 1; }
   in_host "$ns" ceph-osd -c "$CONF" -i "$i" --crush-location "root=default host=$ns" \
     >>"$RUN/log/osd.$i.out" 2>&1 || { show_log_tail "$RUN/log/osd.$i.out"; return 1; }
-  # start_xo_responder "$i"   # later issue: xo-responder on each OSD host
+  ((OFFLOAD == 0)) || start_xo_responder "$i"
 }
 
 start_osds() {
@@ -496,13 +541,15 @@ EOF
 }
 
 start_gateway() {
-  local extra=()
+  local extra=() offload=()
   read -ra extra <<<"$GATEWAY_ARGS"
+  ((OFFLOAD == 0)) || offload=(--handoff-key "$HANDOFF_KEY" --offload-threshold "$OFFLOAD_THRESHOLD"
+    --offload-ifname eth0 --offload-instance "$NS_GW" --responder-port "$RESPONDER_PORT" --ceph-conf "$CONF")
   # in_host spelled out: a backgrounded function would make $! a subshell's pid.
   # Every step execs, so $! is xo-gateway's pid. setsid: no terminal ^C reaches it.
   ip netns exec "$NS_GW" unshare --uts -- setsid sh -c "$HOSTNAME_THEN_EXEC" "$NS_GW" \
     "$GATEWAY_BIN" --listen "$GW_IP:$S3_PORT" --upstream "127.0.0.1:$RGW_PORT" \
-    --access-log "$GATEWAY_ACCESS_LOG" --metrics-listen "$GW_IP:$METRICS_PORT" "${extra[@]}" \
+    --access-log "$GATEWAY_ACCESS_LOG" --metrics-listen "$GW_IP:$METRICS_PORT" "${offload[@]}" "${extra[@]}" \
     </dev/null >"$GATEWAY_LOG" 2>&1 &
   echo $! >"$RUN/run/xo-gateway.pid"
 }
@@ -547,6 +594,7 @@ cmd_start() {
   trap 'exit 129' HUP
 
   make_run_dir
+  write_handoff_key
   write_keyrings
   write_ceph_conf
   build_network
@@ -564,6 +612,7 @@ cmd_start() {
   write_client_configs
   create_s3_users
   wait_for_osds
+  wait_for_responders
   wait_for_gateway
   START_DONE=1
   trap - EXIT INT TERM HUP
@@ -660,7 +709,18 @@ stop_instance() {
     kill_and_wait "the rest (mon, clients)" '' 10 "${all[@]}"
   fi
   ip netns del "$NS_BR" 2>/dev/null || true
+  remove_pins
   remove_run_dir
+}
+
+# Pinned BPF maps of the instance's gateway and responders: a daemon that was
+# killed (not stopped) leaves them behind.
+remove_pins() {
+  local dir
+  for dir in "$BPFFS_XO/$NS_GW" "$BPFFS_XO/$INST"-osd*; do
+    [[ -d $dir ]] && rm -rf -- "$dir"
+  done
+  rmdir "$BPFFS_XO" 2>/dev/null || true
 }
 
 cmd_stop() {
@@ -682,6 +742,7 @@ describe_process() {
     *ceph-mgr*) echo "ceph-mgr mgr.x" ;;
     *radosgw*) echo "radosgw 127.0.0.1:$RGW_PORT $GW_IP:$RGW_PORT" ;;
     *--listen*--upstream*) echo "xo-gateway $GW_IP:$S3_PORT ($args)" ;;
+    *xo-responder*) echo "xo-responder ($args)" ;;
     *) cat "/proc/$pid/comm" 2>/dev/null || true ;;
   esac
 }
@@ -715,9 +776,12 @@ cmd_status() {
 
 cmd_env() {
   validate_config
-  local osds=$OSDS i nses=()
+  local osds=$OSDS i nses=() metrics=()
   [[ ! -f $RUN/osds ]] || osds=$(cat "$RUN/osds")
-  for ((i = 0; i < osds; i++)); do nses+=("$(osd_ns "$i")"); done
+  for ((i = 0; i < osds; i++)); do
+    nses+=("$(osd_ns "$i")")
+    metrics+=("http://$(osd_ip "$i"):$RESPONDER_METRICS_PORT/metrics")
+  done
   [[ -n $(our_namespaces) ]] || log "warning: instance '$INST' is not running"
   local -a vars=(
     XO_INSTANCE "$INST"
@@ -728,6 +792,8 @@ cmd_env() {
     XO_S3_ENDPOINT "http://$GW_IP:$S3_PORT"
     XO_RGW_ENDPOINT "http://$GW_IP:$RGW_PORT"
     XO_GATEWAY_METRICS "http://$GW_IP:$METRICS_PORT/metrics"
+    XO_RESPONDER_METRICS "${metrics[*]}"
+    XO_OFFLOAD_THRESHOLD "$OFFLOAD_THRESHOLD"
     XO_S3CFG "$RUN/s3cfg"
     XO_S3CFG2 "$RUN/s3cfg2"
     XO_ACCESS_KEY "$ACCESS_KEY1"

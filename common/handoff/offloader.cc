@@ -49,7 +49,7 @@ awaitable<OffloadOutcome> Offloader::offload(std::shared_ptr<ResponderLink> link
     HandoffTimes times;
     int fd = request.socket.get();
     auto fall_back = [&](Error why) -> OffloadOutcome {
-        return Fallback{std::move(request.socket), with_context("offload to " + link->name(), std::move(why))};
+        return Fallback{std::move(request.socket), with_context("offload to " + link->name(), std::move(why)), {}};
     };
 
     if (!link->alive())
@@ -81,7 +81,7 @@ awaitable<OffloadOutcome> Offloader::offload(std::shared_ptr<ResponderLink> link
         (void)entry->remove(); // before repair off, so the window probe's answer reaches us
         if (auto r = cancel_repair(fd); !r) {
             request.socket.reset();
-            co_return Fallback{UniqueFd(), with_context(why.message + "; socket lost", r.error())};
+            co_return Fallback{UniqueFd(), with_context(why.message + "; socket lost", r.error()), {}};
         }
         co_return fall_back(std::move(why));
     };
@@ -100,10 +100,15 @@ awaitable<OffloadOutcome> Offloader::offload(std::shared_ptr<ResponderLink> link
         co_return undone;
     }
     auto answer = co_await mailbox->next(deadline_in(timeouts_.reply));
+    std::optional<RefuseReason> refused;
+    if (answer && std::holds_alternative<Refuse>(*answer))
+        refused = std::get<Refuse>(*answer).reason;
     auto ready = expect<Ready>(std::move(answer), "READY");
     times.rpc = clock.lap();
     if (!ready) {
         auto undone = co_await undo(ready.error());
+        if (auto* fallback = std::get_if<Fallback>(&undone))
+            fallback->refused = refused;
         co_return undone;
     }
 

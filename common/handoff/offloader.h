@@ -91,6 +91,7 @@ struct Offloaded {
 struct Fallback {
     UniqueFd socket; ///< the unchanged connection (invalid only if it could not be recovered)
     Error reason;
+    std::optional<RefuseReason> refused; ///< the responder's reason, when it refused the OFFER
 };
 
 /** struct Lost - the connection failed after the point of no return. */

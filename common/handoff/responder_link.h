@@ -52,6 +52,9 @@ public:
     /** next_flow_id() - a flow id not used before on this channel. */
     std::uint64_t next_flow_id() { return ++last_flow_id_; }
 
+    /** set_mac() - the responder's MAC, when it was learnt only by connecting (which resolved it). */
+    void set_mac(const bpf::Mac& mac) { address_.mac = mac; }
+
     FlowMux& mux() { return *mux_; }
     const Address& address() const { return address_; }
     const std::string& name() const { return name_; }

@@ -523,7 +523,7 @@ Gateway::Gateway(std::uint16_t upstream_port, const Tweak& tweak, const std::str
         ::close(holder);
         return;
     }
-    worker_ = std::make_unique<gw::Worker>(config_, access_log_, metrics_, 0);
+    worker_ = std::make_unique<gw::Worker>(config_, access_log_, metrics_, 0, nullptr);
     ok_ = worker_->listen(error_);
     ::close(holder);
     if (!ok_)

@@ -1,0 +1,55 @@
+// The byte arithmetic of an offloaded GET.
+//
+// Theory of operation: radosgw answers first, and the gateway relays the
+// first bytes itself, so radosgw must not be made to read more than those.
+// For a GET without a client Range the gateway adds `Range: bytes=0-(T-1)`
+// (T = the offload threshold; an unsigned header, which SigV2/SigV4 leave
+// alone) and turns radosgw's 206 back into the 200 the client asked for:
+// Content-Length becomes the total from Content-Range, which goes. Objects
+// of at most T bytes arrive whole that way and are relayed; for larger ones
+// the gateway relays the T bytes and a responder sends the rest. A client's
+// own Range is signed and stays as it is; its first T bytes are relayed and
+// the rest offloaded, and radosgw's surplus read-ahead is the price.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace xo::gw {
+
+/** struct ContentRange - "bytes first-last/total" of a 206. */
+struct ContentRange {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0; ///< inclusive
+    std::uint64_t total = 0;
+    std::uint64_t length() const { return last - first + 1; }
+};
+
+/** parse_content_range() - @value as a satisfied byte range; nullopt if it is anything else. */
+std::optional<ContentRange> parse_content_range(std::string_view value);
+
+/** prefix_range() - the Range header value that asks for the first @bytes (> 0) bytes. */
+std::string prefix_range(std::uint64_t bytes);
+
+/** range_value() - "bytes=first-last" for the inclusive range. */
+std::string range_value(std::uint64_t first, std::uint64_t last);
+
+/** struct Split - a response body in two: what the gateway relays, then what a responder sends. */
+struct Split {
+    std::uint64_t relay = 0;        ///< body bytes relayed from radosgw's response
+    std::uint64_t offload_first = 0; ///< object offset of the first offloaded byte
+    std::uint64_t offload_length = 0;
+    std::uint64_t object_size = 0;
+};
+
+/**
+ * split_body() - how to deliver a body of @range bytes of an object when the
+ * gateway relays at most @relay_limit of them.
+ *
+ * Return: the split, or nullopt when the gateway relays everything.
+ */
+std::optional<Split> split_body(const ContentRange& range, std::uint64_t relay_limit);
+
+} // namespace xo::gw

@@ -1,0 +1,110 @@
+#include "get_offload.h"
+
+#include <boost/beast/core/buffers_to_string.hpp>
+
+#include "endpoint.h"
+#include "log.h"
+#include "serve_plan.h"
+#include "socket_ops.h"
+
+namespace xo::gw {
+
+namespace {
+
+using Kind = HandoffResult::Kind;
+
+// A ticket is checked once, when the responder admits the OFFER.
+constexpr auto ticket_lifetime = std::chrono::seconds(10);
+
+std::string unquoted(std::string_view etag)
+{
+    if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+        etag = etag.substr(1, etag.size() - 2);
+    return std::string(etag);
+}
+
+/** fallback_reason() - the metrics label of a handoff that did not happen. */
+std::string_view fallback_reason(std::optional<handoff::RefuseReason> refused)
+{
+    if (!refused)
+        return "handoff";
+    switch (*refused) {
+    case handoff::RefuseReason::busy:
+        return "refused_busy";
+    case handoff::RefuseReason::bad_ticket:
+        return "refused_bad_ticket";
+    case handoff::RefuseReason::unsupported:
+        return "refused_unsupported";
+    default:
+        return "refused_other";
+    }
+}
+
+} // namespace
+
+boost::asio::awaitable<HandoffResult> GetOffload::hand_off(ClientSide client, rgw::ObjectName name, std::string etag,
+                                                           Split split)
+{
+    auto where = co_await service_.locate(std::move(name));
+    if (!where) {
+        log::info("offload: cannot locate: ", where.error().message);
+        co_return HandoffResult{Kind::fallback, "locate"};
+    }
+    auto link = co_await links_.link(where->host);
+    if (!link) {
+        log::debug("offload: ", link.error().message);
+        co_return HandoffResult{Kind::fallback, "no_responder"};
+    }
+
+    auto& socket = client.stream.socket();
+    boost::system::error_code ec;
+    auto local = socket.local_endpoint(ec);
+    auto remote = socket.remote_endpoint(ec);
+    if (ec)
+        co_return HandoffResult{Kind::fallback, "socket"};
+    ServePlan plan{where->pool, "", where->head.oid, where->head.locator, unquoted(etag), split.object_size,
+                   split.offload_first, split.offload_length};
+    auto payload = encode_plan(plan);
+    auto ticket = make_ticket(service_.ticket_key(), FlowTuple{to_string(remote), to_string(local)}, payload,
+                              std::chrono::system_clock::now() + ticket_lifetime);
+    // The unread bytes stay in the buffer until the point of no return, so a
+    // fallback finds the connection exactly as it was.
+    auto unread = boost::beast::buffers_to_string(client.buffer.data());
+    handoff::OffloadRequest request{UniqueFd(), handoff::Bytes(unread.begin(), unread.end()),
+                                    std::move(payload), std::move(ticket)};
+    client.stream.expires_never();
+    request.socket.reset(socket.release());
+
+    auto outcome = co_await service_.offloader().offload(*link, std::move(request));
+    if (auto* fallback = std::get_if<handoff::Fallback>(&outcome)) {
+        log::info("offload of ", where->head.oid, " fell back: ", fallback->reason.message);
+        if (!fallback->socket.valid())
+            co_return HandoffResult{Kind::lost, "lost"};
+        socket.assign(local.protocol(), fallback->socket.release());
+        co_return HandoffResult{Kind::fallback, fallback_reason(fallback->refused)};
+    }
+    if (auto* lost = std::get_if<handoff::Lost>(&outcome)) {
+        log::warn("offload of ", where->head.oid, ": connection lost: ", lost->reason.message);
+        co_return HandoffResult{Kind::lost, "lost"};
+    }
+    auto& offloaded = std::get<handoff::Offloaded>(outcome);
+    client.buffer.consume(client.buffer.size());
+    double seconds = std::chrono::duration<double>(offloaded.times.total).count();
+
+    auto back = co_await service_.offloader().await_return(std::move(offloaded));
+    if (!back) {
+        log::info("offload of ", where->head.oid, ": ", back.error().message);
+        co_return HandoffResult{Kind::lost, "lost", seconds};
+    }
+    if (!*back)
+        co_return HandoffResult{Kind::closed, {}, seconds};
+    auto& returned = **back;
+    socket.assign(local.protocol(), returned.socket.release());
+    socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+    auto space = client.buffer.prepare(returned.read_ahead.size());
+    std::memcpy(space.data(), returned.read_ahead.data(), returned.read_ahead.size());
+    client.buffer.commit(returned.read_ahead.size());
+    co_return HandoffResult{Kind::returned, {}, seconds};
+}
+
+} // namespace xo::gw

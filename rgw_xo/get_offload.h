@@ -1,0 +1,57 @@
+// Theory of operation: one worker's half of offloading a GET. By the time
+// hand_off() runs, radosgw has authorized the request, the client has the
+// response header and the first bytes, and what remains is a byte range of
+// one object (a Split). hand_off():
+//
+//   locate the head object and its primary's host (OffloadService, off-thread)
+//   → the responder link of that host (ResponderLinks)
+//   → a ServePlan for the rest of the range, with a ticket binding it to this
+//     client flow → take the socket out of the Beast stream → Offloader
+//   → wait for the connection to come back, and put it back into the stream
+//     with the bytes of the next request the responder read.
+//
+// Everything before the Offloader's point of no return leaves the client
+// connection exactly as it was (socket and unread bytes), so the caller can
+// serve the rest itself: that is a Fallback, with a short reason for metrics.
+// After it, a failure means the connection is gone (Lost); a client that
+// closed while the responder held it ends the connection there (Closed).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "byte_range.h"
+#include "relay.h"
+#include "responder_links.h"
+
+namespace xo::gw {
+
+/** struct HandoffResult - what became of the connection. */
+struct HandoffResult {
+    enum class Kind { returned, closed, fallback, lost } kind = Kind::fallback;
+    std::string_view reason; ///< why it fell back or was lost (a metrics label)
+    double seconds = -1;     ///< the handoff's duration, when it happened
+};
+
+class GetOffload {
+public:
+    explicit GetOffload(OffloadService& service) : service_(service), links_(service) {}
+
+    /** threshold() - bodies larger than this are offloaded after this many relayed bytes. */
+    std::uint64_t threshold() const { return service_.config().threshold; }
+
+    /**
+     * hand_off() - have a responder send @split's remaining bytes of @name to @client.
+     * @etag: radosgw's ETag header value (quoted).
+     */
+    boost::asio::awaitable<HandoffResult> hand_off(ClientSide client, rgw::ObjectName name, std::string etag,
+                                                   Split split);
+
+private:
+    OffloadService& service_;
+    ResponderLinks links_;
+};
+
+} // namespace xo::gw

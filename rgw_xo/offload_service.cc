@@ -1,0 +1,75 @@
+#include "offload_service.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <openssl/crypto.h>
+
+#include "log.h"
+
+namespace xo::gw {
+
+Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfig& config)
+{
+    auto key = PresharedKey::load(config.key_file);
+    if (!key)
+        return with_context("--handoff-key", key.error());
+    std::vector<std::uint8_t> ticket_key(key->secret().begin(), key->secret().end());
+    auto tls = ControlTls::make(std::move(*key), ControlTls::Role::client);
+    if (!tls)
+        return tls.error();
+
+    rgw::LocatorConfig where;
+    where.cluster.conf_path = config.ceph_conf;
+    where.cluster.client_name = "client." + config.ceph_id;
+    where.data_pool = config.data_pool;
+    auto locator = rgw::Locator::create(where);
+    if (!locator)
+        return with_context("locator", locator.error());
+
+    auto plane = bpf::GatewayDataPlane::open({config.instance});
+    if (!plane)
+        return plane.error();
+    auto mode = (*plane)->attach(config.ifname);
+    if (!mode) {
+        plane->reset();
+        (void)bpf::GatewayDataPlane::remove(config.instance);
+        return mode.error();
+    }
+    log::info("offload: data plane on ", config.ifname, " (", bpf::to_string(*mode), "), threshold ",
+              config.threshold, " bytes, responders on port ", config.responder_port);
+    return std::unique_ptr<OffloadService>(new OffloadService(config, std::move(ticket_key), std::move(*tls),
+                                                              std::move(*locator), std::move(*plane)));
+}
+
+OffloadService::OffloadService(const OffloadConfig& config, std::vector<std::uint8_t> ticket_key,
+                               std::shared_ptr<ControlTls> tls, std::unique_ptr<rgw::Locator> locator,
+                               std::unique_ptr<bpf::GatewayDataPlane> plane)
+    : config_(config), ticket_key_(std::move(ticket_key)), tls_(std::move(tls)), locator_(std::move(locator)),
+      plane_(std::move(plane)),
+      offloader_(std::make_unique<handoff::Offloader>(plane_->flows(), plane_->nic_mac())),
+      locator_threads_(config.locator_threads)
+{
+}
+
+OffloadService::~OffloadService()
+{
+    locator_threads_.join();
+    offloader_.reset();
+    plane_.reset(); // detaches
+    if (auto r = bpf::GatewayDataPlane::remove(config_.instance); !r)
+        log::warn("removing the data plane's pins: ", r.error().message);
+    OPENSSL_cleanse(ticket_key_.data(), ticket_key_.size());
+}
+
+boost::asio::awaitable<Result<rgw::Location>> OffloadService::locate(rgw::ObjectName name)
+{
+    // co_spawn hands results over default-constructed: hence the optional.
+    auto blocking = [this, name = std::move(name)]() -> boost::asio::awaitable<std::optional<Result<rgw::Location>>> {
+        co_return locator_->locate(name);
+    };
+    auto located = co_await boost::asio::co_spawn(locator_threads_, blocking, boost::asio::use_awaitable);
+    co_return std::move(*located);
+}
+
+} // namespace xo::gw

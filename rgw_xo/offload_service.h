@@ -1,0 +1,66 @@
+// Theory of operation: what every worker's offload path shares — one per
+// gateway process, created before the workers start when offload is on.
+//
+//   data plane   gateway_ingress on the public NIC, its flow table pinned
+//                under /sys/fs/bpf/xo/<instance>; detached and unpinned on
+//                destruction, so a stopped gateway leaves nothing behind
+//   Offloader    the handoff engine over that flow table (stateless per flow)
+//   control TLS  client-role PSK context; the key's secret also signs tickets
+//   Locator      bucket + key → head object → acting primary → host; its
+//                librados calls block, so locate() runs them on a small thread
+//                pool of its own and resumes the caller on its own executor
+//
+// Everything here is safe to use from any worker thread: the flow table is
+// a kernel map, the Offloader keeps no per-flow state, the Locator is
+// thread-safe and the TLS context is read-only after creation.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <memory>
+#include <span>
+
+#include "control_tls.h"
+#include "gateway_config.h"
+#include "gateway_data_plane.h"
+#include "locator.h"
+#include "offloader.h"
+#include "psk.h"
+
+namespace xo::gw {
+
+class OffloadService {
+public:
+    /**
+     * start() - load the key, connect to the cluster, attach the data plane.
+     * Return: the service, or an error naming what failed.
+     */
+    static Result<std::unique_ptr<OffloadService>> start(const OffloadConfig& config);
+
+    ~OffloadService();
+    OffloadService(const OffloadService&) = delete;
+    OffloadService& operator=(const OffloadService&) = delete;
+
+    /** locate() - rgw::Locator::locate() off the caller's thread. */
+    boost::asio::awaitable<Result<rgw::Location>> locate(rgw::ObjectName name);
+
+    handoff::Offloader& offloader() { return *offloader_; }
+    const std::shared_ptr<ControlTls>& tls() const { return tls_; }
+    std::span<const std::uint8_t> ticket_key() const { return ticket_key_; }
+    const OffloadConfig& config() const { return config_; }
+
+private:
+    OffloadService(const OffloadConfig& config, std::vector<std::uint8_t> ticket_key, std::shared_ptr<ControlTls> tls,
+                   std::unique_ptr<rgw::Locator> locator, std::unique_ptr<bpf::GatewayDataPlane> plane);
+
+    OffloadConfig config_;
+    std::vector<std::uint8_t> ticket_key_;
+    std::shared_ptr<ControlTls> tls_;
+    std::unique_ptr<rgw::Locator> locator_;
+    std::unique_ptr<bpf::GatewayDataPlane> plane_;
+    std::unique_ptr<handoff::Offloader> offloader_;
+    boost::asio::thread_pool locator_threads_;
+};
+
+} // namespace xo::gw

@@ -1,0 +1,48 @@
+#include "responder_links.h"
+
+#include "log.h"
+#include "neighbor_table.h"
+
+namespace xo::gw {
+
+namespace {
+
+constexpr auto connect_limit = std::chrono::milliseconds(500);
+constexpr auto retry_after = std::chrono::seconds(1);
+
+} // namespace
+
+boost::asio::awaitable<Result<std::shared_ptr<handoff::ResponderLink>>> ResponderLinks::link(std::string host)
+{
+    Slot& slot = slots_[host]; // std::map: references stay valid across the awaits below
+    if (slot.link && slot.link->alive())
+        co_return slot.link;
+    if (slot.connecting)
+        co_return Error{"responder " + host + ": connecting"};
+    if (Clock::now() - slot.last_attempt < retry_after)
+        co_return Error{"responder " + host + ": down, retrying later"};
+
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(host, ec);
+    if (ec)
+        co_return Error{"responder host " + host + ": " + ec.message()};
+    slot.connecting = true;
+    slot.last_attempt = Clock::now();
+    slot.link.reset();
+    handoff::ResponderLink::Address to;
+    to.control = {address, service_.config().responder_port};
+    to.data = address;
+    auto link = co_await handoff::ResponderLink::connect(service_.tls(), to, deadline_in(connect_limit));
+    slot.connecting = false;
+    if (!link)
+        co_return with_context("responder " + host, link.error());
+    auto mac = neighbor_mac(service_.config().ifname, address);
+    if (!mac)
+        co_return mac.error();
+    (*link)->set_mac(*mac);
+    log::info("offload: connected to responder ", host);
+    slot.link = std::move(*link);
+    co_return slot.link;
+}
+
+} // namespace xo::gw

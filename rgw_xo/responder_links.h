@@ -1,0 +1,43 @@
+// Theory of operation: one worker's control channels to the responders, one
+// per OSD host, opened on first use and kept. A link whose channel died is
+// replaced on a later request, at most once per second per host; meanwhile
+// (and while a connect is in flight) requests for that host are relayed, so
+// a dead responder costs no client more than one short connect timeout.
+// Each link also carries the responder's MAC, read from the neighbour table
+// right after connecting (the connect itself resolved it). Links belong to
+// the worker's io_context: nothing here is shared between threads.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "offload_service.h"
+#include "responder_link.h"
+
+namespace xo::gw {
+
+class ResponderLinks {
+public:
+    explicit ResponderLinks(OffloadService& service) : service_(service) {}
+
+    /**
+     * link() - a live control channel to the responder on @host (an IP address).
+     * Return: the link, or why there is none now.
+     */
+    boost::asio::awaitable<Result<std::shared_ptr<handoff::ResponderLink>>> link(std::string host);
+
+private:
+    struct Slot {
+        std::shared_ptr<handoff::ResponderLink> link;
+        Clock::time_point last_attempt {};
+        bool connecting = false;
+    };
+
+    OffloadService& service_;
+    std::map<std::string, Slot> slots_;
+};
+
+} // namespace xo::gw
