@@ -1,0 +1,145 @@
+// The gateway's offload decisions that need no network: which requests may
+// leave the relay (object_get.h), the byte arithmetic of a split GET
+// (byte_range.h), and the serve plan and ticket a responder receives
+// (serve_plan.h).
+#include <gtest/gtest.h>
+
+#include <boost/beast/http/message.hpp>
+
+#include "byte_range.h"
+#include "object_get.h"
+#include "serve_plan.h"
+
+namespace {
+
+namespace http = boost::beast::http;
+using namespace xo;
+using namespace xo::gw;
+
+http::request_header<> get(std::string target)
+{
+    http::request_header<> req;
+    req.method(http::verb::get);
+    req.target(target);
+    return req;
+}
+
+TEST(ClassifyGet, PathStyleObjectWithEscapes)
+{
+    auto got = classify_get(get("/bucket/dir/a%20b%2Bc"));
+    ASSERT_TRUE(std::holds_alternative<ObjectGet>(got));
+    auto& object = std::get<ObjectGet>(got);
+    EXPECT_EQ(object.name.bucket, "bucket");
+    EXPECT_EQ(object.name.key, "dir/a b+c");
+    EXPECT_EQ(object.name.version_id, "");
+    EXPECT_FALSE(object.client_range);
+}
+
+TEST(ClassifyGet, VersionIdAndPresignedParametersAreAllowed)
+{
+    auto got = classify_get(get("/b/k?versionId=abc%2Ddef&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=00"));
+    ASSERT_TRUE(std::holds_alternative<ObjectGet>(got));
+    EXPECT_EQ(std::get<ObjectGet>(got).name.version_id, "abc-def");
+}
+
+TEST(ClassifyGet, SubresourcesAndOtherShapesStayRelayed)
+{
+    EXPECT_EQ(std::get<std::string_view>(classify_get(get("/b/k?acl"))), "subresource");
+    EXPECT_EQ(std::get<std::string_view>(classify_get(get("/b/k?partNumber=1"))), "subresource");
+    EXPECT_EQ(std::get<std::string_view>(classify_get(get("/b/"))), "not_object");
+    EXPECT_EQ(std::get<std::string_view>(classify_get(get("/b"))), "not_object");
+    EXPECT_EQ(std::get<std::string_view>(classify_get(get("/b/%zz"))), "bad_escape");
+    auto ranged = get("/b/k");
+    ranged.set(http::field::if_range, "\"etag\"");
+    EXPECT_EQ(std::get<std::string_view>(classify_get(ranged)), "if_range");
+    auto head = get("/b/k");
+    head.method(http::verb::head);
+    EXPECT_EQ(std::get<std::string_view>(classify_get(head)), "not_get");
+}
+
+TEST(ClassifyGet, ClientRangeIsNoted)
+{
+    auto req = get("/b/k");
+    req.set(http::field::range, "bytes=5-");
+    EXPECT_TRUE(std::get<ObjectGet>(classify_get(req)).client_range);
+}
+
+TEST(ByteRange, ParsesSatisfiedContentRangesOnly)
+{
+    auto r = parse_content_range("bytes 0-1048575/67108864");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->first, 0u);
+    EXPECT_EQ(r->last, 1048575u);
+    EXPECT_EQ(r->total, 67108864u);
+    EXPECT_EQ(r->length(), 1048576u);
+    EXPECT_FALSE(parse_content_range("bytes */100"));
+    EXPECT_FALSE(parse_content_range("bytes 5-4/100"));
+    EXPECT_FALSE(parse_content_range("bytes 0-100/100"));
+    EXPECT_FALSE(parse_content_range("bytes 0-1/2 "));
+    EXPECT_FALSE(parse_content_range("items 0-1/2"));
+}
+
+TEST(ByteRange, RangeHeaders)
+{
+    EXPECT_EQ(prefix_range(1), "bytes=0-0");
+    EXPECT_EQ(prefix_range(1048576), "bytes=0-1048575");
+    EXPECT_EQ(range_value(10, 19), "bytes=10-19");
+}
+
+TEST(ByteRange, SplitsOnlyWhatExceedsTheRelayLimit)
+{
+    EXPECT_FALSE(split_body(ContentRange{0, 99, 100}, 100));
+    auto whole = split_body(ContentRange{0, 99, 100}, 1);
+    ASSERT_TRUE(whole);
+    EXPECT_EQ(whole->relay, 1u);
+    EXPECT_EQ(whole->offload_first, 1u);
+    EXPECT_EQ(whole->offload_length, 99u);
+    EXPECT_EQ(whole->object_size, 100u);
+    auto tail = split_body(ContentRange{50, 89, 100}, 10);
+    ASSERT_TRUE(tail);
+    EXPECT_EQ(tail->offload_first, 60u);
+    EXPECT_EQ(tail->offload_length, 30u);
+}
+
+ServePlan sample_plan()
+{
+    return ServePlan{"default.rgw.buckets.data", "", "marker_key", "", "0123abcd", 100, 10, 90};
+}
+
+TEST(ServePlan, RoundTripsAndChecksTheRange)
+{
+    auto plan = sample_plan();
+    auto decoded = decode_plan(encode_plan(plan));
+    ASSERT_TRUE(decoded) << decoded.error().message;
+    EXPECT_EQ(*decoded, plan);
+    plan.length = 91;
+    EXPECT_FALSE(decode_plan(encode_plan(plan)));
+    plan.length = 0;
+    EXPECT_FALSE(decode_plan(encode_plan(plan)));
+    auto bytes = encode_plan(sample_plan());
+    bytes.push_back(0);
+    EXPECT_FALSE(decode_plan(bytes));
+    bytes.resize(5);
+    EXPECT_FALSE(decode_plan(bytes));
+}
+
+TEST(Ticket, VerifiesOnlyForItsFlowPlanAndTime)
+{
+    std::vector<std::uint8_t> key(32, 7), other_key(32, 8);
+    FlowTuple flow{"198.18.0.100:40000", "198.18.0.2:80"};
+    auto payload = encode_plan(sample_plan());
+    auto now = std::chrono::system_clock::now();
+    auto ticket = make_ticket(key, flow, payload, now + std::chrono::seconds(10));
+    EXPECT_TRUE(verify_ticket(key, ticket, flow, payload, now));
+    EXPECT_FALSE(verify_ticket(other_key, ticket, flow, payload, now));
+    EXPECT_FALSE(verify_ticket(key, ticket, FlowTuple{"198.18.0.100:40001", "198.18.0.2:80"}, payload, now));
+    auto other_plan = sample_plan();
+    other_plan.first = 0;
+    other_plan.length = 100;
+    EXPECT_FALSE(verify_ticket(key, ticket, flow, encode_plan(other_plan), now));
+    EXPECT_FALSE(verify_ticket(key, ticket, flow, payload, now + std::chrono::seconds(11)));
+    ticket.pop_back();
+    EXPECT_FALSE(verify_ticket(key, ticket, flow, payload, now));
+}
+
+} // namespace
