@@ -55,29 +55,42 @@ def test_exposition_has_every_gateway_family(gw):
                          ("xo_handoff_seconds", "histogram")]:
         assert f"# TYPE {family} {kind}\n" in text, family
         assert f"# HELP {family} " in text, family
-    # Offload does not exist yet: nothing is offloaded and no handoff timed.
-    assert samples['xo_offload_total{outcome="offloaded"}'] == 0
-    assert samples['xo_handoff_seconds_bucket{le="+Inf"}'] == 0
-    assert samples["xo_handoff_seconds_count"] == 0
+    for series in ('xo_offload_total{outcome="offloaded"}', 'xo_offload_total{outcome="relayed_small"}',
+                   'xo_offload_total{outcome="relayed_ineligible",reason="subresource"}',
+                   'xo_offload_total{outcome="fallback",reason="no_responder"}',
+                   'xo_offload_total{outcome="lost"}', 'xo_handoff_seconds_count'):
+        assert series in samples, series
+
+
+def offload_threshold():
+    return int(os.environ.get("XO_OFFLOAD_THRESHOLD", "1048576"))
 
 
 def test_put_and_get_move_the_counters(s3_gw, bucket_gw):
+    """A small GET is relayed whole; a GET above the threshold is offloaded:
+    the gateway relays only the first threshold bytes."""
+    threshold = offload_threshold()
+    size = max(MiB, 4 * threshold)
     before, _ = scrape()
-    data = os.urandom(MiB)
+    data = os.urandom(size)
     key = f"metrics-{uuid.uuid4().hex[:8]}"
     s3_gw.put_object(Bucket=bucket_gw, Key=key, Body=data)
+    s3_gw.put_object(Bucket=bucket_gw, Key=key + "-small", Body=b"x" * 100)
     assert s3_gw.get_object(Bucket=bucket_gw, Key=key)["Body"].read() == data
+    assert s3_gw.get_object(Bucket=bucket_gw, Key=key + "-small")["Body"].read() == b"x" * 100
     after, _ = scrape()
 
     def grew(name):
         return after.get(name, 0) - before.get(name, 0)
 
-    assert grew("xo_gateway_relayed_body_bytes_total") >= MiB
-    assert grew("xo_gateway_received_body_bytes_total") >= MiB
-    assert grew('xo_gateway_requests_total{method="PUT",status_class="2xx"}') >= 1
-    assert grew('xo_gateway_requests_total{method="GET",status_class="2xx"}') >= 1
-    assert grew('xo_offload_total{outcome="relayed_ineligible"}') >= 1
-    assert grew('xo_offload_total{outcome="offloaded"}') == 0
+    assert grew("xo_gateway_received_body_bytes_total") >= size
+    assert grew('xo_gateway_requests_total{method="PUT",status_class="2xx"}') >= 2
+    assert grew('xo_gateway_requests_total{method="GET",status_class="2xx"}') >= 2
+    assert grew('xo_offload_total{outcome="relayed_small"}') >= 1
+    assert grew('xo_offload_total{outcome="offloaded"}') >= 1
+    assert grew("xo_handoff_seconds_count") >= 1
+    # The gateway relayed the small object and the big one's first bytes only.
+    assert 100 + threshold <= grew("xo_gateway_relayed_body_bytes_total") < size
 
 
 def test_open_connection_is_counted(gw):
