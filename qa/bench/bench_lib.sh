@@ -1,0 +1,284 @@
+# shellcheck shell=bash
+# bench_lib.sh — what the GET benchmarks qa/bench/relay.sh and qa/bench/offload.sh
+# share. Source it (it does nothing by itself); the caller runs under
+# `set -Eeuo pipefail`.
+#
+# Theory of operation
+# -------------------
+# A benchmark script sets BENCH_NAME (its log prefix) and exports XO_INSTANCE
+# (its private cluster), then calls, in this order:
+#
+#   bench_init DEFAULT_OUT     checks (root, binaries, s3cmd, jq, curl), a temp
+#                              dir, the raw-results file ($XO_BENCH_OUT or
+#                              DEFAULT_OUT, truncated), and the EXIT trap that
+#                              stops the cluster (if we started it) and removes
+#                              the temp dir — also on error or Ctrl-C.
+#   bench_start_cluster        xo-vstart.sh start with the caller's exported
+#                              environment, then eval of `xo-vstart.sh env`
+#                              (XO_CLIENT_NS, XO_S3_ENDPOINT, ...).
+#   bench_upload BUCKET VIA NAME=BYTES...
+#                              bucket + public-read random objects NAME, sent
+#                              to radosgw directly (VIA=rgw) or through
+#                              xo-gateway (VIA=gw); then one anonymous GET of
+#                              every object through both endpoints must succeed.
+#   bench_warmup OBJECT        one unmeasured 1 s, 1-connection run against each
+#                              endpoint.
+#   bench_cell SIZE CONC SECS A=URL B=URL
+#                              one cell: $BENCH_ROUNDS rounds of SECS/ROUNDS
+#                              seconds each, targets alternating (A B, B A,
+#                              A B, ...) so that load from anything else on the
+#                              machine hits both about equally. Every run is one
+#                              xo-get-load in the client namespace; around it
+#                              the CPU time of the watched processes (below) is
+#                              read, and the optional hooks bench_before_run
+#                              TARGET / bench_after_run TARGET JSON run (an
+#                              after-hook may set BENCH_EXTRA to ',"key":value'
+#                              to add fields to the record). Each run becomes
+#                              one JSON record {"size","target","run","cpu"
+#                              [,extra]}; CELL[TARGET] holds the cell's records
+#                              (one per line) and all are appended to the raw
+#                              results file.
+#   bench_aggregate TARGET     the cell's runs of TARGET summed up (jq): MiB/s
+#                              and req/s over the summed bytes and time; latency
+#                              and TTFB p50/p99 as the median of the per-round
+#                              values (null when no round had a sample).
+#   bench_stop_cluster         note the load average, stop now (the EXIT trap
+#                              would do it anyway).
+#   bench_report NOTE... -- HEADER... -- ROW...
+#                              the machine line, the notes, the raw-results
+#                              path, a blank line, the table, a blank line.
+#                              The caller prints its key=value line last.
+#
+# CPU time: BENCH_CPU_COMMS (an awk regex on /proc/<pid>/comm) selects the
+# processes, in the cluster's gateway and OSD namespaces, whose utime + stime
+# (/proc/<pid>/stat, clock ticks) is read before and after every run; the
+# record's "cpu" is {"ticks":{comm: delta summed over that comm's processes},
+# "procs":{comm: how many}}. Processes are matched by pid, so one that starts
+# during a run counts from zero and one that exits is dropped. BENCH_SETTLE
+# seconds (default 0) are waited after each run before the "after" reading, so
+# that work the run caused but the servers finish a moment later (tearing down
+# cut-off transfers, counters) is inside the window; both targets get it.
+#
+# Everything runs inside the cluster's network namespaces (198.18.0.0/24).
+
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH_BUILD=${XO_BUILD_DIR:-$BENCH_ROOT/build}
+LOAD=$BENCH_BUILD/qa/bench/xo-get-load
+GATEWAY=${XO_GATEWAY_BIN:-$BENCH_BUILD/rgw_xo/xo-gateway}  # xo-vstart.sh honours the same variable
+VSTART=$BENCH_ROOT/vstart-scripts/xo-vstart.sh
+BENCH_NAME=${BENCH_NAME:-bench}
+BENCH_ROUNDS=${BENCH_ROUNDS:-3}
+BENCH_SETTLE=${BENCH_SETTLE:-0}
+BENCH_CPU_COMMS=${BENCH_CPU_COMMS:-^xo-gateway\$}
+declare -A CELL=()
+BENCH_EXTRA=
+
+log() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ------------------------------------------------------------- set-up and teardown
+
+bench_init() {
+  [[ -x $LOAD ]] || die "$LOAD not found — build first: cmake -S $BENCH_ROOT -B $BENCH_BUILD && cmake --build $BENCH_BUILD -j2"
+  [[ -x $GATEWAY ]] || die "$GATEWAY not found — build first: cmake -S $BENCH_ROOT -B $BENCH_BUILD && cmake --build $BENCH_BUILD -j2"
+  [[ -x $VSTART ]] || die "$VSTART not found or not executable"
+  ((EUID == 0)) || die "must run as root (network namespaces)"
+  local tool
+  for tool in s3cmd jq curl; do
+    command -v "$tool" >/dev/null || die "$tool not found; run scripts/install-deps.sh"
+  done
+  TMP=$(mktemp -d "/tmp/$XO_INSTANCE.XXXXXX")
+  OUT=${XO_BENCH_OUT:-$1}
+  : >"$OUT"
+  STARTED=0
+  # shellcheck disable=SC2034 # the callers use it
+  TICKS_PER_S=$(getconf CLK_TCK)
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+bench_stop_cluster() {
+  ((STARTED)) || return 0
+  STARTED=0
+  LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)  # before the stop itself loads the machine
+  log "stopping cluster"
+  "$VSTART" stop >/dev/null 2>&1 || log "warning: '$VSTART stop' failed"
+}
+
+bench_cleanup() {
+  local rc=$?
+  bench_stop_cluster
+  rm -rf -- "$TMP"
+  exit "$rc"
+}
+
+bench_start_cluster() {
+  LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+  log "starting cluster (XO_INSTANCE=$XO_INSTANCE)"
+  # A failed start cleans up after itself; only stop what we did start (an
+  # instance left over from elsewhere makes start refuse, and stays untouched).
+  "$VSTART" start
+  STARTED=1
+  # Only what this instance's env prints counts (not leftovers of another eval).
+  unset XO_GATEWAY_METRICS XO_RESPONDER_METRICS XO_OSD_NSES
+  eval "$("$VSTART" env)"
+  : "${XO_CLIENT_NS:?}" "${XO_S3_ENDPOINT:?}" "${XO_RGW_ENDPOINT:?}" "${XO_S3CFG:?}" "${XO_GATEWAY_NS:?}"
+  # Inodes of the namespaces whose processes' CPU time is read (gateway, OSD hosts).
+  local ns
+  BENCH_NS_INODES=
+  for ns in "$XO_GATEWAY_NS" ${XO_OSD_NSES:-}; do
+    BENCH_NS_INODES+=" $(stat -L -c %i "/run/netns/$ns")"
+  done
+}
+
+in_client() { ip netns exec "$XO_CLIENT_NS" "$@"; }
+
+bench_upload() {
+  local bucket=$1 via=$2 spec name bytes ep
+  shift 2
+  local s3=(s3cmd -c "$XO_S3CFG" --no-progress)
+  if [[ $via == rgw ]]; then
+    local rgw_hostport=${XO_RGW_ENDPOINT#http://}
+    s3+=(--host "$rgw_hostport" --host-bucket "$rgw_hostport")
+  fi
+  log "creating bucket s3://$bucket and public-read objects (setup via $via)"
+  in_client "${s3[@]}" mb "s3://$bucket" >/dev/null
+  for spec; do
+    name=${spec%%=*} bytes=${spec#*=}
+    head -c "$bytes" /dev/urandom >"$TMP/$name"
+    in_client "${s3[@]}" --acl-public put "$TMP/$name" "s3://$bucket/$name" >/dev/null
+    rm -f -- "$TMP/$name"
+  done
+  # Anonymous sanity check: both endpoints must serve every object (HTTP 2xx).
+  for spec; do
+    name=${spec%%=*}
+    for ep in "$XO_S3_ENDPOINT" "$XO_RGW_ENDPOINT"; do
+      in_client "$LOAD" --url "$ep/$bucket/$name" --concurrency 1 --requests 1 --json >/dev/null 2>"$TMP/check.err" ||
+        { cat "$TMP/check.err" >&2; die "anonymous GET $ep/$bucket/$name failed"; }
+    done
+  done
+}
+
+# ------------------------------------------------------------- load
+
+# One xo-get-load run inside the client namespace; prints its JSON line.
+# A failing run (errors) still prints JSON; only a missing line is fatal.
+bench_load() {
+  local url=$1 conc=$2 secs=$3 json
+  json=$(in_client "$LOAD" --url "$url" --concurrency "$conc" --duration "$secs" \
+    --max-seconds "$(awk -v s="$secs" 'BEGIN { print s + 30 }')" --timeout 20 --json 2>>"$TMP/load.err") || true
+  [[ $json == \{* ]] || { cat "$TMP/load.err" >&2; die "xo-get-load produced no result for $url"; }
+  echo "$json"
+}
+
+# Unmeasured warm-up of one object (path below the endpoint) on both endpoints.
+bench_warmup() {
+  local ep
+  for ep in "$XO_S3_ENDPOINT" "$XO_RGW_ENDPOINT"; do
+    bench_load "$ep/$1" 1 1 >/dev/null
+  done
+}
+
+# "comm pid ticks" for every watched process in the gateway and OSD namespaces.
+bench_cpu_snapshot() {
+  { stat -L -c '%i %n' /proc/[0-9]*/ns/net 2>/dev/null || true; } |
+    awk -v want="$BENCH_NS_INODES " -v re="$BENCH_CPU_COMMS" '
+      index(want, " " $1 " ") {
+        split($2, p, "/"); pid = p[3]
+        cf = "/proc/" pid "/comm"; sf = "/proc/" pid "/stat"
+        ok = (getline comm < cf) > 0; close(cf)
+        if (!ok || comm !~ re) next
+        ok = (getline st < sf) > 0; close(sf)
+        if (!ok) next
+        sub(/^.*\) /, "", st)  # after "pid (comm) " the first field is stat field 3
+        split(st, f, " ")
+        print comm, pid, f[12] + f[13]  # utime, stime
+      }'
+}
+
+# JSON {"ticks":{comm:delta},"procs":{comm:count}} from two snapshots.
+bench_cpu_delta() {
+  awk 'FILENAME == ARGV[1] { before[$1 " " $2] = $3; next }
+       NF == 3 { k = $1 " " $2; t[$1] += $3 - (k in before ? before[k] : 0); n[$1]++ }
+       END {
+         printf "{\"ticks\":{"; sep = ""
+         for (c in t) { printf "%s\"%s\":%d", sep, c, t[c]; sep = "," }
+         printf "},\"procs\":{"; sep = ""
+         for (c in n) { printf "%s\"%s\":%d", sep, c, n[c]; sep = "," }
+         print "}}"
+       }' <(printf '%s\n' "$1") <(printf '%s\n' "$2")
+}
+
+bench_cell() {
+  local size=$1 conc=$2 secs=$3 a=${4%%=*} b=${5%%=*}
+  local -A url=([$a]=${4#*=} [$b]=${5#*=})
+  local slice r which json cpu0 cpu1
+  slice=$(awk -v t="$secs" -v r="$BENCH_ROUNDS" 'BEGIN { printf "%.3f", t / r }')
+  log "size $size concurrency $conc: $BENCH_ROUNDS rounds of $a and $b, ${slice} s each"
+  CELL=([$a]="" [$b]="")
+  for ((r = 0; r < BENCH_ROUNDS; r++)); do
+    for which in $( ((r % 2 == 0)) && echo "$a $b" || echo "$b $a"); do
+      BENCH_EXTRA=
+      if declare -F bench_before_run >/dev/null; then bench_before_run "$which"; fi
+      cpu0=$(bench_cpu_snapshot)
+      json=$(bench_load "${url[$which]}" "$conc" "$slice")
+      [[ $BENCH_SETTLE == 0 ]] || sleep "$BENCH_SETTLE"
+      cpu1=$(bench_cpu_snapshot)
+      if declare -F bench_after_run >/dev/null; then bench_after_run "$which" "$json"; fi
+      CELL[$which]+=$(printf '{"size":"%s","target":"%s","run":%s,"cpu":%s%s}' \
+        "$size" "$which" "$json" "$(bench_cpu_delta "$cpu0" "$cpu1")" "$BENCH_EXTRA")$'\n'
+    done
+  done
+  printf '%s' "${CELL[$a]}" "${CELL[$b]}" >>"$OUT"
+}
+
+# ------------------------------------------------------------- numbers
+
+# Field of a JSON object ("null" when absent).
+field() { jq -r ".$2" <<<"$1"; }
+# A number with 2 decimals, or "-" for null (no sample).
+num() { local v; v=$(field "$1" "$2"); [[ $v == null ]] && echo - || printf '%.2f' "$v"; }
+# a / b with 3 decimals, "nan" when either is missing or b is 0.
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a != "null" && a != "-" && a != "" && b != "null" && b != "-" && b != "" && b > 0) printf "%.3f", a / b; else print "nan" }'
+}
+
+BENCH_AGGREGATE='def med: map(select(. != null)) | sort | if length == 0 then null else .[(length - 1) / 2 | floor] end;
+  map(.run) |
+  { mib_s: ((map(.bytes) | add) / (map(.elapsed_s) | add) / 1048576),
+    req_s: ((map(.requests) | add) / (map(.elapsed_s) | add)),
+    bytes: (map(.bytes) | add),
+    elapsed_s: (map(.elapsed_s) | add),
+    errors: (map(.errors) | add),
+    lat_p50_ms: (map(.lat_p50_ms) | med), lat_p99_ms: (map(.lat_p99_ms) | med),
+    ttfb_p50_ms: (map(.ttfb_p50_ms) | med), ttfb_p99_ms: (map(.ttfb_p99_ms) | med) }'
+
+bench_aggregate() { printf '%s' "${CELL[$1]}" | jq -sc "$BENCH_AGGREGATE"; }
+
+# CPU ticks of the cell's runs of TARGET, summed over the rounds and over the
+# comms given (a jq array literal, e.g. '["xo-gateway","radosgw"]').
+bench_cell_ticks() {
+  printf '%s' "${CELL[$1]}" | jq -s --argjson comms "$2" \
+    '[.[] | .cpu.ticks as $t | $comms[] | $t[.] // 0] | add // 0'
+}
+
+# Largest number of processes of COMM seen in any run of the cell's TARGET.
+bench_cell_procs() {
+  printf '%s' "${CELL[$1]}" | jq -s --arg c "$2" '[.[] | .cpu.procs[$c] // 0] | max // 0'
+}
+
+# ------------------------------------------------------------- report
+
+# bench_report NOTE... -- HEADER... -- ROW...
+bench_report() {
+  echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); load average before ${LOAD_BEFORE:-?}, at end ${LOAD_AFTER:-$(cut -d' ' -f1-3 /proc/loadavg)}"
+  while (($#)) && [[ $1 != -- ]]; do echo "$1"; shift; done
+  shift
+  echo "raw results: $OUT"
+  echo
+  while (($#)) && [[ $1 != -- ]]; do echo "$1"; shift; done
+  shift
+  (($# == 0)) || printf '%s\n' "$@"
+  echo
+}
