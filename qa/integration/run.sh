@@ -5,9 +5,13 @@
 # vstart-scripts/xo-vstart.sh, runs the pytest suite in the client network
 # namespace, stops the cluster and then checks that nothing of the instance
 # is left behind: no network namespace, no process that ran in one of them or
-# that refers to the instance's run directory.
+# that refers to the instance's run directory, no pinned BPF map.
 #
-# Builds nothing: build/rgw_xo/xo-gateway must exist.
+# Offload is on with a low threshold (XO_OFFLOAD_THRESHOLD, default 64 KiB),
+# so every test object of 64 KiB and more is served by a responder: the whole
+# suite runs against the offload path.
+#
+# Builds nothing: build/rgw_xo/xo-gateway and build/osd_xo/xo-responder must exist.
 # Usage: qa/integration/run.sh [pytest args...]   e.g. -k ranged -x
 # Exit code: pytest's; 3 if pytest passed but the clean-up check failed;
 # 2 for a set-up problem.
@@ -17,6 +21,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export XO_INSTANCE=${XO_INSTANCE:-xoit}
 VSTART=${XO_VSTART:-$REPO/vstart-scripts/xo-vstart.sh}
 export XO_GATEWAY_BIN=${XO_GATEWAY_BIN:-$REPO/build/rgw_xo/xo-gateway}
+export XO_RESPONDER_BIN=${XO_RESPONDER_BIN:-$REPO/build/osd_xo/xo-responder}
+export XO_OFFLOAD_THRESHOLD=${XO_OFFLOAD_THRESHOLD:-65536}
 PY=/usr/bin/python3          # Debian's python: the one with boto3 and pytest
 PYTEST_TIMEOUT=${XO_IT_TIMEOUT:-2400}
 
@@ -27,6 +33,7 @@ die() { say "$*"; exit 2; }
 [[ -x $XO_GATEWAY_BIN ]] || die "xo-gateway binary missing: $XO_GATEWAY_BIN
   build it first: cmake -S $REPO -B $REPO/build && cmake --build $REPO/build -j2"
 [[ -x $VSTART ]] || die "cluster script missing: $VSTART"
+[[ ${XO_OFFLOAD:-1} == 0 || -x $XO_RESPONDER_BIN ]] || die "xo-responder binary missing: $XO_RESPONDER_BIN"
 for tool in s3cmd ip; do command -v $tool >/dev/null || die "$tool not installed (scripts/install-deps.sh)"; done
 $PY -c 'import boto3, pytest' 2>/dev/null || die "$PY cannot import boto3/pytest (scripts/install-deps.sh)"
 
@@ -34,7 +41,8 @@ $PY -c 'import boto3, pytest' 2>/dev/null || die "$PY cannot import boto3/pytest
 # 'eval "$(xo-vstart.sh env)"' must not leak into ours.
 unset CEPH_CONF XO_CLIENT_NS XO_GATEWAY_NS XO_OSD_NSES XO_S3_ENDPOINT XO_RGW_ENDPOINT \
   XO_S3CFG XO_S3CFG2 XO_ACCESS_KEY XO_SECRET_KEY XO_ACCESS_KEY2 XO_SECRET_KEY2 \
-  XO_GATEWAY_LOG XO_GATEWAY_ACCESS_LOG AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE
+  XO_GATEWAY_LOG XO_GATEWAY_ACCESS_LOG AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE \
+  XO_GATEWAY_METRICS XO_RESPONDER_METRICS
 if [[ -n ${XO_IT_RUN_DIR:-} ]]; then export XO_RUN_DIR=$XO_IT_RUN_DIR; else unset XO_RUN_DIR; fi
 
 cluster_up=0
@@ -118,6 +126,11 @@ check_leftovers() {
       say "LEFT BEHIND: network namespace $ns"
       bad=1
     fi
+  done
+  for ns in /sys/fs/bpf/xo/"$XO_INSTANCE"-*; do
+    [[ -e $ns ]] || continue
+    say "LEFT BEHIND: pinned BPF objects $ns"
+    bad=1
   done
   ((bad == 0)) && say "clean-up check passed: ${#NSES[@]} namespaces and ${#PROCS[@]} processes gone"
   return $bad

@@ -3,42 +3,19 @@ the exposition format, counters that follow real S3 traffic, 404 for other
 paths, and an S3 port that keeps working while it is scraped."""
 
 import os
-import re
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
 
 from conftest import env
+from xometrics import fetch, scrape as scrape_url
 
 MiB = 1024 * 1024
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{.*\})?) (\S+)$')
-
-
-def fetch(url, method="GET"):
-    """(status, content type, body text) of one request to the metrics port."""
-    req = urllib.request.Request(url, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.headers.get("Content-Type", ""), r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type", ""), e.read().decode()
 
 
 def scrape():
-    """Every sample of one scrape, as {'name{labels}': value}."""
-    status, ctype, text = fetch(env("XO_GATEWAY_METRICS"))
-    assert status == 200, (status, text)
-    assert ctype.startswith("text/plain; version=0.0.4"), ctype
-    samples = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = SAMPLE.match(line)
-        assert m, f"not an exposition sample: {line!r}"
-        samples[m.group(1)] = float(m.group(2))
-    return samples, text
+    """Every sample of one scrape of the gateway, and the text."""
+    return scrape_url(env("XO_GATEWAY_METRICS"))
 
 
 def base_url():

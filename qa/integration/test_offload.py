@@ -1,0 +1,342 @@
+"""GET offload end to end: xo-gateway hands large GETs to the xo-responder on
+the host of the object's primary OSD, which sends the rest of the body
+straight to the client and returns the connection.
+
+Checked against the real cluster: bytes (sha256) and headers as radosgw would
+send them, ranges, several objects on one kept-alive connection whose
+primaries are on different hosts, a pipelined request behind an offloaded
+one, the primary moving during a run (`ceph osd out`), a responder killed
+before an offer (the gateway relays instead, no client error) and one killed
+mid-stream (the client's connection fails promptly; the next one works).
+Counters on both daemons' metrics endpoints prove which path served what.
+"""
+
+import concurrent.futures
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+
+from conftest import env
+from test_locator import LocateTool
+from xohttp import RawConn, build_request
+from xometrics import responder_sent, responder_urls, scrape
+
+MiB = 1024 * 1024
+SETTLE_TIMEOUT = 90
+
+
+def threshold():
+    return int(os.environ.get("XO_OFFLOAD_THRESHOLD", "1048576"))
+
+
+def gateway_samples():
+    return scrape(env("XO_GATEWAY_METRICS"))[0]
+
+
+def grew(before, after, name):
+    return after.get(name, 0) - before.get(name, 0)
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def offload_on():
+    if not responder_urls():
+        pytest.skip("SKIPPED: no responders (XO_RESPONDER_METRICS unset: cluster started with XO_OFFLOAD=0)")
+
+
+@pytest.fixture(scope="module")
+def locate():
+    tool = LocateTool(env("CEPH_CONF"))
+    yield lambda bucket, keys: [a.get("host") for a in tool.ask_all([(bucket, k, "") for k in keys])]
+    tool.close()
+
+
+@pytest.fixture
+def public_bucket(s3_gw, bucket_gw):
+    """A bucket whose objects anyone may read, so raw connections can GET them."""
+    s3_gw.put_bucket_acl(Bucket=bucket_gw, ACL="public-read")
+    return bucket_gw
+
+
+def put_public(s3, bucket, key, data):
+    s3.put_object(Bucket=bucket, Key=key, Body=data, ACL="public-read")
+
+
+class Responders:
+    """The instance's xo-responder processes: kill one, start it again as vstart did."""
+
+    def __init__(self):
+        self.run = env("XO_RUN_DIR")
+        self.nses = env("XO_OSD_NSES").split()
+
+    def index_of(self, host):
+        return int(host.rsplit(".", 1)[1]) - 10
+
+    def pid(self, i):
+        with open(f"{self.run}/run/xo-responder.{i}.pid") as f:
+            return int(f.read())
+
+    def kill(self, i):
+        pid = self.pid(i)
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = [a.decode() for a in f.read().split(b"\0") if a]
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    if f.read().split()[2] == "Z":
+                        break
+            except FileNotFoundError:
+                break
+            time.sleep(0.05)
+        return argv
+
+    def start(self, i, argv):
+        log = open(f"{self.run}/log/xo-responder.{i}.log", "ab")
+        proc = subprocess.Popen(["ip", "netns", "exec", self.nses[i], "setsid"] + argv, stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=log)
+        with open(f"{self.run}/run/xo-responder.{i}.pid", "w") as f:
+            f.write(str(proc.pid))  # `ip netns exec` and setsid exec: the pid is the responder's
+        host = f"198.18.0.{10 + i}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                scrape(f"http://{host}:9101/metrics")
+                return
+            except Exception:
+                time.sleep(0.1)
+        pytest.fail(f"restarted responder {i} did not come back")
+
+
+@pytest.fixture
+def responders():
+    return Responders()
+
+
+def raw_get(conn, bucket, key):
+    conn.send(build_request("GET", f"/{bucket}/{key}", {"Host": env("XO_S3_ENDPOINT")[7:]}))
+    return conn.response()
+
+
+def gw_conn():
+    host, port = env("XO_S3_ENDPOINT")[7:].split(":")
+    return RawConn(host, int(port), timeout=30)
+
+
+@pytest.mark.parametrize("size", [1, 2, 5 * MiB + 3, 13 * MiB])
+def test_large_gets_are_offloaded_and_exact(s3_gw, bucket_gw, size):
+    size = size if size > 2 else threshold() + size  # just above the threshold
+    data = os.urandom(size)
+    key = f"off-{size}-{uuid.uuid4().hex[:6]}"
+    s3_gw.put_object(Bucket=bucket_gw, Key=key, Body=data, ContentType="application/x-xo")
+    before, sent_before = gateway_samples(), sum(responder_sent().values())
+    got = s3_gw.get_object(Bucket=bucket_gw, Key=key)
+    body = got["Body"].read()
+    after, sent_after = gateway_samples(), sum(responder_sent().values())
+    assert sha(body) == sha(data)
+    assert got["ContentLength"] == size and got["ContentType"] == "application/x-xo"
+    assert "ContentRange" not in got
+    assert grew(before, after, 'xo_offload_total{outcome="offloaded"}') == 1
+    assert grew(before, after, "xo_gateway_relayed_body_bytes_total") == threshold()
+    assert sent_after - sent_before == size - threshold()
+
+
+@pytest.mark.parametrize("rng", ["bytes=100-{big}", "bytes=-{big}", "bytes={half}-", "bytes=0-0"])
+def test_client_ranges(s3_gw, bucket_gw, rng):
+    size = 6 * MiB + 17
+    big, half = 2 * threshold() + 5, size // 2
+    data = os.urandom(size)
+    key = f"rng-{uuid.uuid4().hex[:6]}"
+    s3_gw.put_object(Bucket=bucket_gw, Key=key, Body=data)
+    rng = rng.format(big=big, half=half)
+    got = s3_gw.get_object(Bucket=bucket_gw, Key=key, Range=rng)
+    spec = rng[len("bytes="):]
+    first, last = spec.split("-")
+    if first == "":
+        expected = data[-int(last):]
+    else:
+        expected = data[int(first):(int(last) + 1 if last else size)]
+    assert got["Body"].read() == expected
+    assert got["ContentRange"].endswith(f"/{size}")
+
+
+def test_empty_and_small_objects_are_relayed_whole(s3_gw, bucket_gw):
+    for size in (0, 1, min(threshold(), 4096)):
+        key = f"small-{size}-{uuid.uuid4().hex[:6]}"
+        data = os.urandom(size)
+        s3_gw.put_object(Bucket=bucket_gw, Key=key, Body=data)
+        before = gateway_samples()
+        got = s3_gw.get_object(Bucket=bucket_gw, Key=key)
+        assert got["Body"].read() == data and got["ContentLength"] == size
+        after = gateway_samples()
+        assert grew(before, after, 'xo_offload_total{outcome="offloaded"}') == 0
+
+
+def test_keep_alive_across_hosts(s3_gw, public_bucket, locate):
+    """One connection, objects whose primaries are on different hosts, one
+    after another: each comes back from a responder and the next request works."""
+    keys = [f"ka-{i}-{uuid.uuid4().hex[:6]}" for i in range(12)]
+    datas = {k: os.urandom(threshold() + 200_000 + i) for i, k in enumerate(keys)}
+    for k in keys:
+        put_public(s3_gw, public_bucket, k, datas[k])
+    hosts = dict(zip(keys, locate(public_bucket, keys)))
+    assert len(set(hosts.values())) >= 2, hosts
+    sent_before = responder_sent()
+    with gw_conn() as conn:
+        port = conn.local_addr()[1]
+        for k in keys + keys[:3]:
+            r = raw_get(conn, public_bucket, k)
+            assert r.status == 200 and sha(r.body) == sha(datas[k]), (k, r.status)
+        assert conn.local_addr()[1] == port
+    sent_after = responder_sent()
+    served_by = {h for h in sent_after if sent_after[h] > sent_before.get(h, 0)}
+    assert served_by == set(hosts.values())
+
+
+def test_pipelined_request_behind_an_offloaded_one(s3_gw, public_bucket):
+    big, small = os.urandom(3 * threshold() + 1), b"next request"
+    put_public(s3_gw, public_bucket, "big", big)
+    put_public(s3_gw, public_bucket, "small", small)
+    host = env("XO_S3_ENDPOINT")[7:]
+    with gw_conn() as conn:
+        conn.send(build_request("GET", f"/{public_bucket}/big", {"Host": host}) +
+                  build_request("GET", f"/{public_bucket}/small", {"Host": host}))
+        first, second = conn.response(), conn.response()
+        assert first.status == 200 and sha(first.body) == sha(big)
+        assert second.status == 200 and second.body == small
+
+
+def test_conditional_and_error_responses_pass_through(s3_gw, bucket_gw):
+    data = os.urandom(2 * threshold() + 1)
+    s3_gw.put_object(Bucket=bucket_gw, Key="cond", Body=data)
+    etag = s3_gw.head_object(Bucket=bucket_gw, Key="cond")["ETag"]
+    with pytest.raises(Exception) as e:
+        s3_gw.get_object(Bucket=bucket_gw, Key="cond", IfNoneMatch=etag)
+    assert "304" in str(e.value)
+    with pytest.raises(Exception) as e:
+        s3_gw.get_object(Bucket=bucket_gw, Key="cond", IfMatch='"0000"')
+    assert "412" in str(e.value) or "PreconditionFailed" in str(e.value)
+    assert s3_gw.get_object(Bucket=bucket_gw, Key="cond", IfMatch=etag)["Body"].read() == data
+
+
+def test_responder_killed_before_offer_falls_back(s3_gw, public_bucket, locate, responders):
+    keys = [f"fb-{i}-{uuid.uuid4().hex[:6]}" for i in range(6)]
+    datas = {k: os.urandom(threshold() * 2 + i) for i, k in enumerate(keys)}
+    for k in keys:
+        put_public(s3_gw, public_bucket, k, datas[k])
+    hosts = dict(zip(keys, locate(public_bucket, keys)))
+    victim_host = hosts[keys[0]]
+    victim = responders.index_of(victim_host)
+    argv = responders.kill(victim)
+    try:
+        before = gateway_samples()
+        with gw_conn() as conn:
+            for k in keys:
+                r = raw_get(conn, public_bucket, k)
+                assert r.status == 200 and sha(r.body) == sha(datas[k]), k
+        after = gateway_samples()
+        on_victim = sum(1 for k in keys if hosts[k] == victim_host)
+        fell_back = sum(v - before.get(n, 0) for n, v in after.items()
+                        if n.startswith('xo_offload_total{outcome="fallback"'))
+        assert fell_back >= on_victim
+    finally:
+        responders.start(victim, argv)
+
+
+def test_responder_killed_mid_stream(s3_gw, public_bucket, locate, responders):
+    size = 48 * MiB
+    data = os.urandom(size)
+    key = f"mid-{uuid.uuid4().hex[:6]}"
+    put_public(s3_gw, public_bucket, key, data)
+    victim = responders.index_of(locate(public_bucket, [key])[0])
+    conn = gw_conn()
+    try:
+        conn.sock.settimeout(5)
+        conn.send(build_request("GET", f"/{public_bucket}/{key}", {"Host": env("XO_S3_ENDPOINT")[7:]}))
+        got = conn.sock.recv(65536)   # the header and the first bytes; then stop reading
+        assert got.startswith(b"HTTP/1.1 200")
+        time.sleep(0.5)
+        argv = responders.kill(victim)
+        try:
+            failed_after, _ = conn.wait_closed(timeout=10)
+            assert failed_after is not None, "the client's connection did not fail within 10 s"
+        finally:
+            responders.start(victim, argv)
+    finally:
+        conn.close()
+    # The next request (a new connection) works.
+    assert sha(s3_gw.get_object(Bucket=public_bucket, Key=key)["Body"].read()) == sha(data)
+
+
+def ceph(*args):
+    out = subprocess.run(["ceph", "-c", env("CEPH_CONF"), "--format", "json"] + list(args),
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout) if out.stdout.strip() else None
+
+
+def test_primary_moves_during_gets(s3_gw, public_bucket, locate):
+    """`ceph osd out` the primary of an object while a client keeps GETting it:
+    every GET is exact, before, during and after the move."""
+    data = os.urandom(3 * threshold() + 7)
+    key = f"move-{uuid.uuid4().hex[:6]}"
+    put_public(s3_gw, public_bucket, key, data)
+    osd = ceph("osd", "map", "default.rgw.buckets.data", locate_oid(public_bucket, key))["acting_primary"]
+    stop = threading.Event()
+    errors, done = [], [0]
+
+    def keep_getting():
+        while not stop.is_set():
+            try:
+                body = s3_gw.get_object(Bucket=public_bucket, Key=key)["Body"].read()
+                if body != data:
+                    errors.append("wrong bytes")
+                done[0] += 1
+            except Exception as e:  # noqa: BLE001 - every failure is a test failure
+                errors.append(repr(e))
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        getter = pool.submit(keep_getting)
+        try:
+            time.sleep(1)
+            ceph("osd", "out", str(osd))
+            deadline = time.monotonic() + SETTLE_TIMEOUT
+            while time.monotonic() < deadline:
+                moved = ceph("osd", "map", "default.rgw.buckets.data", locate_oid(public_bucket, key))
+                if moved["acting_primary"] != osd:
+                    break
+                time.sleep(0.5)
+            assert moved["acting_primary"] != osd, "the primary did not move"
+            time.sleep(2)
+        finally:
+            ceph("osd", "in", str(osd))
+            time.sleep(2)
+            stop.set()
+            getter.result(timeout=60)
+    assert not errors, errors[:5]
+    assert done[0] >= 3
+
+
+_oids = {}
+
+
+def locate_oid(bucket, key):
+    """The head object's name, from xo-locate (cached per name)."""
+    if (bucket, key) not in _oids:
+        tool = LocateTool(env("CEPH_CONF"))
+        try:
+            _oids[(bucket, key)] = tool.ask_all([(bucket, key, "")])[0]["oid"]
+        finally:
+            tool.close()
+    return _oids[(bucket, key)]
