@@ -1,0 +1,141 @@
+// xo-responder: serves handed-off S3 GETs on an OSD host. See docs/architecture.md.
+//
+// Theory of operation: one thread, one io_context. A ConnectionHost accepts
+// gateway control channels on --control (TLS 1.3 PSK from --key), restores
+// offered connections on --address and installs their egress rewrites
+// through the data plane attached to --ifname (maps pinned under
+// --instance). ResponderService decides each OFFER (ticket, head object)
+// and streams the admitted ones from RADOS, whose completions are posted
+// back to this thread. Startup failures — key, cluster (bounded by
+// --cluster-timeout), data plane, sockets — end the process with status 1;
+// after that, failures cost one connection, never the process. SIGTERM or
+// SIGINT stops serving (connections still held are cut), detaches the data
+// plane and removes its pins; the exit status is then 0.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <iostream>
+
+#include "cluster.h"
+#include "connection_host.h"
+#include "endpoint.h"
+#include "log.h"
+#include "metrics_endpoint.h"
+#include "psk.h"
+#include "responder_config.h"
+#include "responder_data_plane.h"
+#include "responder_metrics.h"
+#include "responder_service.h"
+
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace xo;
+
+/** listen_on() - an acceptor bound to @ep, or an Error (no exceptions at startup). */
+Result<void> listen_on(tcp::acceptor& acceptor, const tcp::endpoint& ep)
+{
+    boost::system::error_code ec;
+    acceptor.open(ep.protocol(), ec);
+    if (!ec)
+        acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec)
+        acceptor.bind(ep, ec);
+    if (!ec)
+        acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+        return Error{"control endpoint " + to_string(ep) + ": " + ec.message(), ec.value()};
+    return {};
+}
+
+/** serve() - run until SIGTERM/SIGINT with everything set up; false on a setup failure. */
+bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::Rados& rados,
+           bpf::ResponderDataPlane& plane, std::shared_ptr<ControlTls> tls, std::vector<std::uint8_t> ticket_key)
+{
+    metrics::Registry registry;
+    rsp::ResponderMetrics metrics(registry);
+    rsp::ResponderService service(ioc.get_executor(), rados, std::move(ticket_key), config.reads,
+                                  config.write_timeout, metrics);
+    handoff::HostLimits limits;
+    limits.max_connections = config.max_connections;
+    handoff::ConnectionHost host(plane.rewrites(), config.address, service.application(), limits,
+                                 service.admission());
+    tcp::acceptor acceptor(ioc);
+    if (auto r = listen_on(acceptor, config.control); !r)
+        return log::error(r.error().message), false;
+    std::unique_ptr<MetricsEndpoint> scrapes;
+    if (config.metrics_listen) {
+        scrapes = std::make_unique<MetricsEndpoint>(ioc.get_executor(), registry);
+        std::string why;
+        if (!scrapes->listen(*config.metrics_listen, why))
+            return log::error("--metrics-listen: ", why), false;
+        scrapes->start();
+        log::info("serving metrics on http://", to_string(*config.metrics_listen), "/metrics");
+    }
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code&, int signal) {
+        log::info("signal ", signal, ": stopping");
+        if (scrapes)
+            scrapes->close();
+        ioc.stop();
+    });
+    asio::co_spawn(ioc, host.accept_gateways(acceptor, std::move(tls)), asio::detached);
+    log::info("responder control on ", to_string(config.control), ", restoring on ", config.address, ", egress ",
+              config.ifname, ", pipeline ", config.reads.pipeline_depth, " x ", config.reads.read_bytes, " bytes");
+    ioc.run();
+    if (host.hosted())
+        log::warn(host.hosted(), " connections were still held at shutdown");
+    return true;
+}
+
+int run(const rsp::ResponderConfig& config)
+{
+    // Outlives the cluster handle: librados completions still draining at
+    // shutdown post to it, and posting to a stopped io_context is harmless.
+    asio::io_context ioc;
+    auto key = PresharedKey::load(config.key_file);
+    if (!key)
+        return log::error(key.error().message), 1;
+    // The same key authenticates gateways and keys the tickets they issue.
+    std::vector<std::uint8_t> ticket_key(key->secret().begin(), key->secret().end());
+    auto tls = ControlTls::make(std::move(*key), ControlTls::Role::server);
+    if (!tls)
+        return log::error(tls.error().message), 1;
+    auto rados = rsp::connect_cluster(config.cluster);
+    if (!rados)
+        return log::error(rados.error().message), 1;
+    auto plane = bpf::ResponderDataPlane::open({config.instance});
+    if (!plane)
+        return log::error(plane.error().message), 1;
+    bool served = false;
+    if (auto attached = (*plane)->attach(config.ifname); !attached)
+        log::error(attached.error().message);
+    else
+        served = serve(ioc, config, **rados, **plane, std::move(*tls), std::move(ticket_key));
+    // Detach first (the object's destructor), then the pins: nothing of this
+    // instance stays in the kernel after we exit.
+    plane->reset();
+    if (auto removed = bpf::ResponderDataPlane::remove(config.instance); !removed)
+        log::warn(removed.error().message);
+    rados->reset();
+    return served ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    rsp::ParseResult parsed = rsp::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+    if (!parsed.config) {
+        (parsed.error ? std::cerr : std::cout) << parsed.message << (parsed.error ? "\n" : "");
+        return parsed.error ? 2 : 0;
+    }
+    log::set_level(parsed.config->log_level);
+    // A client that vanishes must cost an error value, never the process.
+    std::signal(SIGPIPE, SIG_IGN);
+    return run(*parsed.config);
+}

@@ -1,0 +1,30 @@
+#include "responder_metrics.h"
+
+namespace xo::rsp {
+
+namespace {
+
+constexpr const char* kOffers = "xo_responder_offers_total";
+constexpr const char* kOffersHelp = "Handoff OFFERs by outcome.";
+
+} // namespace
+
+ResponderMetrics::ResponderMetrics(metrics::Registry& r)
+    : registry(r),
+      served(r.counter(kOffers, kOffersHelp, {{"outcome", "served"}})),
+      failed(r.counter(kOffers, kOffersHelp, {{"outcome", "failed"}})),
+      refused_bad_ticket(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_bad_ticket"}})),
+      refused_unsupported(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_unsupported"}})),
+      refused_error(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_error"}})),
+      sent_body_bytes(r.counter("xo_responder_sent_body_bytes_total", "Object bytes written to clients.")),
+      stream_errors(r.counter("xo_responder_stream_errors_total", "Streams that failed after GO.")),
+      connections(r.gauge("xo_responder_connections", "Client connections being served now.")),
+      // Head reads hit the local OSD: sub-millisecond to the admission's deadline.
+      head_read_seconds(r.histogram("xo_responder_head_read_seconds", "Admission head object read latency.",
+                                    {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2})),
+      stream_seconds(r.histogram("xo_responder_stream_seconds", "Time from GO to the last byte written.",
+                                 {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60}))
+{
+}
+
+} // namespace xo::rsp

@@ -1,0 +1,38 @@
+// Theory of operation: xo-responder's Prometheus series, registered once at
+// startup (common/metrics.h), updated lock-free from the io_context thread
+// and scraped through --metrics-listen. Names are part of the interface
+// (dashboards, tests); keep them stable:
+//
+//   xo_responder_offers_total{outcome}    OFFERs by what became of them:
+//       refused_bad_ticket, refused_unsupported, refused_error (admission),
+//       served, failed (the application, after GO). Busy refusals happen in
+//       the handoff engine before admission and are not counted here; an
+//       admitted offer the gateway then abandons counts in no outcome.
+//   xo_responder_sent_body_bytes_total    object bytes written to clients, as written
+//   xo_responder_stream_errors_total      streams that ended with an error after GO
+//   xo_responder_connections              connections the application is serving now
+//   xo_responder_head_read_seconds        admission's head read (xattrs + stat + first bytes)
+//   xo_responder_stream_seconds           from GO to the last byte written
+#pragma once
+
+#include "metrics.h"
+
+namespace xo::rsp {
+
+struct ResponderMetrics {
+    explicit ResponderMetrics(metrics::Registry& registry);
+
+    metrics::Registry& registry;
+    metrics::Counter& served;
+    metrics::Counter& failed;
+    metrics::Counter& refused_bad_ticket;
+    metrics::Counter& refused_unsupported;
+    metrics::Counter& refused_error;
+    metrics::Counter& sent_body_bytes;
+    metrics::Counter& stream_errors;
+    metrics::Gauge& connections;
+    metrics::Histogram& head_read_seconds;
+    metrics::Histogram& stream_seconds;
+};
+
+} // namespace xo::rsp

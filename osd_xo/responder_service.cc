@@ -1,0 +1,114 @@
+#include "responder_service.h"
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "endpoint.h"
+#include "log.h"
+#include "serve_plan.h"
+#include "socket_ops.h"
+#include "socket_sink.h"
+
+namespace xo::rsp {
+
+namespace asio = boost::asio;
+using handoff::RefuseReason;
+
+namespace {
+
+double seconds(std::chrono::steady_clock::duration d)
+{
+    return std::chrono::duration<double>(d).count();
+}
+
+} // namespace
+
+ResponderService::ResponderService(asio::any_io_executor executor, librados::Rados& rados,
+                                   std::vector<std::uint8_t> ticket_key, ReadSettings reads,
+                                   std::chrono::seconds write_timeout, ResponderMetrics& metrics)
+    : executor_(std::move(executor)), rados_(rados), ticket_key_(std::move(ticket_key)), reads_(reads),
+      write_timeout_(write_timeout), metrics_(metrics)
+{
+}
+
+handoff::Admission ResponderService::admission()
+{
+    // The host passes a temporary OfferedFlow by reference: copy what the
+    // coroutine needs into its own frame before the first suspension.
+    return [this](const handoff::Offer& offer, const handoff::OfferedFlow& flow) {
+        return admit(offer.app_payload, offer.ticket, flow);
+    };
+}
+
+handoff::Application ResponderService::application()
+{
+    return [this](handoff::HostedConnection& conn) { return serve(conn); };
+}
+
+ResponderService::Verdict ResponderService::refuse(RefuseReason reason, std::string text)
+{
+    switch (reason) {
+    case RefuseReason::bad_ticket: metrics_.refused_bad_ticket.add(); break;
+    case RefuseReason::unsupported: metrics_.refused_unsupported.add(); break;
+    default: metrics_.refused_error.add(); break;
+    }
+    log::info("refusing offer: ", text);
+    return handoff::Rejection{reason, std::move(text)};
+}
+
+asio::awaitable<ResponderService::Verdict> ResponderService::admit(handoff::Bytes payload, handoff::Bytes ticket,
+                                                                   handoff::OfferedFlow flow)
+{
+    auto plan = decode_plan(payload);
+    if (!plan)
+        co_return refuse(RefuseReason::bad_ticket, "bad serve plan: " + plan.error().message);
+    FlowTuple tuple{to_string(flow.client), to_string(flow.gateway)};
+    if (auto valid = verify_ticket(ticket_key_, ticket, tuple, payload); !valid)
+        co_return refuse(RefuseReason::bad_ticket, "ticket for " + tuple.client + ": " + valid.error().message);
+    auto started = std::chrono::steady_clock::now();
+    // Called apart from the co_await: GCC 12 destroys some temporaries of a
+    // co_await expression twice.
+    auto preparing = prepare_object(executor_, rados_, std::move(*plan), reads_);
+    Prepared prepared = co_await std::move(preparing);
+    metrics_.head_read_seconds.observe(seconds(std::chrono::steady_clock::now() - started));
+    if (auto* no = std::get_if<Refusal>(&prepared))
+        co_return refuse(no->reason, std::move(no->text));
+    auto object = std::get<std::shared_ptr<ServableObject>>(std::move(prepared));
+    co_return std::any(std::move(object));
+}
+
+asio::awaitable<Result<handoff::HandBack>> ResponderService::serve(handoff::HostedConnection& conn)
+{
+    auto* admitted = std::any_cast<std::shared_ptr<ServableObject>>(&conn.admitted);
+    if (!admitted || !*admitted)
+        co_return Error{"flow " + std::to_string(conn.flow) + " was not admitted by this service", EINVAL};
+    std::shared_ptr<ServableObject> object = std::move(*admitted);
+    auto ends = handoff::socket_endpoints(conn.socket.get());
+    if (!ends)
+        co_return ends.error();
+    asio::ip::tcp::socket socket(executor_);
+    boost::system::error_code ec;
+    socket.assign(ends->local.protocol(), conn.socket.get(), ec);
+    if (ec)
+        co_return Error{"adopting the client socket: " + ec.message(), ec.value()};
+    conn.socket.release(); // the asio socket owns it until it is handed back below
+
+    metrics_.connections.add(1);
+    auto started = std::chrono::steady_clock::now();
+    SocketSink sink(socket, write_timeout_, &metrics_.sent_body_bytes);
+    auto streaming = stream_object(executor_, object, sink, reads_);
+    Result<void> sent = co_await std::move(streaming);
+    metrics_.connections.add(-1);
+    conn.socket.reset(socket.release(ec));
+    if (!sent) {
+        metrics_.failed.add();
+        metrics_.stream_errors.add();
+        log::warn("flow ", conn.flow, ": ", object->plan.oid, " after ", sink.written(), " bytes: ", sent.error().message);
+        co_return sent.error();
+    }
+    metrics_.served.add();
+    metrics_.stream_seconds.observe(seconds(std::chrono::steady_clock::now() - started));
+    log::debug("flow ", conn.flow, ": sent ", sink.written(), " bytes of ", object->plan.oid);
+    co_return handoff::HandBack{std::move(conn.read_ahead), {}};
+}
+
+} // namespace xo::rsp
