@@ -1,0 +1,20 @@
+# xo_responder_tests: xo-responder's pure parts (osd_xo/): the vet rules over
+# xattr maps, byte-range slicing of manifest extents, the pipelined streamer
+# with a fake reader completing out of order, the socket sink's stall
+# timeout on loopback, and the command line. No cluster needed.
+include(GoogleTest)
+
+add_executable(xo_responder_tests
+  ${CMAKE_CURRENT_LIST_DIR}/responder_vet_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/responder_slicer_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/responder_stream_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/responder_sink_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/responder_config_test.cc)
+target_link_libraries(xo_responder_tests PRIVATE xo_responder GTest::gtest_main Threads::Threads)
+target_compile_definitions(xo_responder_tests PRIVATE
+  XO_MANIFEST_FIXTURES="${CMAKE_CURRENT_LIST_DIR}/fixtures/rgw_manifest")
+xo_strict(xo_responder_tests)
+target_compile_options(xo_responder_tests PRIVATE -Wno-mismatched-new-delete)
+gtest_discover_tests(xo_responder_tests
+  DISCOVERY_TIMEOUT 30
+  PROPERTIES TIMEOUT 60 LABELS unit)
