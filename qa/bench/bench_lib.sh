@@ -20,7 +20,9 @@
 #                              bucket + public-read random objects NAME, sent
 #                              to radosgw directly (VIA=rgw) or through
 #                              xo-gateway (VIA=gw); then one anonymous GET of
-#                              every object through both endpoints must succeed.
+#                              every object through both endpoints must succeed
+#                              (if not, the optional hook bench_check_failed
+#                              ENDPOINT may log diagnostics before the exit).
 #   bench_warmup OBJECT        one unmeasured 1 s, 1-connection run against each
 #                              endpoint.
 #   bench_cell SIZE CONC SECS A=URL B=URL
@@ -154,8 +156,11 @@ bench_upload() {
   for spec; do
     name=${spec%%=*}
     for ep in "$XO_S3_ENDPOINT" "$XO_RGW_ENDPOINT"; do
-      in_client "$LOAD" --url "$ep/$bucket/$name" --concurrency 1 --requests 1 --json >/dev/null 2>"$TMP/check.err" ||
-        { cat "$TMP/check.err" >&2; die "anonymous GET $ep/$bucket/$name failed"; }
+      in_client "$LOAD" --url "$ep/$bucket/$name" --concurrency 1 --requests 1 --json >/dev/null 2>"$TMP/check.err" || {
+        cat "$TMP/check.err" >&2
+        if declare -F bench_check_failed >/dev/null; then bench_check_failed "$ep" || true; fi
+        die "anonymous GET $ep/$bucket/$name failed"
+      }
     done
   done
 }

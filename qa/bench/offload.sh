@@ -107,12 +107,6 @@ for cell in "${CELLS[@]}"; do
   [[ " ${SIZES[*]} " == *" $s "* ]] || SIZES+=("$s")
 done
 
-bench_init /tmp/xooffb-results.jsonl
-bench_start_cluster
-specs=()
-for s in "${SIZES[@]}"; do specs+=("obj-$s=${BYTES[$s]}"); done
-bench_upload "$BUCKET" "$SETUP_VIA" "${specs[@]}"
-
 # ------------------------------------------------------------- metrics
 
 # "key value" lines from the metrics URLs: gw_up, offload.<outcome>[:<reason>], gw_bytes
@@ -156,12 +150,27 @@ metrics_delta() {
        }' <(printf '%s\n' "$1") <(printf '%s\n' "$2")
 }
 
+# A GET through XO-Ceph failed the sanity check: say what the gateway made of it.
+bench_check_failed() {
+  [[ $1 == "$XO_S3_ENDPOINT" ]] || return 0
+  log "gateway offload counters so far: $(scrape | awk '$1 ~ /^offload\./ && $2 > 0 { printf "%s %s  ", substr($1, 9), $2 }')"
+  log "gateway's last access-log line: $(tail -n 1 "${XO_GATEWAY_ACCESS_LOG:-/dev/null}" 2>/dev/null)"
+}
+
 SCRAPE_BEFORE=
 bench_before_run() { [[ $1 != xo ]] || SCRAPE_BEFORE=$(scrape); }
 bench_after_run() {
   [[ $1 == xo ]] || return 0
   BENCH_EXTRA=",\"metrics\":$(metrics_delta "$SCRAPE_BEFORE" "$(scrape)")"
 }
+
+# ------------------------------------------------------------- cluster + data
+
+bench_init /tmp/xooffb-results.jsonl
+bench_start_cluster
+specs=()
+for s in "${SIZES[@]}"; do specs+=("obj-$s=${BYTES[$s]}"); done
+bench_upload "$BUCKET" "$SETUP_VIA" "${specs[@]}"
 
 # ------------------------------------------------------------- measure
 
