@@ -5,12 +5,13 @@
 #
 # Theory of operation
 # -------------------
-# 1. Builds nothing: it needs build/qa/bench/xo-get-load and
-#    build/rgw_xo/xo-gateway to exist already (cmake --build build).
+# 1. Builds nothing: it needs build/qa/bench/xo-get-load, build/rgw_xo/xo-gateway
+#    and build/osd_xo/xo-responder to exist already (cmake --build build).
 # 2. Starts a private throwaway cluster, XO_INSTANCE=xooffb, with
-#    vstart-scripts/xo-vstart.sh and XO_OFFLOAD_THRESHOLD=262144 (objects larger
-#    than that are offloaded, so the 1 MiB objects are too), and traps EXIT to
-#    stop it again (also on error or Ctrl-C).
+#    vstart-scripts/xo-vstart.sh, XO_OFFLOAD=1 and XO_OFFLOAD_THRESHOLD=262144
+#    (objects larger than that are offloaded, so the 1 MiB objects are too; it
+#    also needs build/osd_xo/xo-responder), and traps EXIT to stop it again
+#    (also on error or Ctrl-C).
 # 3. In the client namespace, s3cmd creates a bucket and uploads public-read
 #    random objects of 1 MiB and 64 MiB straight to radosgw (64 MiB goes as
 #    s3cmd's multipart upload, 15 MiB parts); an anonymous GET of each through
@@ -73,6 +74,7 @@ set -Eeuo pipefail
 
 BENCH_NAME=offload.sh
 export XO_INSTANCE=xooffb
+export XO_OFFLOAD=1
 export XO_OFFLOAD_THRESHOLD=${XO_BENCH_OFFLOAD_THRESHOLD:-262144}
 BENCH_ROUNDS=${XO_BENCH_ROUNDS:-2}
 BENCH_SETTLE=${XO_BENCH_SETTLE:-0.5}

@@ -7,8 +7,10 @@
 # 1. Builds nothing: it needs build/qa/bench/xo-get-load and
 #    build/rgw_xo/xo-gateway to exist already (cmake --build build).
 # 2. Starts a private throwaway cluster, XO_INSTANCE=xobench, with
-#    vstart-scripts/xo-vstart.sh, and traps EXIT to stop it again (also on
-#    error or Ctrl-C). Another instance running at the same time is fine.
+#    vstart-scripts/xo-vstart.sh and XO_OFFLOAD=0 (no xo-responders: xo-gateway
+#    relays every GET, which is what this measures; qa/bench/offload.sh
+#    measures offload), and traps EXIT to stop it again (also on error or
+#    Ctrl-C). Another instance running at the same time is fine.
 # 3. In the client namespace, s3cmd creates a bucket and uploads public-read
 #    objects of 4 KiB, 1 MiB and 64 MiB (random data), so the load generator
 #    can GET them anonymously. Uploads go to radosgw directly by default, so
@@ -54,6 +56,7 @@ set -Eeuo pipefail
 
 BENCH_NAME=relay.sh
 export XO_INSTANCE=xobench
+export XO_OFFLOAD=0  # pure relay
 BENCH_ROUNDS=${XO_BENCH_ROUNDS:-3}
 BENCH_CPU_COMMS='^xo-gateway$'
 # shellcheck source=qa/bench/bench_lib.sh
