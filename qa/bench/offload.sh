@@ -15,7 +15,9 @@
 # 3. In the client namespace, s3cmd creates a bucket and uploads public-read
 #    random objects of 1 MiB and 64 MiB straight to radosgw (64 MiB goes as
 #    s3cmd's multipart upload, 15 MiB parts); an anonymous GET of each through
-#    both endpoints must succeed before anything is measured.
+#    both endpoints must succeed before anything is measured (if one through
+#    XO-Ceph fails, the script says what the gateway's offload counters and
+#    access log made of it, and stops).
 # 4. Cells: 64 MiB at 8 and 32 concurrent keep-alive connections, 1 MiB at 32.
 #    Each cell runs xo-get-load in the client namespace against XO-Ceph
 #    (xo-gateway, 198.18.0.2:80) and radosgw directly (198.18.0.2:8000) in
@@ -36,6 +38,10 @@
 #      gateway CPU   XO: xo-gateway + radosgw;  direct: radosgw alone
 #      responder CPU xo-responder processes summed (XO only; informational)
 #      OSD CPU       ceph-osd processes summed (informational)
+#    Only process time is counted: kernel work done in softirq context (the
+#    gateway's XDP/TC redirect of client ACKs, part of TCP receive processing)
+#    is charged to whatever runs at that moment or to ksoftirqd, not to these
+#    processes.
 #    For XO rounds also, from the metrics deltas: GETs by offload outcome
 #    (xo_offload_total{outcome}), the fraction offloaded, and body bytes sent
 #    by the responders (xo_responder_sent_body_bytes_total) against bytes
