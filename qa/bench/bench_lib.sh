@@ -256,6 +256,7 @@ BENCH_AGGREGATE='def med: map(select(. != null)) | sort | if length == 0 then nu
     bytes: (map(.bytes) | add),
     elapsed_s: (map(.elapsed_s) | add),
     errors: (map(.errors) | add),
+    cut_off: (map(.cut_off) | add),
     lat_p50_ms: (map(.lat_p50_ms) | med), lat_p99_ms: (map(.lat_p99_ms) | med),
     ttfb_p50_ms: (map(.ttfb_p50_ms) | med), ttfb_p99_ms: (map(.ttfb_p99_ms) | med) }'
 

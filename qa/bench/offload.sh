@@ -43,9 +43,13 @@
 #    is charged to whatever runs at that moment or to ksoftirqd, not to these
 #    processes.
 #    For XO rounds also, from the metrics deltas: GETs by offload outcome
-#    (xo_offload_total{outcome}), the fraction offloaded, and body bytes sent
+#    (xo_offload_total{outcome}), the fraction handed to a responder
+#    (offloaded + lost: a GET cut off by the end of a round ends as "lost",
+#    the client having closed while the responder held it), and body bytes sent
 #    by the responders (xo_responder_sent_body_bytes_total) against bytes
-#    relayed by the gateway (xo_gateway_relayed_body_bytes_total). A number
+#    relayed by the gateway (xo_gateway_relayed_body_bytes_total; the gateway
+#    relays the first XO_OFFLOAD_THRESHOLD bytes of an offloaded body itself,
+#    so at 1 MiB a quarter of the bytes are the gateway's by design). A number
 #    whose source does not exist (no metrics URL, no xo-responder process,
 #    a failed scrape) is printed as "-" (nan in the key=value line); the run
 #    goes on.
@@ -201,7 +205,7 @@ OFFLOAD_SUM='map(.metrics) as $m |
     gw_bytes: ([$m[].gw_bytes // 0] | add // 0), rsp_bytes: ([$m[].rsp_bytes // 0] | add // 0) } |
   .gets = ([.offload[]] | add // 0) |
   def outcome($o): [.offload | to_entries[] | select(.key == $o or (.key | startswith($o + ":"))) | .value] | add // 0;
-  .offloaded = outcome("offloaded") | .relayed_small = outcome("relayed_small") |
+  .offloaded = outcome("offloaded") | .lost = outcome("lost") | .relayed_small = outcome("relayed_small") |
   .relayed_ineligible = outcome("relayed_ineligible") | .fallback = outcome("fallback") |
   .not_offloaded = ([.offload | to_entries[] | select(.value > 0 and .key != "offloaded") | "\(.key) \(.value)"] | join(", "))'
 
@@ -249,11 +253,11 @@ for cell in "${CELLS[@]}"; do
   # Offload accounting ("-" where the metrics or the responders are missing).
   acc=$(printf '%s' "${CELL[xo]}" | jq -sc "$OFFLOAD_SUM")
   if [[ $(field "$acc" gw_ok) == true ]]; then
-    read -r gets offl small inel fallb gw_b < <(jq -r '[.gets, .offloaded, .relayed_small, .relayed_ineligible, .fallback, .gw_bytes] | @tsv' <<<"$acc")
-    offl_frac=$(ratio "$offl" "$gets")
+    read -r gets offl lost small inel fallb gw_b < <(jq -r '[.gets, .offloaded, .lost, .relayed_small, .relayed_ineligible, .fallback, .gw_bytes] | @tsv' <<<"$acc")
+    offl_frac=$(ratio "$((offl + lost))" "$gets")
     gw_mib=$(awk -v b="$gw_b" 'BEGIN { printf "%.0f", b / 1048576 }')
   else
-    gets=- offl=- small=- inel=- fallb=- gw_b=- offl_frac=nan gw_mib=-
+    gets=- offl=- lost=- small=- inel=- fallb=- gw_b=- offl_frac=nan gw_mib=-
   fi
   if [[ $(field "$acc" rsp_ok) == true ]]; then
     rsp_b=$(field "$acc" rsp_bytes)
@@ -264,8 +268,8 @@ for cell in "${CELLS[@]}"; do
   fi
   KV[offloaded_$k]=$offl_frac KV[rsp_bytes_$k]=$rsp_frac
   NOTES+=("$s c$c: $( [[ $(field "$acc" gw_ok) == true ]] && echo "${gets} GETs; not offloaded: $(field "$acc" not_offloaded | sed 's/^$/none/')" || echo "gateway metrics not available")")
-  OROWS+=("$(printf '%-4s %4s | %6s %9s %9s %9s %8s %6s | %8s %8s %8s %6s | %10s | %9s %9s' \
-    "$s" "$c" "$gets" "$offl" "$small" "$inel" "$fallb" "$(pct "$offl_frac")" \
+  OROWS+=("$(printf '%-4s %4s | %6s %9s %6s %8s %9s %8s %6s %7s | %8s %8s %8s %6s | %10s | %9s %9s' \
+    "$s" "$c" "$gets" "$offl" "$lost" "$fallb" "$small" "$inel" "$(pct "$offl_frac")" "$(field "$xo" cut_off)" \
     "$(awk -v b="$xo_bytes" 'BEGIN { printf "%.0f", b / 1048576 }')" "$gw_mib" "$rsp_mib" "$(pct "$rsp_frac")" \
     "$responders/$(field "$acc" responders)" \
     "$xo_xogw_cpu" "$xo_rgw_cpu")")
@@ -291,7 +295,7 @@ G=${XO_S3_ENDPOINT#http://} R=${XO_RGW_ENDPOINT#http://}
 bench_report \
   "xo-get-load: closed loop, keep-alive; per cell and endpoint $secs_note in $BENCH_ROUNDS alternating rounds; settle ${BENCH_SETTLE} s" \
   "offload threshold requested: XO_OFFLOAD_THRESHOLD=$XO_OFFLOAD_THRESHOLD bytes; responders seen: $(bench_cell_procs xo xo-responder); metrics: gateway ${XO_GATEWAY_METRICS:--}, responders ${XO_RESPONDER_METRICS:--}" \
-  "p50/p99/ttfb50: ms, median over rounds; */GiB: CPU-seconds per GiB delivered to the client;" \
+  "p50/p99/ttfb50: ms, median over rounds; */GiB: CPU-seconds (utime + stime, 1/$TICKS_PER_S s steps) per GiB delivered to the client;" \
   "  gw = xo-gateway + radosgw (XO) or radosgw alone (direct); rsp = xo-responder processes; osd = ceph-osd processes" \
   "aim: XO gateway CPU per GiB at 64 MiB <= 0.10 x radosgw's own: ${aim[*]:-no 64m cell} -> $([[ $aim_met == yes ]] && echo met || echo NOT met)" \
   -- \
@@ -301,12 +305,14 @@ bench_report \
     size conc MiB/s p50ms p99ms ttfb50 gw/GiB rsp/GiB osd/GiB MiB/s p50ms p99ms ttfb50 gw/GiB osd/GiB thr p50 p99 gwcpu xo/dir)" \
   -- "${ROWS[@]}"
 echo "offload accounting, XO rounds (metrics deltas; '-' = metrics or responders not there)"
-printf '%-4s %4s | %-57s | %-35s | %-10s | %s\n' "" "" "GETs by outcome (xo_offload_total)" \
+echo "  offl% = GETs handed to a responder (offloaded + lost) / GETs; lost = the client's connection ended while a"
+echo "  responder held it, which is how every GET cut off by the end of a round ends (client cut_off column)"
+printf '%-4s %4s | %-70s | %-35s | %-10s | %s\n' "" "" "GETs radosgw answered 2xx, by outcome (xo_offload_total)" \
   "body MiB: client / gateway / resp." "responders" "gw CPU s/GiB split"
-printf '%-4s %4s | %6s %9s %9s %9s %8s %6s | %8s %8s %8s %6s | %10s | %9s %9s\n' \
-  size conc GETs offloaded rel_small rel_inel fallback offl% client gateway resp rsp% procs/up xo-gw radosgw
+printf '%-4s %4s | %6s %9s %6s %8s %9s %8s %6s %7s | %8s %8s %8s %6s | %10s | %9s %9s\n' \
+  size conc GETs offloaded lost fallback rel_small rel_inel offl% cut_off client gateway resp rsp% procs/up xo-gw radosgw
 printf '%s\n' "${OROWS[@]}"
-echo "GETs not offloaded, by outcome:reason (GETs counted by the gateway: 2xx responses it finished)"
+echo "GETs not offloaded (returned), by outcome:reason"
 printf '  %s\n' "${NOTES[@]}"
 echo
 # Headline keys first (the aim), then the other ratios and fractions.
