@@ -74,8 +74,9 @@
 #   XO_BENCH_OFFLOAD_THRESHOLD=bytes   passed to vstart as XO_OFFLOAD_THRESHOLD (default 262144)
 #   XO_BENCH_CELLS                     "size:concurrency ..." (default "64m:8 64m:32 1m:32";
 #                                      sizes 1m and 64m)
-#   XO_BENCH_SECONDS_<SIZE>[_C<conc>]  seconds per cell and endpoint, e.g. XO_BENCH_SECONDS_64M_C32
-#                                      (defaults: 64M_C32 64, 64M 20, 1M 8)
+#   XO_BENCH_SECONDS_<SIZE>[_C<conc>]  seconds per cell and endpoint, e.g. XO_BENCH_SECONDS_64M_C32;
+#                                      without _C<conc> for every cell of that size that has no
+#                                      own knob (defaults: 64M_C32 64, 64M 20, 1M 8)
 #   XO_BENCH_ROUNDS                    rounds each cell is split into (default 2)
 #   XO_BENCH_SETTLE                    seconds waited after each round before reading CPU (default 0.5)
 #   XO_BENCH_SETUP_VIA=rgw|gw          where uploads go (default rgw)
