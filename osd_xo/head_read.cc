@@ -18,6 +18,7 @@ struct HeadOp {
     int read_rval = 0;
 };
 
+/** finish() - the snapshot from a completed @op (librados gave @r), on librados' thread. */
 Result<HeadSnapshot> finish(const HeadOp& op, const std::string& oid, int r)
 {
     for (int rval : {r, op.xattrs_rval, op.stat_rval, op.read_rval})

@@ -24,6 +24,7 @@ struct RawOptions {
     long write_timeout = 0, head_timeout_ms = 0, cluster_timeout = 0;
 };
 
+/** describe() - every flag, bound to @raw (text to check) or straight to @c. */
 po::options_description describe(RawOptions& raw, ResponderConfig& c)
 {
     po::options_description d("xo-responder options (also config-file keys, `key = value`)");

@@ -15,6 +15,7 @@ using handoff::RefuseReason;
 
 namespace {
 
+/** seconds() - @d as Prometheus wants durations. */
 double seconds(std::chrono::steady_clock::duration d)
 {
     return std::chrono::duration<double>(d).count();

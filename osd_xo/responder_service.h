@@ -52,8 +52,13 @@ public:
 private:
     using Verdict = std::variant<std::any, handoff::Rejection>;
 
+    /** admit() - the admission for one OFFER's @payload and @ticket on @flow (all owned by the frame). */
     boost::asio::awaitable<Verdict> admit(handoff::Bytes payload, handoff::Bytes ticket, handoff::OfferedFlow flow);
+
+    /** serve() - the application: stream the admitted object to @conn's client. */
     boost::asio::awaitable<Result<handoff::HandBack>> serve(handoff::HostedConnection& conn);
+
+    /** refuse() - count and log a refusal, and say it to the host. */
     Verdict refuse(handoff::RefuseReason reason, std::string text);
 
     boost::asio::any_io_executor executor_;

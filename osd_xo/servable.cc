@@ -42,8 +42,10 @@ boost::asio::awaitable<Prepared> prepare_object(boost::asio::any_io_executor exe
     auto object = std::make_shared<ServableObject>();
     // A pool lookup is local while the pool exists; only an unknown pool
     // costs a monitor round trip here.
-    if (int r = rados.ioctx_create(plan.pool.c_str(), object->io); r < 0)
-        co_return Refusal{RefuseReason::unsupported, Error::from_errno("opening pool " + plan.pool, -r).message};
+    if (int r = rados.ioctx_create(plan.pool.c_str(), object->io); r < 0) {
+        auto why = Error::from_errno("opening pool " + plan.pool, -r).message;
+        co_return Refusal{r == -ENOENT ? RefuseReason::unsupported : RefuseReason::unspecified, why};
+    }
     const std::uint64_t read_length = std::min(plan.length, settings.read_bytes);
     // Coroutine calls with arguments are made apart from their co_await:
     // GCC 12 destroys some temporaries of a co_await expression twice.

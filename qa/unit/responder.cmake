@@ -1,7 +1,8 @@
 # xo_responder_tests: xo-responder's pure parts (osd_xo/): the vet rules over
 # xattr maps, byte-range slicing of manifest extents, the pipelined streamer
 # with a fake reader completing out of order, the socket sink's stall
-# timeout on loopback, and the command line. No cluster needed.
+# timeout on loopback, the command line, and the admission's ticket checks
+# (with a never-connected cluster handle). No cluster needed.
 include(GoogleTest)
 
 add_executable(xo_responder_tests
@@ -9,8 +10,9 @@ add_executable(xo_responder_tests
   ${CMAKE_CURRENT_LIST_DIR}/responder_slicer_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/responder_stream_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/responder_sink_test.cc
-  ${CMAKE_CURRENT_LIST_DIR}/responder_config_test.cc)
-target_link_libraries(xo_responder_tests PRIVATE xo_responder GTest::gtest_main Threads::Threads)
+  ${CMAKE_CURRENT_LIST_DIR}/responder_config_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/responder_admission_test.cc)
+target_link_libraries(xo_responder_tests PRIVATE xo_responder_service GTest::gtest_main Threads::Threads)
 target_compile_definitions(xo_responder_tests PRIVATE
   XO_MANIFEST_FIXTURES="${CMAKE_CURRENT_LIST_DIR}/fixtures/rgw_manifest")
 xo_strict(xo_responder_tests)
