@@ -69,6 +69,9 @@ po::options_description describe(RawOptions& raw)
             "GET bodies larger than this many bytes are offloaded; the gateway relays the first this many")
         ("offload-ifname", po::value(&raw.offload.ifname)->default_value(defaults.offload.ifname),
             "public NIC the data plane attaches to")
+        ("offload-attach", po::value(&raw.offload.attach)->default_value(defaults.offload.attach),
+            "data plane hook: auto (native XDP where the driver has it, else TC), xdp or tc; on veth, "
+            "XDP needs an XDP program on the peer (docs/architecture.md)")
         ("offload-instance", po::value(&raw.offload.instance)->default_value(defaults.offload.instance),
             "name of the data plane's pin directory under /sys/fs/bpf/xo")
         ("responder-port", po::value(&raw.responder_port)->default_value(defaults.offload.responder_port),
@@ -156,6 +159,10 @@ std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
         return std::nullopt;
     }
     c.offload.responder_port = static_cast<std::uint16_t>(raw.responder_port);
+    if (raw.offload.attach != "auto" && raw.offload.attach != "xdp" && raw.offload.attach != "tc") {
+        error = "--offload-attach must be auto, xdp or tc";
+        return std::nullopt;
+    }
     if (raw.offload.locator_threads == 0 || raw.offload.locator_threads > 64) {
         error = "--locator-threads must be 1..64";
         return std::nullopt;

@@ -20,6 +20,7 @@ struct OffloadConfig {
     std::string key_file;                 ///< PSK of the control channel (and ticket HMAC); empty: offload off
     std::uint64_t threshold = 1024 * 1024; ///< larger bodies are offloaded after this many relayed bytes
     std::string ifname = "eth0";          ///< public NIC, where the data plane attaches
+    std::string attach = "auto";          ///< auto (native XDP if the driver has it), xdp or tc
     std::string instance = "xo-gateway";  ///< bpffs pin directory name
     std::uint16_t responder_port = 7481;  ///< control port of every responder
     std::string ceph_conf = "/etc/ceph/ceph.conf";

@@ -30,7 +30,10 @@ Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfi
     auto plane = bpf::GatewayDataPlane::open({config.instance});
     if (!plane)
         return plane.error();
-    auto mode = (*plane)->attach(config.ifname);
+    auto preference = config.attach == "xdp" ? bpf::AttachPreference::xdp_native
+                      : config.attach == "tc"  ? bpf::AttachPreference::tc
+                                               : bpf::AttachPreference::automatic;
+    auto mode = (*plane)->attach(config.ifname, preference);
     if (!mode) {
         plane->reset();
         (void)bpf::GatewayDataPlane::remove(config.instance);

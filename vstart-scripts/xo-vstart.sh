@@ -543,8 +543,10 @@ EOF
 start_gateway() {
   local extra=() offload=()
   read -ra extra <<<"$GATEWAY_ARGS"
+  # TC, not native XDP: XDP_TX on a veth needs an XDP program on the peer in the
+  # bridge namespace and loses the client's partial checksums (notes/kernel.md).
   ((OFFLOAD == 0)) || offload=(--handoff-key "$HANDOFF_KEY" --offload-threshold "$OFFLOAD_THRESHOLD"
-    --offload-ifname eth0 --offload-instance "$NS_GW" --responder-port "$RESPONDER_PORT" --ceph-conf "$CONF")
+    --offload-ifname eth0 --offload-attach tc --offload-instance "$NS_GW" --responder-port "$RESPONDER_PORT" --ceph-conf "$CONF")
   # in_host spelled out: a backgrounded function would make $! a subshell's pid.
   # Every step execs, so $! is xo-gateway's pid. setsid: no terminal ^C reaches it.
   ip netns exec "$NS_GW" unshare --uts -- setsid sh -c "$HOSTNAME_THEN_EXEC" "$NS_GW" \
