@@ -13,8 +13,8 @@ namespace {
 using handoff::RefuseReason;
 
 /**
- * head_bytes() - the part of @data (read at the head's offset plan.first)
- * that is the object's bytes from plan.first, or a reason to refuse.
+ * head_bytes() - the part of @snap's data (read at RADOS offset plan.first of
+ * the head) that is the object's bytes from plan.first, or a reason to refuse.
  */
 Result<Bytes> head_bytes(const ServePlan& plan, const std::vector<rgw::Extent>& extents, const HeadSnapshot& snap,
                          std::uint64_t read_length)
