@@ -9,15 +9,21 @@ parts, '_' keys with a locator, keys with '/' and spaces, versions) are put
 through radosgw directly; for each, several byte ranges (whole object,
 first and last byte, across stripe and part boundaries, within the head,
 read-size pieces) must come out byte for byte (sha256). A wrong ETag must be
-refused (exit 3), as the responder would REFUSE the OFFER. Finally every
-running responder's metrics endpoint must expose the responder's series.
+refused (exit 3), as the responder would REFUSE the OFFER. Every running
+responder's metrics endpoint must expose the responder's series, and a
+responder that refuses an object (marked with a storage class it does not
+serve) must make the gateway relay the GET instead, exactly.
 """
 
 import hashlib
+import json
 import os
 import subprocess
+import time
 
 import pytest
+
+import rados
 
 from conftest import REPO, boto_client, env, unique
 from xometrics import responder_urls, scrape
@@ -225,3 +231,52 @@ def test_responders_expose_their_metrics():
         missing = [s for s in RESPONDER_SERIES if s not in samples]
         assert not missing, f"{url} lacks {missing}"
         assert samples["xo_responder_connections"] >= 0
+
+
+def responders_total(name):
+    return sum(scrape(url)[0].get(name, 0) for url in responder_urls())
+
+
+def wait_for(read, want, timeout=5.0):
+    """read() once it returns @want, or its last value after @timeout (the
+    gateway records a GET when its connection is done with it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = read()
+        if v == want or time.monotonic() > deadline:
+            return v
+        time.sleep(0.05)
+
+
+def test_refused_object_is_relayed_by_the_gateway(s3_gw, bucket_gw):
+    """An object whose head says storage class COLD (xattr set here with
+    librados; radosgw still serves it from the same RADOS objects) is refused
+    by the responder as unsupported; the gateway falls back and the client
+    gets the exact bytes."""
+    if not responder_urls():
+        pytest.skip("SKIPPED: no responders (cluster started with XO_OFFLOAD=0)")
+    size = 2 * int(os.environ.get("XO_OFFLOAD_THRESHOLD", "1048576")) + 1
+    data = body(size, "cold")
+    key = "cold-object"
+    s3_gw.put_object(Bucket=bucket_gw, Key=key, Body=data)
+    stats = subprocess.run(["radosgw-admin", "bucket", "stats", "--bucket", bucket_gw],
+                           capture_output=True, timeout=TOOL_TIMEOUT, check=True)
+    marker = json.loads(stats.stdout.decode("utf-8", errors="replace"))["marker"]
+    cluster = rados.Rados(conffile=env("CEPH_CONF"), conf={"client_mount_timeout": "15"})
+    cluster.connect(timeout=15)
+    try:
+        io = cluster.open_ioctx("default.rgw.buckets.data")
+        io.set_xattr(f"{marker}_{key}", "user.rgw.storage_class", b"COLD\0")
+        io.close()
+    finally:
+        cluster.shutdown()
+
+    refused = 'xo_responder_offers_total{outcome="refused_unsupported"}'
+    fallback = 'xo_offload_total{outcome="fallback",reason="refused_unsupported"}'
+    gateway = env("XO_GATEWAY_METRICS")
+    refused_before = responders_total(refused)
+    fallback_before = scrape(gateway)[0].get(fallback, 0)
+    got = s3_gw.get_object(Bucket=bucket_gw, Key=key)["Body"].read()
+    assert sha(got) == sha(data)
+    assert responders_total(refused) - refused_before == 1
+    assert wait_for(lambda: scrape(gateway)[0].get(fallback, 0), fallback_before + 1) == fallback_before + 1
