@@ -2,39 +2,14 @@
 
 #include <algorithm>
 
+#include "head_prefix.h"
 #include "head_read.h"
 #include "stream.h"
 #include "vet.h"
 
 namespace xo::rsp {
 
-namespace {
-
 using handoff::RefuseReason;
-
-/**
- * head_bytes() - the part of @snap's data (read at RADOS offset plan.first of
- * the head) that is the object's bytes from plan.first, or a reason to refuse.
- */
-Result<Bytes> head_bytes(const ServePlan& plan, const std::vector<rgw::Extent>& extents, const HeadSnapshot& snap,
-                         std::uint64_t read_length)
-{
-    const bool has_head = !extents.empty() && extents.front().oid == plan.oid && extents.front().rados_offset == 0;
-    const std::uint64_t head_end = has_head ? extents.front().length : 0;
-    if (snap.size < head_end)
-        return Error{"head object holds " + std::to_string(snap.size) + " bytes, its manifest says " +
-                         std::to_string(head_end),
-                     EIO};
-    if (plan.first >= head_end)
-        return Bytes{};
-    std::uint64_t want = std::min(read_length, head_end - plan.first);
-    if (snap.data.size() < want)
-        return Error{"head read gave " + std::to_string(snap.data.size()) + " of " + std::to_string(want) + " bytes",
-                     EIO};
-    return Bytes(snap.data.begin(), snap.data.begin() + static_cast<std::ptrdiff_t>(want));
-}
-
-} // namespace
 
 boost::asio::awaitable<Prepared> prepare_object(boost::asio::any_io_executor executor, librados::Rados& rados,
                                                 ServePlan plan, ReadSettings settings)
@@ -58,7 +33,7 @@ boost::asio::awaitable<Prepared> prepare_object(boost::asio::any_io_executor exe
     auto extents = vet_head(snap->xattrs, plan);
     if (!extents)
         co_return Refusal{RefuseReason::unsupported, extents.error().message};
-    auto head = head_bytes(plan, *extents, *snap, read_length);
+    auto head = head_prefix(plan, *extents, *snap, read_length);
     if (!head)
         co_return Refusal{RefuseReason::unsupported, head.error().message};
     object->plan = std::move(plan);

@@ -6,10 +6,9 @@
 // application's: send exactly plan.length bytes from plan.first — those
 // head bytes, then the rest of the range read from RADOS (stream.h).
 //
-// Only the head extent's own bytes count as already read: a multipart head
-// holds no data, and a read that ran past the head's extent (its RADOS
-// object is larger than the manifest says) is cut to it. A head holding
-// fewer bytes than its extent is refused here rather than discovered later.
+// Only the head extent's own bytes count as already read (head_prefix.h); a
+// head holding fewer bytes than its extent is refused here rather than
+// discovered later.
 //
 // xo-responder and xo-read-object run exactly this code; only the sink and
 // the way refusals are reported differ.

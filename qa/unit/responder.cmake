@@ -1,13 +1,15 @@
 # xo_responder_tests: xo-responder's pure parts (osd_xo/): the vet rules over
-# xattr maps, byte-range slicing of manifest extents, the pipelined streamer
-# with a fake reader completing out of order, the socket sink's stall
-# timeout on loopback, the command line, and the admission's ticket checks
-# (with a never-connected cluster handle). No cluster needed.
+# xattr maps, byte-range slicing of manifest extents, which head bytes count,
+# the pipelined streamer with a fake reader completing out of order, the
+# socket sink's stall timeout on loopback, the command line, and the
+# admission's ticket checks (with a never-connected cluster handle). No
+# cluster needed.
 include(GoogleTest)
 
 add_executable(xo_responder_tests
   ${CMAKE_CURRENT_LIST_DIR}/responder_vet_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/responder_slicer_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/responder_head_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/responder_stream_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/responder_sink_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/responder_config_test.cc

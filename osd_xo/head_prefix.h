@@ -1,0 +1,30 @@
+// Theory of operation: the admission reads the head object at RADOS offset
+// plan.first in the same operation as its xattrs, before it knows the
+// manifest. Only afterwards can it tell which of those bytes are the
+// object's bytes from plan.first: those of the head's own extent (a plain
+// upload's first stripe). A multipart head holds none, a range starting past
+// the head extent gets none, and bytes past the extent (a head object larger
+// than its manifest says) are cut off. A head holding fewer bytes than its
+// extent is a reason to refuse: radosgw would fail the read too.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "head_read.h"
+#include "serve_plan.h"
+
+namespace xo::rsp {
+
+/**
+ * head_prefix() - the object's bytes from plan.first among what the head read gave.
+ * @extents:     the object's extents (vet_head()).
+ * @snap:        the head read, made at RADOS offset @plan.first for @read_length bytes.
+ *
+ * Return: 0..@read_length bytes (empty when the head extent does not hold
+ * plan.first), or an Error when the head holds fewer bytes than its extent.
+ */
+Result<Bytes> head_prefix(const ServePlan& plan, const std::vector<rgw::Extent>& extents, const HeadSnapshot& snap,
+                          std::uint64_t read_length);
+
+} // namespace xo::rsp
