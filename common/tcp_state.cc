@@ -3,13 +3,20 @@
 // error says which step failed and with which values, because TCP_REPAIR
 // failures are otherwise an opaque EPERM or EINVAL.
 //
-// Save reads the queues with MSG_PEEK under TCP_REPAIR_QUEUE. The send queue
-// snapshot ends at write_seq (TCP_QUEUE_SEQ) whatever was acknowledged
-// meanwhile, so its start is computed from the bytes actually peeked. The
-// receive queue is read between two reads of rcv_nxt and retried if data
-// arrived in between. A never-sent length that is too large is harmless (the
-// peer discards bytes it already has); one that is too small would only delay
-// those bytes until a retransmission timeout.
+// Save reads the queues with MSG_PEEK under TCP_REPAIR_QUEUE. The receive
+// queue is read between two reads of rcv_nxt and retried if data arrived in
+// between. The send queue goes last: repair mode alone does not stop
+// transmission — a deferred send (TCP small queues, a release callback) still
+// puts segments on the wire unless the repair queue is the send queue, in
+// which case the kernel marks them sent without sending them. So the send
+// queue is selected before its never-sent length is read and stays selected
+// until the socket is closed or leaves repair mode. A never-sent length that
+// is too large would be fatal (the new socket would not have "sent" bytes the
+// peer has, and drops the peer's ACKs for them as acknowledging unsent data);
+// one that is too small, as when a deferred send was swallowed after the
+// read, only delays those bytes until a retransmission timeout. The send
+// queue snapshot ends at write_seq (TCP_QUEUE_SEQ) whatever was acknowledged
+// meanwhile, so its start is computed from the bytes actually peeked.
 //
 // Restore sizes the socket buffers to hold the saved queues first, because
 // refilling under repair and the later normal send of the unsent tail are
@@ -190,14 +197,14 @@ Result<void> read_options(int fd, TcpState& st)
 
 Result<void> read_send_queue(int fd, TcpState& st)
 {
+    if (auto r = select_queue(fd, TCP_SEND_QUEUE); !r)
+        return r.error();
     auto outq = ioctl_int(fd, SIOCOUTQ, "SIOCOUTQ");
     if (!outq)
         return outq.error();
     auto unsent = ioctl_int(fd, SIOCOUTQNSD, "SIOCOUTQNSD");
     if (!unsent)
         return unsent.error();
-    if (auto r = select_queue(fd, TCP_SEND_QUEUE); !r)
-        return r.error();
     auto write_seq = queue_seq(fd);
     if (!write_seq)
         return write_seq.error();
@@ -255,11 +262,9 @@ Result<TcpState> read_state(int fd)
         return r.error();
     if (auto r = read_options(fd, st); !r)
         return r.error();
-    if (auto r = read_send_queue(fd, st); !r)
-        return r.error();
     if (auto r = read_recv_queue(fd, st); !r)
         return r.error();
-    if (auto r = select_queue(fd, TCP_NO_QUEUE); !r)
+    if (auto r = read_send_queue(fd, st); !r) // last, and the send queue stays selected
         return r.error();
     // A FIN that arrived meanwhile would be lost with the old socket.
     if (auto r = require_established(fd, "after saving"); !r)

@@ -404,9 +404,8 @@ boost::asio::awaitable<void> Relay::deliver_response(Exchange& x)
     x.result.keep_alive = upstream_keeps && x.req_parser.get().keep_alive() && !x.client.draining;
     if (!x.result.keep_alive)
         response.keep_alive(false);
-    x.result.status = response.result_int();
-
     const auto split = shape_response(x);
+    x.result.status = response.result_int();
     error_code ec;
     http::response_serializer<http::buffer_body> res_writer{response};
     x.client.stream.expires_after(config_.io_timeout);

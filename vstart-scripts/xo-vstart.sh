@@ -198,6 +198,7 @@ make_run_dir() {
   local i
   for ((i = 0; i < OSDS; i++)); do mkdir -p "$RUN/osd.$i"; done
   echo "$OSDS" >"$RUN/osds"
+  echo "$OFFLOAD_THRESHOLD" >"$RUN/offload_threshold"
 }
 
 gen_key() { ceph-authtool --gen-print-key; }
@@ -778,8 +779,9 @@ cmd_status() {
 
 cmd_env() {
   validate_config
-  local osds=$OSDS i nses=() metrics=()
+  local osds=$OSDS threshold=$OFFLOAD_THRESHOLD i nses=() metrics=()
   [[ ! -f $RUN/osds ]] || osds=$(cat "$RUN/osds")
+  [[ ! -f $RUN/offload_threshold ]] || threshold=$(cat "$RUN/offload_threshold")
   for ((i = 0; i < osds; i++)); do
     nses+=("$(osd_ns "$i")")
     metrics+=("http://$(osd_ip "$i"):$RESPONDER_METRICS_PORT/metrics")
@@ -795,7 +797,7 @@ cmd_env() {
     XO_RGW_ENDPOINT "http://$GW_IP:$RGW_PORT"
     XO_GATEWAY_METRICS "http://$GW_IP:$METRICS_PORT/metrics"
     XO_RESPONDER_METRICS "${metrics[*]}"
-    XO_OFFLOAD_THRESHOLD "$OFFLOAD_THRESHOLD"
+    XO_OFFLOAD_THRESHOLD "$threshold"
     XO_S3CFG "$RUN/s3cfg"
     XO_S3CFG2 "$RUN/s3cfg2"
     XO_ACCESS_KEY "$ACCESS_KEY1"

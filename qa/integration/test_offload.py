@@ -26,7 +26,7 @@ import pytest
 from conftest import env
 from test_locator import LocateTool
 from xohttp import RawConn, build_request
-from xometrics import responder_sent, responder_urls, scrape
+from xometrics import responder_sent, responder_urls, scrape, scrape_until
 
 MiB = 1024 * 1024
 SETTLE_TIMEOUT = 90
@@ -42,6 +42,14 @@ def gateway_samples():
 
 def grew(before, after, name):
     return after.get(name, 0) - before.get(name, 0)
+
+
+GETS_OK = 'xo_gateway_requests_total{method="GET",status_class="2xx"}'
+
+
+def gateway_after_gets(before, gets):
+    """The gateway's samples once it has recorded @gets more successful GETs."""
+    return scrape_until(env("XO_GATEWAY_METRICS"), lambda a: grew(before, a, GETS_OK) >= gets)
 
 
 def sha(data):
@@ -143,7 +151,7 @@ def test_large_gets_are_offloaded_and_exact(s3_gw, bucket_gw, size):
     before, sent_before = gateway_samples(), sum(responder_sent().values())
     got = s3_gw.get_object(Bucket=bucket_gw, Key=key)
     body = got["Body"].read()
-    after, sent_after = gateway_samples(), sum(responder_sent().values())
+    after, sent_after = gateway_after_gets(before, 1), sum(responder_sent().values())
     assert sha(body) == sha(data)
     assert got["ContentLength"] == size and got["ContentType"] == "application/x-xo"
     assert "ContentRange" not in got
@@ -179,7 +187,7 @@ def test_empty_and_small_objects_are_relayed_whole(s3_gw, bucket_gw):
         before = gateway_samples()
         got = s3_gw.get_object(Bucket=bucket_gw, Key=key)
         assert got["Body"].read() == data and got["ContentLength"] == size
-        after = gateway_samples()
+        after = gateway_after_gets(before, 1)
         assert grew(before, after, 'xo_offload_total{outcome="offloaded"}') == 0
 
 
@@ -245,7 +253,7 @@ def test_responder_killed_before_offer_falls_back(s3_gw, public_bucket, locate, 
             for k in keys:
                 r = raw_get(conn, public_bucket, k)
                 assert r.status == 200 and sha(r.body) == sha(datas[k]), k
-        after = gateway_samples()
+        after = gateway_after_gets(before, len(keys))
         on_victim = sum(1 for k in keys if hosts[k] == victim_host)
         fell_back = sum(v - before.get(n, 0) for n, v in after.items()
                         if n.startswith('xo_offload_total{outcome="fallback"'))

@@ -3,6 +3,7 @@ responders: XO_RESPONDER_METRICS, space-separated)."""
 
 import os
 import re
+import time
 import urllib.error
 import urllib.request
 
@@ -51,3 +52,15 @@ def responder_sent():
         samples, _ = scrape(url)
         out[host] = samples.get("xo_responder_sent_body_bytes_total", 0)
     return out
+
+
+def scrape_until(url, settled, timeout=5.0):
+    """Samples of @url once settled(samples) holds, or the last ones after
+    @timeout. The gateway records an offloaded GET when the connection comes
+    back, a moment after the client has its last byte."""
+    deadline = time.monotonic() + timeout
+    while True:
+        samples, _ = scrape(url)
+        if settled(samples) or time.monotonic() > deadline:
+            return samples
+        time.sleep(0.05)
