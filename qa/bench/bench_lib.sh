@@ -23,8 +23,8 @@
 #                              every object through both endpoints must succeed
 #                              (if not, the optional hook bench_check_failed
 #                              ENDPOINT may log diagnostics before the exit).
-#   bench_warmup OBJECT        one unmeasured 1 s, 1-connection run against each
-#                              endpoint.
+#   bench_warmup OBJECT [CONC] one unmeasured 1 s run with CONC connections
+#                              (default 1) against each endpoint.
 #   bench_cell SIZE CONC SECS A=URL B=URL
 #                              one cell: $BENCH_ROUNDS rounds of SECS/ROUNDS
 #                              seconds each, targets alternating (A B, B A,
@@ -177,11 +177,12 @@ bench_load() {
   echo "$json"
 }
 
-# Unmeasured warm-up of one object (path below the endpoint) on both endpoints.
+# Unmeasured 1 s warm-up of one object (path below the endpoint) on both
+# endpoints, with CONC connections (default 1).
 bench_warmup() {
   local ep
   for ep in "$XO_S3_ENDPOINT" "$XO_RGW_ENDPOINT"; do
-    bench_load "$ep/$1" 1 1 >/dev/null
+    bench_load "$ep/$1" "${2:-1}" 1 >/dev/null
   done
 }
 

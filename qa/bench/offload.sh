@@ -22,7 +22,9 @@
 #    Each cell runs xo-get-load in the client namespace against XO-Ceph
 #    (xo-gateway, 198.18.0.2:80) and radosgw directly (198.18.0.2:8000) in
 #    alternating rounds (xo direct, direct xo), after a short unmeasured warm-up
-#    per object size. Around every round it reads utime + stime
+#    per object size (1 s, 8 connections: enough to reach every xo-gateway
+#    worker, each of which connects its own responder links on first use and
+#    until then falls back to relaying, fallback:no_responder). Around every round it reads utime + stime
 #    (/proc/<pid>/stat) of radosgw and xo-gateway (gateway namespace),
 #    xo-responder and ceph-osd (OSD namespaces), after waiting XO_BENCH_SETTLE s
 #    so that the teardown of transfers cut off at the end of the round is
@@ -217,7 +219,7 @@ warmed=" "
 for cell in "${CELLS[@]}"; do
   s=${cell%%:*} c=${cell#*:}
   if [[ $warmed != *" $s "* ]]; then
-    bench_warmup "$BUCKET/obj-$s"
+    bench_warmup "$BUCKET/obj-$s" 8
     warmed+="$s "
   fi
   bench_cell "$s" "$c" "$(cell_seconds "$s" "$c")" xo="$XO_S3_ENDPOINT/$BUCKET/obj-$s" direct="$XO_RGW_ENDPOINT/$BUCKET/obj-$s"
