@@ -10,8 +10,7 @@ constexpr const char* kOffersHelp = "Handoff OFFERs by outcome.";
 } // namespace
 
 ResponderMetrics::ResponderMetrics(metrics::Registry& r)
-    : registry(r),
-      served(r.counter(kOffers, kOffersHelp, {{"outcome", "served"}})),
+    : served(r.counter(kOffers, kOffersHelp, {{"outcome", "served"}})),
       failed(r.counter(kOffers, kOffersHelp, {{"outcome", "failed"}})),
       refused_bad_ticket(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_bad_ticket"}})),
       refused_unsupported(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_unsupported"}})),

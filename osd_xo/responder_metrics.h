@@ -22,7 +22,6 @@ namespace xo::rsp {
 struct ResponderMetrics {
     explicit ResponderMetrics(metrics::Registry& registry);
 
-    metrics::Registry& registry;
     metrics::Counter& served;
     metrics::Counter& failed;
     metrics::Counter& refused_bad_ticket;
