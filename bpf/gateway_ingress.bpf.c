@@ -56,26 +56,37 @@ static __always_inline struct xo_flow_entry *xo_gw_lookup(struct xo_packet *pkt,
  * xo_gw_xdp_rewrite() - turn a client frame towards the responder, in place.
  * @pkt: the parsed frame (pointers valid: no helper ran since parsing).
  * @entry: the REDIRECT entry.
+ * @data_end: end of the frame's window.
  */
 static __always_inline void xo_gw_xdp_rewrite(struct xo_packet *pkt,
-					      const struct xo_flow_entry *entry)
+					      const struct xo_flow_entry *entry, void *data_end)
 {
 	struct tcphdr *tcp = pkt->tcp;
 
 	__builtin_memcpy(pkt->eth->h_dest, entry->new_dmac, ETH_ALEN);
 	__builtin_memcpy(pkt->eth->h_source, entry->new_smac, ETH_ALEN);
 
-	if (pkt->ip4) {
-		pkt->ip4->check = xo_csum_update32(pkt->ip4->check, pkt->key.daddr[0],
-						   entry->new_daddr[0]);
+	/* The IP header is found again from the Ethernet header, with its bound
+	 * checked again for the verifier: testing a saved pointer for NULL is a
+	 * pointer comparison, which needs CAP_PERFMON.
+	 */
+	if (pkt->key.family == XO_FAMILY_IPV4) {
+		struct iphdr *ip4 = (void *)(pkt->eth + 1);
+
+		if ((void *)(ip4 + 1) > data_end)
+			return;
+		ip4->check = xo_csum_update32(ip4->check, pkt->key.daddr[0], entry->new_daddr[0]);
 		tcp->check = xo_csum_update32(tcp->check, pkt->key.daddr[0],
 					      entry->new_daddr[0]);
-		pkt->ip4->daddr = entry->new_daddr[0];
-	} else if (pkt->ip6) {
-		/* Tested, not assumed: the verifier cannot prove ip4 == NULL means ip6 != NULL. */
+		ip4->daddr = entry->new_daddr[0];
+	} else {
+		struct ipv6hdr *ip6 = (void *)(pkt->eth + 1);
+
+		if ((void *)(ip6 + 1) > data_end)
+			return;
 		tcp->check = xo_csum_update_words(tcp->check, pkt->key.daddr,
 						  entry->new_daddr, 4);
-		__builtin_memcpy(&pkt->ip6->daddr, entry->new_daddr, 16);
+		__builtin_memcpy(&ip6->daddr, entry->new_daddr, 16);
 	}
 	tcp->check = xo_csum_update16(tcp->check, tcp->dest, entry->new_dport);
 	tcp->dest = entry->new_dport;
@@ -97,12 +108,12 @@ int xo_gw_xdp(struct xdp_md *ctx)
 
 	if (xo_parse_tcp_frame(data, data_end, &pkt))
 		return XDP_PASS;
-	entry = xo_gw_lookup(&pkt, data_end - data);
+	entry = xo_gw_lookup(&pkt, bpf_xdp_get_buff_len(ctx)); /* not data_end - data: pointer subtraction needs CAP_PERFMON */
 	if (!entry)
 		return XDP_PASS;
 	if (entry->action == XO_FLOW_BLOCK)
 		return XDP_DROP;
-	xo_gw_xdp_rewrite(&pkt, entry);
+	xo_gw_xdp_rewrite(&pkt, entry, data_end);
 	return XDP_TX;
 }
 

@@ -30,11 +30,14 @@
 
 #define XO_IP_FRAG_MASK 0x3fff /* IPv4 MF flag and fragment offset */
 
+/* Parse results besides 0: not a TCP frame we handle (-1), or the headers
+ * run past the linear window (XO_PARSE_SHORT: TC may pull more and retry).
+ */
+#define XO_PARSE_SHORT (-2)
+
 /** struct xo_packet - where the headers of a parsed TCP frame are. */
 struct xo_packet {
 	struct ethhdr *eth;
-	struct iphdr *ip4;   /* set for IPv4, else NULL */
-	struct ipv6hdr *ip6; /* set for IPv6, else NULL */
 	struct tcphdr *tcp;
 	__u32 l4_off;        /* offset of the TCP header from the frame start */
 	struct xo_flow_key key;
@@ -46,26 +49,41 @@ struct xo_packet {
  * @data_end: end of the linear window.
  * @pkt: filled on success.
  *
- * Return: 0 if this is an unfragmented TCP/IPv4 packet, else -1.
+ * Return: 0 if this is an unfragmented TCP/IPv4 packet, XO_PARSE_SHORT if the
+ * window ends too early, else -1.
  */
 static __always_inline int xo_parse_ipv4(struct iphdr *ip, void *data_end,
 					 struct xo_packet *pkt)
 {
-	__u32 ihl_bytes;
+	int found = 0;
+	__u8 ihl;
 
 	if ((void *)(ip + 1) > data_end)
-		return -1;
+		return XO_PARSE_SHORT;
 	if (ip->version != 4 || ip->ihl < 5)
 		return -1;
 	if (ip->protocol != IPPROTO_TCP)
 		return -1;
 	if (ip->frag_off & bpf_htons(XO_IP_FRAG_MASK))
 		return -1;
-	ihl_bytes = ip->ihl * 4;
-	if ((void *)ip + ihl_bytes > data_end)
+	/* One branch per header length, so every packet offset is a constant:
+	 * an offset computed from packet data is variable pointer arithmetic,
+	 * which the verifier allows only with CAP_PERFMON, and the daemons
+	 * hold CAP_BPF and CAP_NET_ADMIN alone.
+	 */
+	ihl = ip->ihl;
+#pragma unroll
+	for (int words = 5; words <= 15; words++) {
+		if (ihl == words) {
+			if ((void *)ip + words * 4 > data_end)
+				return XO_PARSE_SHORT;
+			pkt->tcp = (void *)ip + words * 4;
+			pkt->l4_off = sizeof(struct ethhdr) + words * 4;
+			found = 1;
+		}
+	}
+	if (!found)
 		return -1;
-	pkt->ip4 = ip;
-	pkt->tcp = (void *)ip + ihl_bytes;
 	pkt->key.family = XO_FAMILY_IPV4;
 	pkt->key.saddr[0] = ip->saddr;
 	pkt->key.daddr[0] = ip->daddr;
@@ -78,17 +96,18 @@ static __always_inline int xo_parse_ipv4(struct iphdr *ip, void *data_end,
  * @data_end: end of the linear window.
  * @pkt: filled on success.
  *
- * Return: 0 if TCP follows the fixed header, else -1.
+ * Return: 0 if TCP follows the fixed header, XO_PARSE_SHORT if the window
+ * ends too early, else -1.
  */
 static __always_inline int xo_parse_ipv6(struct ipv6hdr *ip6, void *data_end,
 					 struct xo_packet *pkt)
 {
 	if ((void *)(ip6 + 1) > data_end)
-		return -1;
+		return XO_PARSE_SHORT;
 	if (ip6->version != 6 || ip6->nexthdr != IPPROTO_TCP)
 		return -1;
-	pkt->ip6 = ip6;
 	pkt->tcp = (void *)(ip6 + 1);
+	pkt->l4_off = sizeof(struct ethhdr) + sizeof(*ip6);
 	pkt->key.family = XO_FAMILY_IPV6;
 	__builtin_memcpy(pkt->key.saddr, &ip6->saddr, sizeof(pkt->key.saddr));
 	__builtin_memcpy(pkt->key.daddr, &ip6->daddr, sizeof(pkt->key.daddr));
@@ -101,7 +120,8 @@ static __always_inline int xo_parse_ipv6(struct ipv6hdr *ip6, void *data_end,
  * @data_end: end of the linear window.
  * @pkt: zeroed and filled; meaningful only on success.
  *
- * Return: 0 for a complete TCP header over IPv4 or IPv6, else -1.
+ * Return: 0 for a complete TCP header over IPv4 or IPv6, XO_PARSE_SHORT if
+ * the window ends too early, else -1.
  */
 static __always_inline int xo_parse_tcp_frame(void *data, void *data_end,
 					      struct xo_packet *pkt)
@@ -112,7 +132,7 @@ static __always_inline int xo_parse_tcp_frame(void *data, void *data_end,
 
 	__builtin_memset(pkt, 0, sizeof(*pkt));
 	if ((void *)(eth + 1) > data_end)
-		return -1;
+		return XO_PARSE_SHORT;
 	pkt->eth = eth;
 	if (eth->h_proto == bpf_htons(ETH_P_IP))
 		err = xo_parse_ipv4((void *)(eth + 1), data_end, pkt);
@@ -125,10 +145,15 @@ static __always_inline int xo_parse_tcp_frame(void *data, void *data_end,
 
 	tcp = pkt->tcp;
 	if ((void *)(tcp + 1) > data_end)
+		return XO_PARSE_SHORT;
+	if (tcp->doff < 5)
 		return -1;
-	if (tcp->doff < 5 || (void *)tcp + tcp->doff * 4 > data_end)
-		return -1;
-	pkt->l4_off = (void *)tcp - data;
+	/* The options must be in the window too; constant offsets as above. */
+#pragma unroll
+	for (int words = 6; words <= 15; words++) {
+		if (tcp->doff == words && (void *)tcp + words * 4 > data_end)
+			return XO_PARSE_SHORT;
+	}
 	pkt->key.sport = tcp->source;
 	pkt->key.dport = tcp->dest;
 	return 0;

@@ -24,10 +24,12 @@ Result<std::string> program_name(std::uint32_t id)
     return std::string(info.name);
 }
 
-bool is_named(std::uint32_t id, const std::string& name)
+bool is_ours(std::uint32_t id, const std::string& name)
 {
     auto actual = program_name(id);
-    return actual && *actual == name.substr(0, BPF_OBJ_NAME_LEN - 1);
+    if (!actual)
+        return actual.error().code == EPERM;
+    return *actual == name.substr(0, BPF_OBJ_NAME_LEN - 1);
 }
 
 } // namespace xo::bpf

@@ -87,7 +87,7 @@ Result<TcAttachment> TcAttachment::attach(int ifindex, bpf_tc_attach_point point
     bpf_tc_opts opts = slot_opts();
     opts.prog_fd = prog_fd;
     if (*existing) {
-        if (!is_named(*existing, prog_name))
+        if (!is_ours(*existing, prog_name))
             return Error{where(ifindex, point) + ": our filter slot holds another program", EBUSY};
         opts.flags = BPF_TC_F_REPLACE;
     }
@@ -129,7 +129,7 @@ Result<void> remove_stale_tc(int ifindex, bpf_tc_attach_point point, const std::
     auto existing = slot_program(hook);
     if (!existing)
         return existing.error();
-    if (!*existing || !is_named(*existing, prog_name))
+    if (!*existing || !is_ours(*existing, prog_name))
         return {};
     bpf_tc_opts opts = slot_opts();
     if (int err = bpf_tc_detach(&hook, &opts); err)

@@ -42,18 +42,18 @@
  * @skb: the packet.
  * @pkt: filled on success.
  *
- * Return: 0 for a TCP frame we can rewrite, else -1.
+ * Return: 0 for a TCP frame we can rewrite, else nonzero.
  */
 static __always_inline int xo_tc_parse(struct __sk_buff *skb, struct xo_packet *pkt)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	__u32 pull;
+	int err;
 
-	if (!xo_parse_tcp_frame(data, data_end, pkt))
-		return 0;
-	if (skb->len <= (__u32)(data_end - data))
-		return -1;
+	err = xo_parse_tcp_frame(data, data_end, pkt);
+	if (err != XO_PARSE_SHORT)
+		return err;
 	pull = skb->len < XO_MAX_HEADER_BYTES ? skb->len : XO_MAX_HEADER_BYTES;
 	if (bpf_skb_pull_data(skb, pull))
 		return -1;

@@ -66,12 +66,12 @@ Result<XdpAttachment> XdpAttachment::attach(int ifindex, int prog_fd, const std:
     auto query = query_xdp(ifindex);
     if (!query)
         return query.error();
-    if (query->skb_prog_id && is_named(query->skb_prog_id, prog_name)) {
+    if (query->skb_prog_id && is_ours(query->skb_prog_id, prog_name)) {
         if (auto r = replace_xdp(ifindex, query->skb_prog_id, -1, XDP_FLAGS_SKB_MODE); !r)
             return r.error();
     }
     if (query->drv_prog_id) {
-        if (!is_named(query->drv_prog_id, prog_name))
+        if (!is_ours(query->drv_prog_id, prog_name))
             return Error{"ifindex " + std::to_string(ifindex) + " already has another XDP program",
                          EBUSY};
         if (auto r = replace_xdp(ifindex, query->drv_prog_id, prog_fd, XDP_FLAGS_DRV_MODE); !r)
@@ -106,9 +106,9 @@ Result<void> remove_stale_xdp(int ifindex, const std::string& prog_name)
     auto query = query_xdp(ifindex);
     if (!query)
         return query.error();
-    if (query->drv_prog_id && is_named(query->drv_prog_id, prog_name))
+    if (query->drv_prog_id && is_ours(query->drv_prog_id, prog_name))
         return replace_xdp(ifindex, query->drv_prog_id, -1, XDP_FLAGS_DRV_MODE);
-    if (query->skb_prog_id && is_named(query->skb_prog_id, prog_name))
+    if (query->skb_prog_id && is_ours(query->skb_prog_id, prog_name))
         return replace_xdp(ifindex, query->skb_prog_id, -1, XDP_FLAGS_SKB_MODE);
     return {};
 }

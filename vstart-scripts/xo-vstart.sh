@@ -89,6 +89,7 @@ usage: $SELF start|stop|status|env|--help
   stop    remove every process, namespace and file of this instance (idempotent)
   status  what runs where (exit 0 running, 3 not running)
   env     print 'export VAR=value' lines; use: eval "\$($SELF env)"
+  start-responder N   start the xo-responder of OSD host N again (after a test killed it)
 
 environment:
   XO_INSTANCE=name     instance name, [a-z0-9], <= 8 chars (default xo); namespaces are
@@ -122,6 +123,19 @@ osd_ip() { echo "$NET_PREFIX.$((10 + $1))"; }
 # sh -c script: set the hostname to $0, then become "$@".
 # shellcheck disable=SC2016 # $0 and $@ belong to the inner sh
 readonly HOSTNAME_THEN_EXEC='hostname "$0" && exec "$@"'
+# The same for an XO daemon, which pins its BPF maps but may not mount bpffs
+# itself once its capabilities are dropped: `ip netns exec` gives each command
+# a fresh /sys without /sys/fs/bpf, so mount one there first.
+# shellcheck disable=SC2016
+readonly HOSTNAME_BPFFS_THEN_EXEC='hostname "$0" && { mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; } && exec "$@"'
+
+# The XO daemons keep only the capabilities their work needs: CAP_NET_ADMIN
+# (TCP_REPAIR, attaching XDP/TC) and CAP_BPF (programs and maps), plus
+# CAP_NET_BIND_SERVICE for the gateway's port 80. Everything else, including
+# CAP_SYS_ADMIN and CAP_DAC_OVERRIDE, is dropped from the bounding set before
+# exec, so neither daemon nor anything it runs can regain it.
+readonly RESPONDER_CAPS=-all,+net_admin,+bpf
+readonly GATEWAY_CAPS=-all,+net_admin,+bpf,+net_bind_service
 
 # Run a command in namespace $1 with hostname $1 (own UTS namespace).
 in_host() {
@@ -173,7 +187,7 @@ validate_config() {
 check_prerequisites() {
   ((EUID == 0)) || die "must run as root (network namespaces)"
   local tool
-  for tool in ip unshare ceph ceph-authtool monmaptool ceph-mon ceph-osd radosgw radosgw-admin uuidgen curl; do
+  for tool in ip unshare setpriv ceph ceph-authtool monmaptool ceph-mon ceph-osd radosgw radosgw-admin uuidgen curl; do
     command -v "$tool" >/dev/null || die "$tool not found; run scripts/install-deps.sh"
   done
   ((MGR == 0)) || command -v ceph-mgr >/dev/null || die "ceph-mgr not found"
@@ -401,16 +415,18 @@ write_handoff_key() {
 start_xo_responder() {
   local i=$1 ns ip
   ns=$(osd_ns "$i") ip=$(osd_ip "$i")
-  ip netns exec "$ns" unshare --uts -- setsid sh -c "$HOSTNAME_THEN_EXEC" "$ns" \
+  ip netns exec "$ns" unshare --uts -- setsid sh -c "$HOSTNAME_BPFFS_THEN_EXEC" "$ns" \
+    setpriv --bounding-set="$RESPONDER_CAPS" --inh-caps=-all -- \
     "$RESPONDER_BIN" --control "$ip:$RESPONDER_PORT" --address "$ip" --ifname eth0 --instance "$ns" \
     --key "$HANDOFF_KEY" --metrics-listen "$ip:$RESPONDER_METRICS_PORT" --ceph-conf "$CONF" \
     </dev/null >"$RUN/log/xo-responder.$i.log" 2>&1 &
   echo $! >"$RUN/run/xo-responder.$i.pid"
 }
 
+# responders_listening I...: whether the responders of OSD hosts I... listen (dies if one exited).
 responders_listening() {
   local i
-  for ((i = 0; i < OSDS; i++)); do
+  for i in "$@"; do
     pid_running "$(pid_from_file "$RUN/run/xo-responder.$i.pid")" ||
       { show_log_tail "$RUN/log/xo-responder.$i.log"; die "xo-responder on $(osd_ns "$i") exited during start-up"; }
     tcp_port_open "$(osd_ns "$i")" "$(osd_ip "$i")" "$RESPONDER_PORT" || return 1
@@ -419,7 +435,7 @@ responders_listening() {
 
 wait_for_responders() {
   ((OFFLOAD)) || return 0
-  wait_until 20 responders_listening || die "xo-responders did not listen within 20 s"
+  wait_until 20 responders_listening $(seq 0 $((OSDS - 1))) || die "xo-responders did not listen within 20 s"
 }
 
 # Everything that runs on OSD host $1.
@@ -550,7 +566,8 @@ start_gateway() {
     --offload-ifname eth0 --offload-attach tc --offload-instance "$NS_GW" --responder-port "$RESPONDER_PORT" --ceph-conf "$CONF")
   # in_host spelled out: a backgrounded function would make $! a subshell's pid.
   # Every step execs, so $! is xo-gateway's pid. setsid: no terminal ^C reaches it.
-  ip netns exec "$NS_GW" unshare --uts -- setsid sh -c "$HOSTNAME_THEN_EXEC" "$NS_GW" \
+  ip netns exec "$NS_GW" unshare --uts -- setsid sh -c "$HOSTNAME_BPFFS_THEN_EXEC" "$NS_GW" \
+    setpriv --bounding-set="$GATEWAY_CAPS" --inh-caps=-all -- \
     "$GATEWAY_BIN" --listen "$GW_IP:$S3_PORT" --upstream "127.0.0.1:$RGW_PORT" \
     --access-log "$GATEWAY_ACCESS_LOG" --metrics-listen "$GW_IP:$METRICS_PORT" "${offload[@]}" "${extra[@]}" \
     </dev/null >"$GATEWAY_LOG" 2>&1 &
@@ -726,6 +743,15 @@ remove_pins() {
   rmdir "$BPFFS_XO" 2>/dev/null || true
 }
 
+cmd_start_responder() {
+  validate_config
+  local i=${1:-}
+  [[ $i =~ ^[0-9]+$ && -d $RUN && $i -lt $(cat "$RUN/osds") ]] || die "start-responder: no OSD host '$i' in instance '$INST'"
+  ! pid_running "$(pid_from_file "$RUN/run/xo-responder.$i.pid")" || die "xo-responder $i is running"
+  start_xo_responder "$i"
+  wait_until 20 responders_listening "$i" || die "xo-responder $i did not listen within 20 s"
+}
+
 cmd_stop() {
   validate_config
   stop_instance
@@ -822,6 +848,7 @@ main() {
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
+    start-responder) cmd_start_responder "${2:-}" ;;
     env) cmd_env ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;

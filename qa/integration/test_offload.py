@@ -23,13 +23,14 @@ import uuid
 
 import pytest
 
-from conftest import env
+from conftest import REPO, env
 from test_locator import LocateTool
 from xohttp import RawConn, build_request
 from xometrics import responder_sent, responder_urls, scrape, scrape_until
 
 MiB = 1024 * 1024
 SETTLE_TIMEOUT = 90
+CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_BPF = 10, 12, 39
 
 
 def threshold():
@@ -96,8 +97,6 @@ class Responders:
 
     def kill(self, i):
         pid = self.pid(i)
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            argv = [a.decode() for a in f.read().split(b"\0") if a]
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -108,23 +107,11 @@ class Responders:
             except FileNotFoundError:
                 break
             time.sleep(0.05)
-        return argv
 
-    def start(self, i, argv):
-        log = open(f"{self.run}/log/xo-responder.{i}.log", "ab")
-        proc = subprocess.Popen(["ip", "netns", "exec", self.nses[i], "setsid"] + argv, stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=log)
-        with open(f"{self.run}/run/xo-responder.{i}.pid", "w") as f:
-            f.write(str(proc.pid))  # `ip netns exec` and setsid exec: the pid is the responder's
-        host = f"198.18.0.{10 + i}"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                scrape(f"http://{host}:9101/metrics")
-                return
-            except Exception:
-                time.sleep(0.1)
-        pytest.fail(f"restarted responder {i} did not come back")
+    def start(self, i):
+        vstart = REPO / "vstart-scripts" / "xo-vstart.sh"
+        out = subprocess.run([str(vstart), "start-responder", str(i)], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
 
 
 @pytest.fixture
@@ -246,7 +233,7 @@ def test_responder_killed_before_offer_falls_back(s3_gw, public_bucket, locate, 
     hosts = dict(zip(keys, locate(public_bucket, keys)))
     victim_host = hosts[keys[0]]
     victim = responders.index_of(victim_host)
-    argv = responders.kill(victim)
+    responders.kill(victim)
     try:
         before = gateway_samples()
         with gw_conn() as conn:
@@ -259,7 +246,7 @@ def test_responder_killed_before_offer_falls_back(s3_gw, public_bucket, locate, 
                         if n.startswith('xo_offload_total{outcome="fallback"'))
         assert fell_back >= on_victim
     finally:
-        responders.start(victim, argv)
+        responders.start(victim)
 
 
 def test_responder_killed_mid_stream(s3_gw, public_bucket, locate, responders):
@@ -275,12 +262,12 @@ def test_responder_killed_mid_stream(s3_gw, public_bucket, locate, responders):
         got = conn.sock.recv(65536)   # the header and the first bytes; then stop reading
         assert got.startswith(b"HTTP/1.1 200")
         time.sleep(0.5)
-        argv = responders.kill(victim)
+        responders.kill(victim)
         try:
             failed_after, _ = conn.wait_closed(timeout=10)
             assert failed_after is not None, "the client's connection did not fail within 10 s"
         finally:
-            responders.start(victim, argv)
+            responders.start(victim)
     finally:
         conn.close()
     # The next request (a new connection) works.
@@ -348,3 +335,20 @@ def locate_oid(bucket, key):
         finally:
             tool.close()
     return _oids[(bucket, key)]
+
+
+def effective_caps(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    raise AssertionError(f"no CapEff for {pid}")
+
+
+def test_daemons_hold_only_the_capabilities_they_need(responders):
+    """Not root's full set: CAP_NET_ADMIN and CAP_BPF (the gateway also binds port 80)."""
+    with open(f"{responders.run}/run/xo-gateway.pid") as f:
+        gateway = int(f.read())
+    assert effective_caps(gateway) == (1 << CAP_NET_ADMIN) | (1 << CAP_BPF) | (1 << CAP_NET_BIND_SERVICE)
+    for i in range(len(responders.nses)):
+        assert effective_caps(responders.pid(i)) == (1 << CAP_NET_ADMIN) | (1 << CAP_BPF), i
