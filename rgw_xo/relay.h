@@ -62,7 +62,7 @@ struct ExchangeResult {
     std::uint64_t bytes_out = 0;
     bool keep_alive = false;    ///< the client connection can take another request
     std::string_view outcome = relayed_outcome;
-    OffloadRecord offload;
+    OffloadRecord offload {};
 };
 
 class GetOffload;

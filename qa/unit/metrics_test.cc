@@ -105,11 +105,17 @@ TEST(Metrics, ConcurrentIncrementsSumExactly)
     EXPECT_EQ(h.sum(), double{threads} * per_thread);
 }
 
-TEST(GatewayMetrics, RecordCountsRequestsBytesAndGetOutcome)
+TEST(GatewayMetrics, RecordCountsRequestsBytesAndOffloadOutcomes)
 {
     Registry r;
     xo::gw::GatewayMetrics m(r);
-    m.record("GET", {.status = 200, .bytes_out = 1048576});
+    using xo::gw::OffloadOutcome;
+    m.record("GET", {.status = 200, .bytes_out = 1048576,
+                     .offload = {.outcome = OffloadOutcome::relayed_ineligible, .reason = "subresource"}});
+    m.record("GET", {.status = 200, .bytes_out = 0, .outcome = "offloaded",
+                     .offload = {.outcome = OffloadOutcome::offloaded, .reason = {}, .handoff_seconds = 0.0003}});
+    m.record("GET", {.status = 200, .outcome = "fallback",
+                     .offload = {.outcome = OffloadOutcome::fallback, .reason = "not-a-known-reason"}});
     m.record("PUT", {.status = 200, .bytes_in = 1048576});
     m.record("BREW", {.status = 418, .bytes_in = 7, .bytes_out = 9});
     m.record("", {.outcome = "header_timeout"});
@@ -117,7 +123,7 @@ TEST(GatewayMetrics, RecordCountsRequestsBytesAndGetOutcome)
     m.connection_opened();
     const std::string text = r.render();
     for (const char* line : {
-             "xo_gateway_requests_total{method=\"GET\",status_class=\"2xx\"} 1\n",
+             "xo_gateway_requests_total{method=\"GET\",status_class=\"2xx\"} 3\n",
              "xo_gateway_requests_total{method=\"PUT\",status_class=\"2xx\"} 1\n",
              "xo_gateway_requests_total{method=\"other\",status_class=\"4xx\"} 1\n",
              "xo_gateway_requests_total{method=\"none\",status_class=\"none\"} 1\n",
@@ -125,9 +131,13 @@ TEST(GatewayMetrics, RecordCountsRequestsBytesAndGetOutcome)
              "xo_gateway_relayed_body_bytes_total 1048595\n",
              "xo_gateway_requests_total{method=\"GET\",status_class=\"5xx\"} 1\n",
              "xo_gateway_connections 1\n",
-             "xo_offload_total{outcome=\"relayed_ineligible\"} 1\n",
-             "xo_offload_total{outcome=\"offloaded\"} 0\n",
-             "xo_handoff_seconds_count 0\n",
+             "xo_offload_total{outcome=\"relayed_ineligible\",reason=\"subresource\"} 1\n",
+             "xo_offload_total{outcome=\"relayed_ineligible\",reason=\"disabled\"} 0\n",
+             "xo_offload_total{outcome=\"offloaded\"} 1\n",
+             "xo_offload_total{outcome=\"fallback\",reason=\"other\"} 1\n",
+             "xo_offload_total{outcome=\"lost\"} 0\n",
+             "xo_handoff_seconds_bucket{le=\"5e-04\"} 1\n",
+             "xo_handoff_seconds_count 1\n",
          })
         EXPECT_NE(text.find(line), std::string::npos) << line;
 }
