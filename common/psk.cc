@@ -7,6 +7,8 @@
 
 #include <cstdio>
 
+#include "hex.h"
+
 namespace xo {
 
 namespace {
@@ -22,17 +24,6 @@ bool valid_id(const std::string& id)
         if (c <= ' ' || c > '~')
             return false;
     return true;
-}
-
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 Result<std::vector<std::uint8_t>> parse_hex(std::string_view hex)

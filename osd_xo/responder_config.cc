@@ -2,10 +2,8 @@
 
 #include <boost/program_options.hpp>
 
-#include <fstream>
-#include <sstream>
-
 #include "endpoint.h"
+#include "options_parse.h"
 
 namespace xo::rsp {
 
@@ -98,33 +96,13 @@ ParseResult parse_command_line(const std::vector<std::string>& args)
     ResponderConfig config;
     auto desc = describe(raw, config);
     ParseResult result;
-    try {
-        po::variables_map vm;
-        po::store(po::command_line_parser(args).options(desc).run(), vm);
-        if (vm.count("help")) {
-            std::ostringstream help;
-            help << "usage: xo-responder [options]\n\n"
-                    "Serves handed-off S3 GETs from RADOS on an OSD host and returns the connections.\n\n"
-                 << desc;
-            result.message = help.str();
-            return result;
-        }
-        if (vm.count("config")) {
-            const auto& path = vm["config"].as<std::string>();
-            std::ifstream file(path);
-            if (!file) {
-                result.error = true;
-                result.message = "cannot read config file " + path;
-                return result;
-            }
-            po::store(po::parse_config_file(file, desc), vm);
-        }
-        po::notify(vm);
-    } catch (const po::error& e) {
-        result.error = true;
-        result.message = e.what();
+    auto parsed = parse_options(desc, args,
+                                "usage: xo-responder [options]\n\n"
+                                "Serves handed-off S3 GETs from RADOS on an OSD host and returns the connections.\n\n");
+    result.message = std::move(parsed.message);
+    result.error = parsed.error;
+    if (!parsed.run())
         return result;
-    }
     if (!validate(raw, config, result.message)) {
         result.error = true;
         return result;

@@ -1,11 +1,10 @@
 #include "gateway_config.h"
 
 #include <boost/program_options.hpp>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "endpoint.h"
+#include "options_parse.h"
 
 namespace xo::gw {
 namespace po = boost::program_options;
@@ -182,33 +181,13 @@ ParseResult parse_command_line(const std::vector<std::string>& args)
     RawOptions raw;
     auto desc = describe(raw);
     ParseResult result;
-    try {
-        po::variables_map vm;
-        po::store(po::command_line_parser(args).options(desc).run(), vm);
-        if (vm.count("help")) {
-            std::ostringstream help;
-            help << "usage: xo-gateway [options]\n\n"
-                    "S3 front door for radosgw: relays every request and offloads large GETs.\n\n"
-                 << desc;
-            result.message = help.str();
-            return result;
-        }
-        if (vm.count("config")) {
-            const auto& path = vm["config"].as<std::string>();
-            std::ifstream file(path);
-            if (!file) {
-                result.error = true;
-                result.message = "cannot read config file " + path;
-                return result;
-            }
-            po::store(po::parse_config_file(file, desc), vm);
-        }
-        po::notify(vm);
-    } catch (const po::error& e) {
-        result.error = true;
-        result.message = e.what();
+    auto parsed = parse_options(desc, args,
+                                "usage: xo-gateway [options]\n\n"
+                                "S3 front door for radosgw: relays every request and offloads large GETs.\n\n");
+    result.message = std::move(parsed.message);
+    result.error = parsed.error;
+    if (!parsed.run())
         return result;
-    }
     result.config = validate(raw, result.message);
     result.error = !result.config;
     return result;

@@ -5,6 +5,8 @@
 
 #include <boost/beast/core/string.hpp>
 
+#include "hex.h"
+
 namespace xo::gw {
 
 namespace http = boost::beast::http;
@@ -20,17 +22,6 @@ constexpr std::array<std::string_view, 18> body_neutral_params = {
     "X-Amz-Signature",    "X-Amz-Security-Token",   "AWSAccessKeyId",
     "Expires",            "Signature",              "x-id",
 };
-
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 } // namespace
 
