@@ -55,7 +55,7 @@
 # processes, in the cluster's gateway and OSD namespaces, whose utime + stime
 # (/proc/<pid>/stat, clock ticks) is read before and after every run; the
 # record's "cpu" is {"ticks":{comm: delta summed over that comm's processes},
-# "procs":{comm: how many}}. Processes are matched by pid, so one that starts
+# "procs":{comm: how many}, "gone":{comm: how many exited during the run}}. Processes are matched by pid, so one that starts
 # during a run counts from zero and one that exits is dropped. BENCH_SETTLE
 # seconds (default 0) are waited after each run before the "after" reading, so
 # that work the run caused but the servers finish a moment later (tearing down
@@ -203,15 +203,20 @@ bench_cpu_snapshot() {
       }'
 }
 
-# JSON {"ticks":{comm:delta},"procs":{comm:count}} from two snapshots.
+# JSON {"ticks":{comm:delta},"procs":{comm:count after},"gone":{comm:count}}
+# from two snapshots; "gone" counts processes of the first that the second
+# lacks (exited during the run).
 bench_cpu_delta() {
-  awk 'FILENAME == ARGV[1] { before[$1 " " $2] = $3; next }
-       NF == 3 { k = $1 " " $2; t[$1] += $3 - (k in before ? before[k] : 0); n[$1]++ }
+  awk 'FILENAME == ARGV[1] { if (NF == 3) { before[$1 " " $2] = $3; comm[$1 " " $2] = $1 }; next }
+       NF == 3 { k = $1 " " $2; t[$1] += $3 - (k in before ? before[k] : 0); n[$1]++; seen[k] = 1 }
        END {
+         for (k in before) if (!(k in seen)) g[comm[k]]++
          printf "{\"ticks\":{"; sep = ""
          for (c in t) { printf "%s\"%s\":%d", sep, c, t[c]; sep = "," }
          printf "},\"procs\":{"; sep = ""
          for (c in n) { printf "%s\"%s\":%d", sep, c, n[c]; sep = "," }
+         printf "},\"gone\":{"; sep = ""
+         for (c in g) { printf "%s\"%s\":%d", sep, c, g[c]; sep = "," }
          print "}}"
        }' <(printf '%s\n' "$1") <(printf '%s\n' "$2")
 }
@@ -273,6 +278,11 @@ bench_cell_ticks() {
 # Largest number of processes of COMM seen in any run of the cell's TARGET.
 bench_cell_procs() {
   printf '%s' "${CELL[$1]}" | jq -s --arg c "$2" '[.[] | .cpu.procs[$c] // 0] | max // 0'
+}
+
+# How many processes of COMM exited during the cell's runs of TARGET.
+bench_cell_gone() {
+  printf '%s' "${CELL[$1]}" | jq -s --arg c "$2" '[.[] | .cpu.gone[$c] // 0] | add // 0'
 }
 
 # ------------------------------------------------------------- report

@@ -54,7 +54,8 @@
 #    so at 1 MiB a quarter of the bytes are the gateway's by design). A number
 #    whose source does not exist (no metrics URL, no xo-responder process,
 #    a failed scrape) is printed as "-" (nan in the key=value line); the run
-#    goes on.
+#    goes on. A watched process that exits during a round (a responder
+#    crashing, say) is named in a warning line above the tables.
 # 6. Stops the cluster, then prints: a verdict against the aim (gateway CPU per
 #    GiB for 64 MiB through XO-Ceph ≤ 10 % of radosgw's own), the main table
 #    (XO, direct, XO/direct ratios), the offload accounting table, and, as the
@@ -213,7 +214,8 @@ OFFLOAD_SUM='map(.metrics) as $m |
   .not_offloaded = ([.offload | to_entries[] | select(.value > 0 and .key != "offloaded") | "\(.key) \(.value)"] | join(", "))'
 
 declare -A KV
-ROWS=() OROWS=() NOTES=()
+ROWS=() OROWS=() NOTES=() WARNINGS=()
+RESPONDERS_MAX=0
 total_errors=0
 warmed=" "
 for cell in "${CELLS[@]}"; do
@@ -230,6 +232,13 @@ for cell in "${CELLS[@]}"; do
   xo_xogw_cpu=$(per_gib "$(bench_cell_ticks xo '["xo-gateway"]')" "$xo_bytes")
   xo_rgw_cpu=$(per_gib "$(bench_cell_ticks xo '["radosgw"]')" "$xo_bytes")
   responders=$(bench_cell_procs xo xo-responder)
+  ((responders <= RESPONDERS_MAX)) || RESPONDERS_MAX=$responders
+  for comm in xo-responder xo-gateway radosgw ceph-osd; do
+    for t in xo direct; do
+      gone=$(bench_cell_gone "$t" "$comm")
+      ((gone == 0)) || WARNINGS+=("warning: $gone $comm process(es) exited during the $t rounds of $s c$c")
+    done
+  done
   xo_rsp_cpu=$(per_gib "$(bench_cell_ticks xo '["xo-responder"]')" "$xo_bytes" "$((responders > 0))")
   xo_osd_cpu=$(per_gib "$(bench_cell_ticks xo '["ceph-osd"]')" "$xo_bytes")
   dir_gw_cpu=$(per_gib "$(bench_cell_ticks direct '["radosgw"]')" "$dir_bytes")
@@ -297,10 +306,11 @@ G=${XO_S3_ENDPOINT#http://} R=${XO_RGW_ENDPOINT#http://}
 
 bench_report \
   "xo-get-load: closed loop, keep-alive; per cell and endpoint $secs_note in $BENCH_ROUNDS alternating rounds; settle ${BENCH_SETTLE} s" \
-  "offload threshold requested: XO_OFFLOAD_THRESHOLD=$XO_OFFLOAD_THRESHOLD bytes; responders seen: $(bench_cell_procs xo xo-responder); metrics: gateway ${XO_GATEWAY_METRICS:--}, responders ${XO_RESPONDER_METRICS:--}" \
+  "offload threshold requested: XO_OFFLOAD_THRESHOLD=$XO_OFFLOAD_THRESHOLD bytes; xo-responder processes seen: $RESPONDERS_MAX; metrics: gateway ${XO_GATEWAY_METRICS:--}, responders ${XO_RESPONDER_METRICS:--}" \
   "p50/p99/ttfb50: ms, median over rounds; */GiB: CPU-seconds (utime + stime, 1/$TICKS_PER_S s steps) per GiB delivered to the client;" \
   "  gw = xo-gateway + radosgw (XO) or radosgw alone (direct); rsp = xo-responder processes; osd = ceph-osd processes" \
   "aim: XO gateway CPU per GiB at 64 MiB <= 0.10 x radosgw's own: ${aim[*]:-no 64m cell} -> $([[ $aim_met == yes ]] && echo met || echo NOT met)" \
+  "${WARNINGS[@]}" \
   -- \
   "$(printf '%-4s %4s | %-75s | %-57s | %-27s | %s' "" "" \
     "XO-Ceph: xo-gateway $G, offload > $XO_OFFLOAD_THRESHOLD B" "radosgw direct $R" "XO/direct" "errors")" \
