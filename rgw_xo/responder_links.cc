@@ -1,5 +1,10 @@
 #include "responder_links.h"
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "log.h"
 #include "neighbor_table.h"
 
@@ -9,6 +14,7 @@ namespace {
 
 constexpr auto connect_limit = std::chrono::milliseconds(500);
 constexpr auto retry_after = std::chrono::seconds(1);
+constexpr auto connect_poll = std::chrono::milliseconds(2);
 
 } // namespace
 
@@ -17,8 +23,18 @@ boost::asio::awaitable<Result<std::shared_ptr<handoff::ResponderLink>>> Responde
     Slot& slot = slots_[host]; // std::map: references stay valid across the awaits below
     if (slot.link && slot.link->alive())
         co_return slot.link;
-    if (slot.connecting)
+    if (slot.connecting) {
+        // Another request of this worker is connecting: wait for it (bounded) rather than relay.
+        boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
+        for (auto until = Clock::now() + connect_limit; slot.connecting && Clock::now() < until;) {
+            pause.expires_after(connect_poll);
+            boost::system::error_code ignored;
+            co_await pause.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+        }
+        if (slot.link && slot.link->alive())
+            co_return slot.link;
         co_return Error{"responder " + host + ": connecting"};
+    }
     if (Clock::now() - slot.last_attempt < retry_after)
         co_return Error{"responder " + host + ": down, retrying later"};
 

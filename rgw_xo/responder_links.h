@@ -1,8 +1,9 @@
 // Theory of operation: one worker's control channels to the responders, one
 // per OSD host, opened on first use and kept. A link whose channel died is
 // replaced on a later request, at most once per second per host; meanwhile
-// (and while a connect is in flight) requests for that host are relayed, so
-// a dead responder costs no client more than one short connect timeout.
+// requests for that host are relayed, so a dead responder costs no client
+// more than one short connect timeout. Requests that arrive while a connect
+// is in flight wait for it (as long as the connect may take).
 // Each link also carries the responder's MAC, read from the neighbour table
 // right after connecting (the connect itself resolved it). Links belong to
 // the worker's io_context: nothing here is shared between threads.

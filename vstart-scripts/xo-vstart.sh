@@ -429,7 +429,9 @@ responders_listening() {
   for i in "$@"; do
     pid_running "$(pid_from_file "$RUN/run/xo-responder.$i.pid")" ||
       { show_log_tail "$RUN/log/xo-responder.$i.log"; die "xo-responder on $(osd_ns "$i") exited during start-up"; }
-    tcp_port_open "$(osd_ns "$i")" "$(osd_ip "$i")" "$RESPONDER_PORT" || return 1
+    # The metrics port, bound after the control port: probing the control
+    # port would cost the responder a failed TLS handshake (and a warning).
+    tcp_port_open "$(osd_ns "$i")" "$(osd_ip "$i")" "$RESPONDER_METRICS_PORT" || return 1
   done
 }
 
