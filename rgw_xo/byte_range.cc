@@ -44,6 +44,21 @@ std::optional<ContentRange> parse_content_range(std::string_view s)
     return ContentRange{*first, *last, *total};
 }
 
+std::optional<RangeRequest> parse_range_request(std::string_view s)
+{
+    if (!take(s, "bytes="))
+        return std::nullopt;
+    auto first = take_number(s);
+    if (!first || !take(s, "-"))
+        return std::nullopt;
+    if (s.empty())
+        return RangeRequest{*first, std::nullopt};
+    auto last = take_number(s);
+    if (!last || !s.empty() || *last < *first)
+        return std::nullopt;
+    return RangeRequest{*first, *last};
+}
+
 std::string range_value(std::uint64_t first, std::uint64_t last)
 {
     return "bytes=" + std::to_string(first) + "-" + std::to_string(last);

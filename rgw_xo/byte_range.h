@@ -8,8 +8,11 @@
 // Content-Length becomes the total from Content-Range, which goes. Objects
 // of at most T bytes arrive whole that way and are relayed; for larger ones
 // the gateway relays the T bytes and a responder sends the rest. A client's
-// own Range is signed and stays as it is; its first T bytes are relayed and
-// the rest offloaded, and radosgw's surplus read-ahead is the price.
+// own `bytes=a-[b]` that it did not sign (presigned URLs, SigV2, anonymous)
+// is narrowed the same way to its first T bytes, and radosgw's Content-Range
+// is widened back to what the client asked for. A signed Range (or a suffix
+// range) stays as it is: its first T bytes are relayed, the rest offloaded,
+// and radosgw's read-ahead window is the price.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +32,18 @@ struct ContentRange {
 
 /** parse_content_range() - @value as a satisfied byte range; nullopt if it is anything else. */
 std::optional<ContentRange> parse_content_range(std::string_view value);
+
+/** struct RangeRequest - "bytes=first-[last]": one range from a given offset. */
+struct RangeRequest {
+    std::uint64_t first = 0;
+    std::optional<std::uint64_t> last; ///< inclusive; none: to the end
+};
+
+/**
+ * parse_range_request() - a Range header value of the one shape the gateway
+ * narrows; nullopt for suffix ranges, several ranges or anything else.
+ */
+std::optional<RangeRequest> parse_range_request(std::string_view value);
 
 /** prefix_range() - the Range header value that asks for the first @bytes (> 0) bytes. */
 std::string prefix_range(std::uint64_t bytes);

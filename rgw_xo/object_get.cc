@@ -23,6 +23,44 @@ constexpr std::array<std::string_view, 18> body_neutral_params = {
     "Expires",            "Signature",              "x-id",
 };
 
+/*
+ * range_is_signed() - whether a SigV4 signature covers the Range header: it
+ * is named in SignedHeaders (the Authorization header's, or the presigned
+ * URL's X-Amz-SignedHeaders). SigV2 signs no Range; anything unrecognised
+ * counts as signed, so it is never changed.
+ */
+bool range_is_signed(const http::request_header<>& req)
+{
+    auto covers = [](std::string_view list) {
+        while (!list.empty()) {
+            auto end = list.find_first_of(";,");
+            if (boost::beast::iequals(list.substr(0, end), "range"))
+                return true;
+            list = end == std::string_view::npos ? std::string_view() : list.substr(end + 1);
+        }
+        return false;
+    };
+    std::string_view auth = req[http::field::authorization];
+    if (auth.starts_with("AWS4-HMAC-SHA256")) {
+        auto at = auth.find("SignedHeaders=");
+        if (at == std::string_view::npos)
+            return true;
+        auth.remove_prefix(at + std::string_view("SignedHeaders=").size());
+        return covers(auth.substr(0, auth.find_first_of(", ")));
+    }
+    if (auth.starts_with("AWS "))
+        return false;
+    std::string_view target = req.target();
+    auto at = target.find("X-Amz-SignedHeaders=");
+    if (at == std::string_view::npos)
+        return !auth.empty(); // anonymous or SigV2 presigned: nothing signs it
+    std::string list;
+    auto value = target.substr(at + std::string_view("X-Amz-SignedHeaders=").size());
+    if (!percent_decode(value.substr(0, value.find('&')), list))
+        return true;
+    return covers(list);
+}
+
 } // namespace
 
 bool percent_decode(std::string_view s, std::string& out)
@@ -76,6 +114,7 @@ std::variant<ObjectGet, std::string_view> classify_get(const http::request_heade
             return std::string_view("bad_escape");
     }
     get.client_range = req.find(http::field::range) != req.end();
+    get.range_signed = get.client_range && range_is_signed(req);
     return get;
 }
 

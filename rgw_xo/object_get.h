@@ -24,6 +24,7 @@ namespace xo::gw {
 struct ObjectGet {
     rgw::ObjectName name;      ///< version_id from ?versionId, if any
     bool client_range = false; ///< the client asked for a Range itself
+    bool range_signed = false; ///< ... and its signature covers it (SigV4 SignedHeaders)
 };
 
 /**

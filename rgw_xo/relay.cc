@@ -130,7 +130,9 @@ struct Relay::Exchange {
     bool answered_early = false; ///< radosgw's final answer came before the body was sent
     bool body_sent = false;      ///< the whole request body reached radosgw
     std::optional<ObjectGet> object; ///< a GET the offload path may take
-    bool added_range = false;    ///< the gateway asked radosgw for the first bytes only
+    /// What the client asked for when the gateway asked radosgw for its first
+    /// bytes only (byte_range.h); without a client Range, bytes=0-.
+    std::optional<RangeRequest> narrowed;
     ExchangeResult result;
 };
 
@@ -168,7 +170,7 @@ boost::asio::awaitable<ExchangeResult> Relay::exchange(ClientSide client, Reques
     x.head = req.method() == http::verb::head;
     consider_offload(x);
     new_response_parser(x.res, x.head);
-    if (co_await send_request(x) && co_await receive_response_header(x) && co_await undo_added_range(x))
+    if (co_await send_request(x) && co_await receive_response_header(x) && co_await undo_narrowing(x))
         co_await deliver_response(x);
     co_return x.result;
 }
@@ -192,28 +194,40 @@ void Relay::consider_offload(Exchange& x)
         return;
     }
     x.object = std::move(std::get<ObjectGet>(get));
+    const std::uint64_t threshold = offload_->threshold();
     if (!x.object->client_range) {
-        req.set(http::field::range, prefix_range(offload_->threshold()));
-        x.added_range = true;
+        x.narrowed = RangeRequest{0, std::nullopt};
+    } else if (!x.object->range_signed) {
+        auto wanted = parse_range_request(req[http::field::range]);
+        if (wanted && (!wanted->last || *wanted->last - wanted->first >= threshold))
+            x.narrowed = wanted;
     }
+    if (x.narrowed)
+        req.set(http::field::range, range_value(x.narrowed->first, x.narrowed->first + threshold - 1));
 }
 
 /*
- * undo_added_range() - radosgw refuses any range of an empty object (416):
- * then ask again without it, for the 200 the client expects. Return: false
- * when the exchange ended here.
+ * undo_narrowing() - radosgw refuses any range of an empty object (416):
+ * then ask again with the client's own request, for the answer it expects
+ * (a 200, or the same 416). Return: false when the exchange ended here.
  */
-boost::asio::awaitable<bool> Relay::undo_added_range(Exchange& x)
+boost::asio::awaitable<bool> Relay::undo_narrowing(Exchange& x)
 {
-    if (!x.added_range || x.res->get().result() != http::status::range_not_satisfiable)
+    if (!x.narrowed || x.res->get().result() != http::status::range_not_satisfiable)
         co_return true;
-    x.added_range = false;
+    const bool client_range = x.object->client_range;
+    const RangeRequest asked = *x.narrowed;
+    x.narrowed.reset();
     if (!co_await discard_body(x) || !x.res->get().keep_alive()) {
         co_await answer_upstream_failure(x, boost::asio::error::connection_reset);
         co_return false;
     }
     auto& req = x.req_parser.get();
-    req.erase(http::field::range);
+    if (client_range)
+        req.set(http::field::range, asked.last ? range_value(asked.first, *asked.last)
+                                               : "bytes=" + std::to_string(asked.first) + "-");
+    else
+        req.erase(http::field::range);
     http::request_serializer<http::buffer_body> again{req};
     error_code ec;
     upstream_.expires_after(config_.io_timeout);
@@ -270,11 +284,18 @@ std::optional<Split> Relay::shape_response(Exchange& x)
         return std::nullopt;
     }
     std::optional<Split> split;
-    if (x.added_range) {
+    if (x.narrowed && !x.object->client_range) {
         response.result(http::status::ok);
         response.erase(http::field::content_range);
         response.content_length(range->total);
         split = split_body(ContentRange{0, range->total - 1, range->total}, range->length());
+    } else if (x.narrowed) {
+        const std::uint64_t last = std::min(x.narrowed->last.value_or(range->total - 1), range->total - 1);
+        const ContentRange wanted{x.narrowed->first, last, range->total};
+        response.set(http::field::content_range, "bytes " + std::to_string(wanted.first) + "-" +
+                                                     std::to_string(wanted.last) + "/" + std::to_string(wanted.total));
+        response.content_length(wanted.length());
+        split = split_body(wanted, range->length());
     } else {
         split = split_body(*range, offload_->threshold());
     }
@@ -469,7 +490,7 @@ boost::asio::awaitable<void> Relay::offload_rest(Exchange& x, const Split& split
     offload.reason = handed.reason;
     using Kind = HandoffResult::Kind;
     if (handed.kind != Kind::fallback) {
-        if (!x.added_range)
+        if (!x.narrowed)
             close_upstream(); // radosgw is still sending the client's range
         offload.outcome = handed.kind == Kind::lost ? OffloadOutcome::lost : OffloadOutcome::offloaded;
         x.result.outcome = handed.kind == Kind::lost ? "offload_lost" : "offloaded";
@@ -486,18 +507,18 @@ boost::asio::awaitable<void> Relay::offload_rest(Exchange& x, const Split& split
 
 /*
  * relay_rest() - the handoff did not happen: send the split's remaining
- * bytes from radosgw. Its response to a client Range is still coming; the
- * whole object needs a second request for the rest, with the same signed
- * headers and an unsigned Range (and If-Match, so the bytes are the same
- * object's). Return: false when the connection must close (the client
+ * bytes from radosgw. Its response to a signed client Range is still
+ * coming; after a narrowed request, a second request asks for the rest, with
+ * the same signed headers and an unsigned Range (and If-Match, so the bytes
+ * are the same object's). Return: false when the connection must close (the client
  * then sees a short body, never wrong bytes).
  */
 boost::asio::awaitable<bool> Relay::relay_rest(Exchange& x, const Split& split)
 {
     std::span<char> scratch(scratch_);
-    if (x.added_range) {
+    if (x.narrowed) {
         auto& req = x.req_parser.get();
-        req.set(http::field::range, range_value(split.offload_first, split.object_size - 1));
+        req.set(http::field::range, range_value(split.offload_first, split.offload_first + split.offload_length - 1));
         if (req.find(http::field::if_match) == req.end())
             req.set(http::field::if_match, x.res->get()[http::field::etag]);
         http::request_serializer<http::buffer_body> rest{req};

@@ -89,7 +89,7 @@ private:
     boost::asio::awaitable<bool> receive_response_header(Exchange& x);
     boost::asio::awaitable<void> deliver_response(Exchange& x);
     void consider_offload(Exchange& x);
-    boost::asio::awaitable<bool> undo_added_range(Exchange& x);
+    boost::asio::awaitable<bool> undo_narrowing(Exchange& x);
     std::optional<Split> shape_response(Exchange& x);
     boost::asio::awaitable<void> offload_rest(Exchange& x, const Split& split);
     boost::asio::awaitable<bool> relay_rest(Exchange& x, const Split& split);

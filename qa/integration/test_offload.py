@@ -352,3 +352,34 @@ def test_daemons_hold_only_the_capabilities_they_need(responders):
     assert effective_caps(gateway) == (1 << CAP_NET_ADMIN) | (1 << CAP_BPF) | (1 << CAP_NET_BIND_SERVICE)
     for i in range(len(responders.nses)):
         assert effective_caps(responders.pid(i)) == (1 << CAP_NET_ADMIN) | (1 << CAP_BPF), i
+
+
+@pytest.mark.parametrize("signed", [False, True])
+@pytest.mark.parametrize("spec", ["bytes=1000-{end}", "bytes=1000-"])
+def test_client_range_narrowed_unless_signed(gw, signer, s3_gw, bucket_gw, spec, signed):
+    """A Range the client did not sign is narrowed for radosgw to what the
+    gateway relays (gateway bytes == threshold) and widened back for the
+    client; a signed one is passed on as signed. Either way the client gets
+    exactly its range."""
+    size = 3 * max(threshold(), 65536) + 11
+    data = os.urandom(size)
+    s3_gw.put_object(Bucket=bucket_gw, Key="r", Body=data)
+    rng = spec.format(end=size - 7)
+    first, last = 1000, (size - 7 if "{end}" in spec else size - 1)
+    path = f"/{bucket_gw}/r"
+    if signed:
+        headers, _ = signer.sign("GET", gw.hostport, path, headers={"Range": rng})
+        target = path
+    else:
+        headers, target = {"Host": gw.hostport, "Range": rng}, signer.presign("GET", gw.hostport, path)
+    before = gateway_samples()
+    with gw_conn() as conn:
+        conn.send(build_request("GET", target, headers))
+        r = conn.response()
+    assert r.status == 206, (r.status, r.body[:300])
+    assert r.header("Content-Range") == f"bytes {first}-{last}/{size}"
+    assert int(r.header("Content-Length")) == last - first + 1
+    assert sha(r.body) == sha(data[first:last + 1])
+    after = gateway_after_gets(before, 1)
+    assert grew(before, after, 'xo_offload_total{outcome="offloaded"}') == 1
+    assert grew(before, after, "xo_gateway_relayed_body_bytes_total") == threshold()

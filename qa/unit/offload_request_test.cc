@@ -143,3 +143,43 @@ TEST(Ticket, VerifiesOnlyForItsFlowPlanAndTime)
 }
 
 } // namespace
+
+namespace {
+
+TEST(ByteRange, RangeRequestsTheGatewayMayNarrow)
+{
+    auto closed = parse_range_request("bytes=5-9");
+    ASSERT_TRUE(closed);
+    EXPECT_EQ(closed->first, 5u);
+    EXPECT_EQ(closed->last, 9u);
+    auto open = parse_range_request("bytes=7-");
+    ASSERT_TRUE(open);
+    EXPECT_EQ(open->first, 7u);
+    EXPECT_FALSE(open->last);
+    EXPECT_FALSE(parse_range_request("bytes=-5"));
+    EXPECT_FALSE(parse_range_request("bytes=0-1,5-6"));
+    EXPECT_FALSE(parse_range_request("bytes=9-5"));
+    EXPECT_FALSE(parse_range_request("items=0-1"));
+}
+
+TEST(ClassifyGet, KnowsWhetherTheRangeIsSigned)
+{
+    auto req = get("/b/k");
+    req.set(http::field::range, "bytes=0-");
+    req.set(http::field::authorization, "AWS4-HMAC-SHA256 Credential=a/b, "
+                                        "SignedHeaders=host;range;x-amz-date, Signature=00");
+    EXPECT_TRUE(std::get<ObjectGet>(classify_get(req)).range_signed);
+    req.set(http::field::authorization, "AWS4-HMAC-SHA256 Credential=a/b, "
+                                        "SignedHeaders=host;x-amz-date, Signature=00");
+    EXPECT_FALSE(std::get<ObjectGet>(classify_get(req)).range_signed);
+    req.set(http::field::authorization, "AWS key:signature");
+    EXPECT_FALSE(std::get<ObjectGet>(classify_get(req)).range_signed);
+    req.erase(http::field::authorization);
+    EXPECT_FALSE(std::get<ObjectGet>(classify_get(req)).range_signed);
+    req.target("/b/k?X-Amz-SignedHeaders=host%3Brange&X-Amz-Signature=00");
+    EXPECT_TRUE(std::get<ObjectGet>(classify_get(req)).range_signed);
+    req.target("/b/k?X-Amz-SignedHeaders=host&X-Amz-Signature=00");
+    EXPECT_FALSE(std::get<ObjectGet>(classify_get(req)).range_signed);
+}
+
+} // namespace
