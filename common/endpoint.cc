@@ -1,5 +1,7 @@
 #include "endpoint.h"
 
+#include <sys/socket.h>
+
 #include <charconv>
 
 namespace xo {
@@ -50,6 +52,26 @@ std::string to_string(const boost::asio::ip::tcp::endpoint& ep)
     auto addr = ep.address();
     std::string host = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
     return host + ":" + std::to_string(ep.port());
+}
+
+boost::system::error_code listen_on(boost::asio::ip::tcp::acceptor& acceptor,
+                                    const boost::asio::ip::tcp::endpoint& ep, bool share_port)
+{
+    using boost::asio::ip::tcp;
+    boost::system::error_code ec;
+    acceptor.open(ep.protocol(), ec);
+    if (!ec)
+        acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && share_port) {
+        int one = 1;
+        if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+            ec.assign(errno, boost::system::system_category());
+    }
+    if (!ec)
+        acceptor.bind(ep, ec);
+    if (!ec)
+        acceptor.listen(tcp::acceptor::max_listen_connections, ec);
+    return ec;
 }
 
 } // namespace xo

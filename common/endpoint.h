@@ -22,4 +22,13 @@ std::optional<boost::asio::ip::tcp::endpoint> parse_endpoint(std::string_view te
 /** to_string() - endpoint as "a.b.c.d:port" or "[v6]:port". */
 std::string to_string(const boost::asio::ip::tcp::endpoint& ep);
 
+/**
+ * listen_on() - open, bind and listen @acceptor on @ep (SO_REUSEADDR, and
+ * SO_REUSEPORT when @share_port, so several acceptors split the connections).
+ *
+ * Return: the error of the step that failed, without throwing.
+ */
+boost::system::error_code listen_on(boost::asio::ip::tcp::acceptor& acceptor,
+                                    const boost::asio::ip::tcp::endpoint& ep, bool share_port = false);
+
 } // namespace xo

@@ -39,15 +39,7 @@ MetricsEndpoint::MetricsEndpoint(const boost::asio::any_io_executor& executor, c
 
 bool MetricsEndpoint::listen(const tcp::endpoint& endpoint, std::string& error)
 {
-    error_code ec;
-    acceptor_.open(endpoint.protocol(), ec);
-    if (!ec)
-        acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec)
-        acceptor_.bind(endpoint, ec);
-    if (!ec)
-        acceptor_.listen(tcp::acceptor::max_listen_connections, ec);
-    if (ec) {
+    if (auto ec = listen_on(acceptor_, endpoint)) {
         error = "cannot listen for metrics on " + to_string(endpoint) + ": " + ec.message();
         return false;
     }

@@ -36,22 +36,6 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using namespace xo;
 
-/** listen_on() - an acceptor bound to @ep, or an Error (no exceptions at startup). */
-Result<void> listen_on(tcp::acceptor& acceptor, const tcp::endpoint& ep)
-{
-    boost::system::error_code ec;
-    acceptor.open(ep.protocol(), ec);
-    if (!ec)
-        acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec)
-        acceptor.bind(ep, ec);
-    if (!ec)
-        acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec)
-        return Error{"control endpoint " + to_string(ep) + ": " + ec.message(), ec.value()};
-    return {};
-}
-
 /** serve() - run until SIGTERM/SIGINT with everything set up; false on a setup failure. */
 bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::Rados& rados,
            bpf::ResponderDataPlane& plane, std::shared_ptr<ControlTls> tls, std::vector<std::uint8_t> ticket_key)
@@ -65,8 +49,8 @@ bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::
     handoff::ConnectionHost host(plane.rewrites(), config.address, service.application(), limits,
                                  service.admission());
     tcp::acceptor acceptor(ioc);
-    if (auto r = listen_on(acceptor, config.control); !r)
-        return log::error(r.error().message), false;
+    if (auto ec = listen_on(acceptor, config.control))
+        return log::error("control endpoint ", to_string(config.control), ": ", ec.message()), false;
     std::unique_ptr<MetricsEndpoint> scrapes;
     if (config.metrics_listen) {
         scrapes = std::make_unique<MetricsEndpoint>(ioc.get_executor(), registry);

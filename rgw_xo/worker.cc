@@ -34,22 +34,8 @@ Worker::Worker(const GatewayConfig& config, AccessLog& access_log, GatewayMetric
 
 bool Worker::listen(std::string& error)
 {
-    error_code ec;
-    const auto& ep = config_.listen;
-    acceptor_.open(ep.protocol(), ec);
-    if (!ec)
-        acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) {
-        int one = 1;
-        if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
-            ec.assign(errno, boost::system::system_category());
-    }
-    if (!ec)
-        acceptor_.bind(ep, ec);
-    if (!ec)
-        acceptor_.listen(tcp::acceptor::max_listen_connections, ec);
-    if (ec) {
-        error = "cannot listen on " + to_string(ep) + ": " + ec.message();
+    if (auto ec = listen_on(acceptor_, config_.listen, true)) {
+        error = "cannot listen on " + to_string(config_.listen) + ": " + ec.message();
         return false;
     }
     return true;
