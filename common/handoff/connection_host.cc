@@ -48,6 +48,21 @@ awaitable<void> wait_for_acks(int fd, Deadline deadline)
     }
 }
 
+/**
+ * reset_and_abort() - end @flow after GO: close @socket with RST (it leaves
+ * through the rewrite, which still exists, so the client sees it at once)
+ * and tell the gateway ABORT with @why (best effort).
+ */
+awaitable<void> reset_and_abort(FlowMux& mux, std::uint64_t flow, UniqueFd& socket, const Error& why,
+                                Clock::duration reply)
+{
+    (void)reset_on_close(socket.get());
+    socket.reset();
+    Message abort = Abort{flow, why.message};
+    auto told = co_await mux.send(std::move(abort), deadline_in(reply));
+    (void)told;
+}
+
 /** refusal() - a Refuse for @flow, logged. */
 Refuse refusal(std::uint64_t flow, RefuseReason reason, const Error& why)
 {
@@ -219,11 +234,7 @@ awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offe
     clock.lap();
     if (auto r = leave_repair(restored.fd.get(), state); !r) {
         log::warn("flow ", flow, ": ", r.error().message);
-        (void)reset_on_close(restored.fd.get());
-        restored.fd.reset(); // RST leaves through the rewrite, which still exists
-        Message abort = Abort{flow, r.error().message};
-        auto told = co_await mux.send(std::move(abort), deadline_in(limits_.reply));
-        (void)told;
+        co_await reset_and_abort(mux, flow, restored.fd, r.error(), limits_.reply);
         co_return;
     }
 
@@ -240,11 +251,7 @@ awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offe
         returned = back.error();
     if (!returned) {
         log::warn("flow ", flow, ": closing the connection: ", returned.error().message);
-        (void)reset_on_close(conn.socket.get());
-        conn.socket.reset(); // RST leaves through the rewrite, which still exists
-        Message abort = Abort{flow, returned.error().message};
-        auto told = co_await mux.send(std::move(abort), deadline_in(limits_.reply));
-        (void)told;
+        co_await reset_and_abort(mux, flow, conn.socket, returned.error(), limits_.reply);
     }
     conn.socket.reset();
 }

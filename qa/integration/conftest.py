@@ -207,6 +207,14 @@ def s3cmd_cfg(target, creds, tmp_path_factory):
 
 # ---------------------------------------------------------------- extra gateways
 
+def built_tool(name, env_var):
+    """Path of qa/tools' @name (or $@env_var), failing the test if it is not built."""
+    path = os.environ.get(env_var, str(REPO / "build" / "qa" / "tools" / name))
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"{name} missing at {path}: build it (cmake --build build --target {name})")
+    return path
+
+
 def gateway_binary():
     return os.environ.get("XO_GATEWAY_BIN", str(REPO / "build" / "rgw_xo" / "xo-gateway"))
 

@@ -13,29 +13,21 @@ and the version id, independently of the decoder.
 
 import hashlib
 import json
-import os
 import subprocess
 
 import pytest
 import rados
 
-from conftest import REPO, boto_client, env, unique
+from conftest import boto_client, built_tool, env, unique
 
 MiB = 1024 * 1024
 DATA_POOL = "default.rgw.buckets.data"   # the default zone's placement
 TOOL_TIMEOUT = 60
 
 
-def tool_path():
-    return os.environ.get("XO_MANIFEST_DUMP_BIN", str(REPO / "build" / "qa" / "tools" / "xo-manifest-dump"))
-
-
 @pytest.fixture(scope="module")
 def tool():
-    path = tool_path()
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"xo-manifest-dump missing at {path}: build it (cmake --build build --target xo-manifest-dump)")
-    return path
+    return built_tool("xo-manifest-dump", "XO_MANIFEST_DUMP_BIN")
 
 
 @pytest.fixture(scope="module")

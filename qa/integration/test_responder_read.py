@@ -25,23 +25,16 @@ import pytest
 
 import rados
 
-from conftest import REPO, boto_client, env, unique
+from conftest import boto_client, built_tool, env, unique
 from xometrics import responder_urls, scrape
 
 MiB = 1024 * 1024
 TOOL_TIMEOUT = 60
 
 
-def tool_path():
-    return os.environ.get("XO_READ_OBJECT_BIN", str(REPO / "build" / "qa" / "tools" / "xo-read-object"))
-
-
 @pytest.fixture(scope="module")
 def tool():
-    path = tool_path()
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"xo-read-object missing at {path}: build it (cmake --build build --target xo-read-object)")
-    return path
+    return built_tool("xo-read-object", "XO_READ_OBJECT_BIN")
 
 
 @pytest.fixture(scope="module")
