@@ -21,7 +21,7 @@ ChunkSlot RadosChunkReader::start(const rgw::Extent& piece)
     // issued, so setting them just before is enough.
     io_.set_namespace(piece.nspace);
     io_.locator_set_key(piece.locator);
-    return start_aio<Result<Bytes>>(executor_, finish, [&](librados::AioCompletion* c) {
+    return start_aio<Result<Bytes>>(executor_, io_, finish, [&](librados::AioCompletion* c) {
         return io_.aio_read(piece.oid, c, data.get(), piece.length, piece.rados_offset);
     });
 }

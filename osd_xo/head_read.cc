@@ -48,7 +48,7 @@ boost::asio::awaitable<Result<HeadSnapshot>> read_head(boost::asio::any_io_execu
     io.locator_set_key(head.locator);
     std::string oid = head.oid;
     auto slot = start_aio<Result<HeadSnapshot>>(
-        executor, [op, oid](int r) { return finish(*op, oid, r); },
+        executor, io, [op, oid](int r) { return finish(*op, oid, r); },
         [&](librados::AioCompletion* c) { return io.aio_operate(oid, c, &op->op, nullptr); });
     boost::asio::steady_timer deadline(executor);
     complete_after(deadline, timeout, slot,

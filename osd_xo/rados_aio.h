@@ -8,8 +8,12 @@
 // delivers it to the OneShot and releases the completion. The finish function
 // owns the operation's buffers (by capturing them), so they live exactly as
 // long as librados may write into them — also when the waiter gave up on a
-// deadline and is long gone. Work done in finish (e.g. copying a bufferlist
-// out) runs on librados' thread, off the io_context.
+// deadline and is long gone. The call also holds a reference to the IoCtx
+// the operation was issued on: librados' completion path dereferences it
+// (IoCtxImpl) on a messenger thread and takes no reference of its own, so a
+// connection that ends with reads in flight must not be the IoCtx's last
+// owner. Work done in finish (e.g. copying a bufferlist out) runs on
+// librados' thread, off the io_context.
 #pragma once
 
 #include <rados/librados.hpp>
@@ -27,6 +31,7 @@ template <typename T>
 struct AioCall {
     std::shared_ptr<OneShot<T>> slot;
     std::function<T(int)> finish;
+    librados::IoCtx io; ///< keeps the IoCtxImpl alive until the callback ran
     librados::AioCompletion* completion = nullptr;
 
     static void on_complete(librados::completion_t, void* arg)
@@ -45,6 +50,7 @@ struct AioCall {
 /**
  * start_aio() - start one librados aio operation; its outcome arrives in the returned slot.
  * @executor: where the awaiting coroutine runs.
+ * @io:       the IoCtx @submit issues the operation on; held until it completes.
  * @finish:   called once with the operation's return value (< 0: -errno) on a
  *            librados thread, or on this thread if @submit fails; must own the
  *            operation's buffers and must not block.
@@ -52,11 +58,12 @@ struct AioCall {
  *            librados call returned.
  */
 template <typename T>
-std::shared_ptr<OneShot<T>> start_aio(boost::asio::any_io_executor executor, std::function<T(int)> finish,
+std::shared_ptr<OneShot<T>> start_aio(boost::asio::any_io_executor executor, librados::IoCtx& io,
+                                      std::function<T(int)> finish,
                                       const std::function<int(librados::AioCompletion*)>& submit)
 {
     auto slot = OneShot<T>::create(std::move(executor));
-    auto* call = new detail::AioCall<T>{slot, std::move(finish)};
+    auto* call = new detail::AioCall<T>{slot, std::move(finish), io};
     call->completion = librados::Rados::aio_create_completion(call, &detail::AioCall<T>::on_complete);
     if (int r = submit(call->completion); r < 0) {
         // Never queued: the callback will not run, so clean up here.
