@@ -15,6 +15,9 @@
  * it must carry (direct server return). Values hold per-entry counters that
  * the programs bump with atomic adds; they count packets handled under the
  * entry's current value, so replacing a value (BLOCK → REDIRECT) restarts them.
+ * They also keep the sequence and acknowledgment numbers of the last client
+ * packet seen: where the client's stream stands, which the gateway needs to
+ * reset a connection it lost track of with an RST the client accepts.
  */
 #ifndef XO_BPF_FLOW_MAPS_H
 #define XO_BPF_FLOW_MAPS_H
@@ -54,6 +57,8 @@ struct xo_flow_entry {
 	__u8 pad1[4];      /* always zero */
 	__u64 packets;     /* packets handled under this value */
 	__u64 bytes;       /* bytes handled under this value (frame length) */
+	__be32 last_seq;   /* TCP sequence number of the last packet handled */
+	__be32 last_ack;   /* its acknowledgment number: what the client has received */
 };
 
 /** struct xo_rewrite_entry - responder egress rewrite table value. */

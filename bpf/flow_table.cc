@@ -46,7 +46,8 @@ Result<FlowCounters> FlowTable::counters(const xo_flow_key& key) const
     xo_flow_entry entry {};
     if (bpf_map_lookup_elem(fd_, &key, &entry) != 0)
         return Error::from_errno("flow table: look up entry");
-    return FlowCounters{static_cast<xo_flow_action>(entry.action), entry.packets, entry.bytes};
+    return FlowCounters{static_cast<xo_flow_action>(entry.action), entry.packets, entry.bytes, ntohl(entry.last_seq),
+                        ntohl(entry.last_ack)};
 }
 
 } // namespace xo::bpf

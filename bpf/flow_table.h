@@ -27,6 +27,8 @@ struct FlowCounters {
     xo_flow_action action = XO_FLOW_BLOCK;
     std::uint64_t packets = 0; ///< since the entry's last update
     std::uint64_t bytes = 0;
+    std::uint32_t last_seq = 0; ///< of the last packet handled, host order
+    std::uint32_t last_ack = 0; ///< its acknowledgment number, host order
 };
 
 class FlowTable {

@@ -49,6 +49,9 @@ static __always_inline struct xo_flow_entry *xo_gw_lookup(struct xo_packet *pkt,
 		return NULL;
 	__sync_fetch_and_add(&entry->packets, 1);
 	__sync_fetch_and_add(&entry->bytes, len);
+	/* Plain stores: a racing packet of the same flow may win, either is recent. */
+	entry->last_seq = pkt->seq;
+	entry->last_ack = pkt->ack_seq;
 	return entry;
 }
 

@@ -40,6 +40,8 @@ struct xo_packet {
 	struct ethhdr *eth;
 	struct tcphdr *tcp;
 	__u32 l4_off;        /* offset of the TCP header from the frame start */
+	__be32 seq;          /* the TCP header's sequence and acknowledgment numbers */
+	__be32 ack_seq;
 	struct xo_flow_key key;
 };
 
@@ -156,6 +158,8 @@ static __always_inline int xo_parse_tcp_frame(void *data, void *data_end,
 	}
 	pkt->key.sport = tcp->source;
 	pkt->key.dport = tcp->dest;
+	pkt->seq = tcp->seq;
+	pkt->ack_seq = tcp->ack_seq;
 	return 0;
 }
 

@@ -20,6 +20,7 @@ template <> struct TypeOf<Abort> { static constexpr auto value = MessageType::ab
 template <> struct TypeOf<ReturnPrepare> { static constexpr auto value = MessageType::return_prepare; };
 template <> struct TypeOf<Return> { static constexpr auto value = MessageType::return_conn; };
 template <> struct TypeOf<Done> { static constexpr auto value = MessageType::done; };
+template <> struct TypeOf<Progress> { static constexpr auto value = MessageType::progress; };
 
 // An address is absent, IPv4 or IPv6.
 Result<void> check_address(std::size_t size)
@@ -31,7 +32,7 @@ Result<void> check_address(std::size_t size)
 
 bool known_type(std::uint8_t t)
 {
-    return t >= static_cast<std::uint8_t>(MessageType::offer) && t <= static_cast<std::uint8_t>(MessageType::done);
+    return t >= static_cast<std::uint8_t>(MessageType::offer) && t <= static_cast<std::uint8_t>(MessageType::progress);
 }
 
 Result<void> check_field(std::string_view name, std::size_t size, std::size_t limit)
@@ -63,7 +64,13 @@ void put(WireWriter& w, const Refuse& m)
     w.bytes(m.text);
 }
 
-void put(WireWriter& w, const Abort& m) { w.bytes(m.text); }
+void put(WireWriter& w, const Abort& m)
+{
+    w.u8(m.resumable ? 1 : 0);
+    w.bytes(m.text);
+}
+
+void put(WireWriter& w, const Progress& m) { w.u64(m.acked); }
 
 void put(WireWriter& w, const Return& m)
 {
@@ -166,10 +173,23 @@ Result<Message> get_refuse(WireReader& r, std::uint64_t flow)
 
 Result<Message> get_abort(WireReader& r, std::uint64_t flow)
 {
+    auto resumable = r.u8();
+    if (!resumable)
+        return with_context("resumable flag", resumable.error());
+    if (*resumable > 1)
+        return Error{"resumable flag must be 0 or 1, not " + std::to_string(*resumable)};
     auto text = r.string(max_reason_text);
     if (!text)
         return with_context("reason text", text.error());
-    return Message{Abort{.flow_id = flow, .text = std::move(*text)}};
+    return Message{Abort{.flow_id = flow, .text = std::move(*text), .resumable = *resumable == 1}};
+}
+
+Result<Message> get_progress(WireReader& r, std::uint64_t flow)
+{
+    auto acked = r.u64();
+    if (!acked)
+        return with_context("acknowledged bytes", acked.error());
+    return Message{Progress{.flow_id = flow, .acked = *acked}};
 }
 
 Result<Message> get_return(WireReader& r, std::uint64_t flow)
@@ -194,6 +214,7 @@ Result<Message> get_body(MessageType type, WireReader& r, std::uint64_t flow)
     case MessageType::return_prepare: return Message{ReturnPrepare{flow}};
     case MessageType::return_conn: return get_return(r, flow);
     case MessageType::done: return Message{Done{flow}};
+    case MessageType::progress: return get_progress(r, flow);
     }
     return Error{"unknown message type " + std::to_string(static_cast<unsigned>(type))};
 }
@@ -221,6 +242,7 @@ std::string_view type_name(MessageType type)
     case MessageType::return_prepare: return "RETURN_PREPARE";
     case MessageType::return_conn: return "RETURN";
     case MessageType::done: return "DONE";
+    case MessageType::progress: return "PROGRESS";
     }
     return "unknown";
 }
@@ -232,7 +254,8 @@ std::size_t max_payload(MessageType type)
         return flow_size + 4 * len_size + max_tcp_state + max_read_ahead + max_app_payload + max_ticket;
     case MessageType::ready: return flow_size + len_size + max_address + 2;
     case MessageType::refuse: return flow_size + 2 + len_size + max_reason_text;
-    case MessageType::abort: return flow_size + len_size + max_reason_text;
+    case MessageType::abort: return flow_size + 1 + len_size + max_reason_text;
+    case MessageType::progress: return flow_size + 8;
     case MessageType::return_conn:
         return flow_size + 3 * len_size + max_tcp_state + max_read_ahead + max_app_payload;
     case MessageType::go:

@@ -20,6 +20,7 @@
 //   G→R OFFER           the connection's TCP state, bytes already read, plan, ticket
 //   R→G READY | REFUSE  R restored the socket (still in repair mode) / it will not
 //   G→R GO | ABORT      G redirected the flow and closed its socket / gave up
+//   R→G PROGRESS …      every second while R serves: bytes the client acknowledged
 //   R→G RETURN_PREPARE  R wants to give the connection back (next request)
 //   G→R READY           G blocked the flow and is ready to take it
 //   R→G RETURN          the connection's TCP state and the next request's bytes
@@ -28,7 +29,13 @@
 // its connection is not returned: R sends DONE instead of RETURN_PREPARE, G
 // keeps the redirect, R sends its FIN, and once the client has acknowledged
 // it R sends a second DONE and G removes the flow entry.
-// ABORT may be sent by either side at any time to end a flow's handoff.
+// ABORT may be sent by either side at any time to end a flow's handoff. An
+// ABORT from R marked resumable says R never left repair mode (GO came too
+// late, or not at all): nothing reached the client from R, so the state G
+// saved is still exact and G may take the connection back from it.
+// PROGRESS is both R's heartbeat and the transfer's progress: G gives up on a
+// flow whose acknowledged bytes stop growing (a stalled responder or client),
+// never on a transfer that merely takes long.
 #pragma once
 
 #include <cstddef>
@@ -44,7 +51,7 @@
 namespace xo::handoff {
 
 inline constexpr std::uint16_t frame_magic = 0x584F;
-inline constexpr std::uint8_t protocol_version = 1;
+inline constexpr std::uint8_t protocol_version = 2; // 2: PROGRESS, resumable ABORT
 inline constexpr std::size_t header_size = 8;
 
 // Field limits. The TCP state carries both socket queues, so it is the big one;
@@ -65,6 +72,7 @@ enum class MessageType : std::uint8_t {
     return_prepare = 6,
     return_conn = 7,
     done = 8,
+    progress = 9,
 };
 
 /** Why a responder turned an OFFER down; the gateway relays in every case. */
@@ -110,7 +118,14 @@ struct Refuse {
 struct Abort {
     std::uint64_t flow_id = 0;
     std::string text;
+    bool resumable = false; ///< from R: it never left repair mode; G's saved state is exact
     bool operator==(const Abort&) const = default;
+};
+
+struct Progress {
+    std::uint64_t flow_id = 0;
+    std::uint64_t acked = 0; ///< bytes the client acknowledged since R restored the socket
+    bool operator==(const Progress&) const = default;
 };
 
 struct ReturnPrepare {
@@ -131,7 +146,7 @@ struct Done {
     bool operator==(const Done&) const = default;
 };
 
-using Message = std::variant<Offer, Ready, Go, Refuse, Abort, ReturnPrepare, Return, Done>;
+using Message = std::variant<Offer, Ready, Go, Refuse, Abort, ReturnPrepare, Return, Done, Progress>;
 
 struct FrameHeader {
     MessageType type;

@@ -115,4 +115,18 @@ Result<void> verify_ticket(std::span<const std::uint8_t> key, std::span<const st
     return {};
 }
 
+namespace {
+constexpr std::string_view unserved_marker = "XO-UNSERVED";
+} // namespace
+
+std::vector<std::uint8_t> unserved_payload()
+{
+    return {unserved_marker.begin(), unserved_marker.end()};
+}
+
+bool is_unserved(std::span<const std::uint8_t> payload)
+{
+    return std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()) == unserved_marker;
+}
+
 } // namespace xo

@@ -15,6 +15,12 @@
 // responder to what the gateway authorized even if a flow id or payload were
 // mixed up: a responder serves only a plan whose ticket verifies for the very
 // connection it restores, before the expiry.
+//
+// The responder answers with the connection (RETURN) and an app payload that
+// is empty when it sent the whole range, or the unserved marker when it sent
+// none of it (say, the first tail read failed): the client has then seen
+// nothing but the gateway's own bytes, so the gateway relays the range itself
+// instead of losing the connection.
 #pragma once
 
 #include <chrono>
@@ -49,6 +55,12 @@ std::vector<std::uint8_t> encode_plan(const ServePlan& plan);
  * an empty oid or pool, or a range that is empty or outside the object.
  */
 Result<ServePlan> decode_plan(std::span<const std::uint8_t> payload);
+
+/** unserved_payload() - the RETURN app payload saying no byte of the plan was sent. */
+std::vector<std::uint8_t> unserved_payload();
+
+/** is_unserved() - whether a RETURN's @payload is unserved_payload(). */
+bool is_unserved(std::span<const std::uint8_t> payload);
 
 /** struct FlowTuple - the client connection a ticket is for, as text endpoints "ip:port". */
 struct FlowTuple {

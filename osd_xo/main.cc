@@ -46,6 +46,7 @@ bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::
                                   config.write_timeout, metrics);
     handoff::HostLimits limits;
     limits.max_connections = config.max_connections;
+    limits.go = config.go_timeout;
     handoff::ConnectionHost host(plane.rewrites(), config.address, service.application(), limits,
                                  service.admission());
     tcp::acceptor acceptor(ioc);

@@ -19,7 +19,7 @@ constexpr std::size_t kMaxDepth = 64;
 
 struct RawOptions {
     std::string config_file, control, address, metrics_listen, log_level;
-    long write_timeout = 0, head_timeout_ms = 0, cluster_timeout = 0;
+    long write_timeout = 0, head_timeout_ms = 0, cluster_timeout = 0, go_timeout_ms = 0;
 };
 
 /** describe() - every flag, bound to @raw (text to check) or straight to @c. */
@@ -48,6 +48,9 @@ po::options_description describe(RawOptions& raw, ResponderConfig& c)
             "deadline of the admission's head object read")
         ("write-timeout", po::value(&raw.write_timeout)->default_value(c.write_timeout.count()),
             "seconds a client may make no progress before its connection is reset")
+        ("go-timeout-ms", po::value(&raw.go_timeout_ms)->default_value(c.go_timeout.count()),
+            "how long a restored connection waits for the gateway's GO; then it is closed silently and the "
+            "gateway takes it back (it sent nothing)")
         ("max-connections", po::value(&c.max_connections)->default_value(c.max_connections),
             "OFFERs beyond this many held connections are refused as busy")
         ("log-level", po::value(&raw.log_level)->default_value("info"), "debug, info, warn or error");
@@ -76,8 +79,10 @@ bool validate(const RawOptions& raw, ResponderConfig& c, std::string& error)
                false;
     if (c.reads.pipeline_depth < 1 || c.reads.pipeline_depth > kMaxDepth)
         return error = "--pipeline-depth must be 1.." + std::to_string(kMaxDepth), false;
-    if (raw.head_timeout_ms <= 0 || raw.write_timeout <= 0 || raw.cluster_timeout <= 0)
-        return error = "--head-timeout-ms, --write-timeout and --cluster-timeout must be positive", false;
+    if (raw.head_timeout_ms <= 0 || raw.write_timeout <= 0 || raw.cluster_timeout <= 0 || raw.go_timeout_ms <= 0)
+        return error = "--head-timeout-ms, --write-timeout, --cluster-timeout and --go-timeout-ms must be positive",
+               false;
+    c.go_timeout = std::chrono::milliseconds(raw.go_timeout_ms);
     c.reads.head_timeout = std::chrono::milliseconds(raw.head_timeout_ms);
     c.write_timeout = std::chrono::seconds(raw.write_timeout);
     c.cluster.timeout = std::chrono::seconds(raw.cluster_timeout);

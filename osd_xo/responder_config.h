@@ -28,6 +28,7 @@ struct ResponderConfig {
     ClusterSettings cluster;
     ReadSettings reads;
     std::chrono::seconds write_timeout{30};   ///< a client making no progress this long is dropped
+    std::chrono::milliseconds go_timeout{2000}; ///< a restored socket waits this long for GO
     std::size_t max_connections = 4096;
     log::Level log_level = log::Level::info;
 };

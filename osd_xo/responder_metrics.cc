@@ -12,6 +12,7 @@ constexpr const char* kOffersHelp = "Handoff OFFERs by outcome.";
 ResponderMetrics::ResponderMetrics(metrics::Registry& r)
     : served(r.counter(kOffers, kOffersHelp, {{"outcome", "served"}})),
       failed(r.counter(kOffers, kOffersHelp, {{"outcome", "failed"}})),
+      unserved(r.counter(kOffers, kOffersHelp, {{"outcome", "unserved"}})),
       refused_bad_ticket(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_bad_ticket"}})),
       refused_unsupported(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_unsupported"}})),
       refused_error(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_error"}})),

@@ -5,7 +5,9 @@
 //
 //   xo_responder_offers_total{outcome}    OFFERs by what became of them:
 //       refused_bad_ticket, refused_unsupported, refused_error (admission),
-//       served, failed (the application, after GO). Busy refusals happen in
+//       served, failed (the application, after GO), unserved (failed
+//       before its first byte: the connection goes back for the gateway
+//       to relay). Busy refusals happen in
 //       the handoff engine before admission and are not counted here; an
 //       admitted offer the gateway then abandons counts in no outcome.
 //   xo_responder_sent_body_bytes_total    object bytes written to clients, as written
@@ -24,6 +26,7 @@ struct ResponderMetrics {
 
     metrics::Counter& served;
     metrics::Counter& failed;
+    metrics::Counter& unserved;
     metrics::Counter& refused_bad_ticket;
     metrics::Counter& refused_unsupported;
     metrics::Counter& refused_error;

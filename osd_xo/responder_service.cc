@@ -100,6 +100,12 @@ asio::awaitable<Result<handoff::HandBack>> ResponderService::serve(handoff::Host
     Result<void> sent = co_await std::move(streaming);
     metrics_.connections.add(-1);
     conn.socket.reset(socket.release(ec));
+    if (!sent && sink.written() == 0) {
+        // The client has seen none of the plan: give the connection back for the gateway to relay it.
+        metrics_.unserved.add();
+        log::warn("flow ", conn.flow, ": ", object->plan.oid, ": nothing sent, returning it: ", sent.error().message);
+        co_return handoff::HandBack{std::move(conn.read_ahead), unserved_payload()};
+    }
     if (!sent) {
         metrics_.failed.add();
         metrics_.stream_errors.add();

@@ -18,7 +18,7 @@ struct AccessRecord {
     std::string_view target;
     unsigned status = 0;          ///< status sent to the client; 0 if none was
     std::uint64_t bytes_in = 0;   ///< request body bytes received from the client
-    std::uint64_t bytes_out = 0;  ///< response body bytes sent to the client
+    std::uint64_t bytes_out = 0;  ///< response body bytes the client got: relayed, plus a responder's for an offloaded GET
     std::chrono::microseconds duration{0};
     std::string_view outcome;     ///< "relayed", or why the request ended otherwise
 };

@@ -132,7 +132,7 @@ boost::asio::awaitable<void> ClientSession::run()
             .target = parsed ? std::string_view(req.get().target()) : std::string_view("-"),
             .status = result.status,
             .bytes_in = result.bytes_in,
-            .bytes_out = result.bytes_out,
+            .bytes_out = result.bytes_out + result.offload.responder_bytes,
             .duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                               started),
             .outcome = result.outcome,

@@ -81,6 +81,9 @@ po::options_description describe(RawOptions& raw)
             "Ceph client id (client.<id>) for locating objects")
         ("data-pool", po::value(&raw.offload.data_pool)->default_value(defaults.offload.data_pool),
             "data pool of the default placement")
+        ("offload-stall-timeout", po::value(&raw.offload.stall_timeout)->default_value(defaults.offload.stall_timeout),
+            "seconds an offloaded transfer may go without the client acknowledging more before the gateway "
+            "takes the connection away and resets it (a transfer that progresses has no time limit)")
         ("locator-threads", po::value(&raw.offload.locator_threads)->default_value(defaults.offload.locator_threads),
             "threads for the locator's blocking librados calls");
     // clang-format on
@@ -160,6 +163,10 @@ std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
     c.offload.responder_port = static_cast<std::uint16_t>(raw.responder_port);
     if (raw.offload.attach != "auto" && raw.offload.attach != "xdp" && raw.offload.attach != "tc") {
         error = "--offload-attach must be auto, xdp or tc";
+        return std::nullopt;
+    }
+    if (raw.offload.stall_timeout == 0 || raw.offload.stall_timeout > 3600) {
+        error = "--offload-stall-timeout must be 1..3600 seconds";
         return std::nullopt;
     }
     if (raw.offload.locator_threads == 0 || raw.offload.locator_threads > 64) {

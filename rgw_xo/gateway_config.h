@@ -27,6 +27,7 @@ struct OffloadConfig {
     std::string ceph_id = "admin";
     std::string data_pool = "default.rgw.buckets.data";
     unsigned locator_threads = 2;         ///< librados calls of the locator block: they run here
+    unsigned stall_timeout = 10;          ///< seconds an offloaded transfer may go without progress
     bool enabled() const { return !key_file.empty(); }
 };
 

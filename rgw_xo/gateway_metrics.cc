@@ -34,7 +34,7 @@ constexpr std::string_view ineligible_reasons[] = {"disabled", "not_object", "su
                                                     "bad_escape", "response", "other"};
 constexpr std::string_view fallback_reasons[] = {"locate", "no_responder", "socket", "handoff", "refused_busy",
                                                   "refused_bad_ticket", "refused_unsupported", "refused_other",
-                                                  "other"};
+                                                  "late_go", "unserved", "other"};
 
 } // namespace
 

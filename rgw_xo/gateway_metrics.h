@@ -13,8 +13,10 @@
 // in what the gateway relays first), relayed_ineligible (reason: offload
 // disabled, a subresource, an If-Range, a response without a usable range),
 // fallback (reason: the handoff did not happen and the gateway relayed the
-// rest — locate, no_responder, refused_*, handoff) and lost (the connection
-// failed after the handoff). Reasons are fixed lists, registered up front.
+// rest — locate, no_responder, refused_*, handoff; late_go: the responder
+// gave up waiting for GO and the gateway resumed from its own state;
+// unserved: the responder failed before its first byte and gave the
+// connection back) and lost (the connection failed after the handoff). Reasons are fixed lists, registered up front.
 #pragma once
 
 #include <array>

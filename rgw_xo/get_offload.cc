@@ -96,15 +96,19 @@ boost::asio::awaitable<HandoffResult> GetOffload::hand_off(ClientSide client, rg
         log::info("offload of ", where->head.oid, ": ", back.error().message);
         co_return HandoffResult{Kind::lost, "lost", seconds};
     }
-    if (!*back)
-        co_return HandoffResult{Kind::closed, {}, seconds};
-    auto& returned = **back;
+    if (!back->connection)
+        co_return HandoffResult{Kind::closed, {}, seconds, back->responder_bytes};
+    auto& returned = *back->connection;
     socket.assign(local.protocol(), returned.socket.release());
     socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
     auto space = client.buffer.prepare(returned.read_ahead.size());
     std::memcpy(space.data(), returned.read_ahead.data(), returned.read_ahead.size());
     client.buffer.commit(returned.read_ahead.size());
-    co_return HandoffResult{Kind::returned, {}, seconds};
+    if (returned.resumed)
+        co_return HandoffResult{Kind::fallback, "late_go", seconds};
+    if (is_unserved(returned.app_payload))
+        co_return HandoffResult{Kind::fallback, "unserved", seconds};
+    co_return HandoffResult{Kind::returned, {}, seconds, back->responder_bytes};
 }
 
 } // namespace xo::gw

@@ -15,6 +15,9 @@
 // serve the rest itself: that is a Fallback, with a short reason for metrics.
 // After it, a failure means the connection is gone (Lost); a client that
 // closed while the responder held it ends the connection there (Closed).
+// A connection that comes back with none of the range sent (the responder
+// got GO too late, or failed before its first byte) is a Fallback too: the
+// client has seen only the gateway's bytes, and the caller relays the rest.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -33,6 +36,7 @@ struct HandoffResult {
     enum class Kind { returned, closed, fallback, lost } kind = Kind::fallback;
     std::string_view reason; ///< why it fell back or was lost (a metrics label)
     double seconds = -1;     ///< the handoff's duration, when it happened
+    std::uint64_t responder_bytes = 0; ///< body bytes the client acknowledged from the responder
 };
 
 class GetOffload {

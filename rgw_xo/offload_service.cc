@@ -50,7 +50,9 @@ OffloadService::OffloadService(const OffloadConfig& config, std::vector<std::uin
                                std::unique_ptr<bpf::GatewayDataPlane> plane)
     : config_(config), ticket_key_(std::move(ticket_key)), tls_(std::move(tls)), locator_(std::move(locator)),
       plane_(std::move(plane)),
-      offloader_(std::make_unique<handoff::Offloader>(plane_->flows(), plane_->nic_mac())),
+      offloader_(std::make_unique<handoff::Offloader>(
+          plane_->flows(), plane_->nic_mac(),
+          handoff::OffloadTimeouts{.stall = std::chrono::seconds(config.stall_timeout)})),
       locator_threads_(config.locator_threads)
 {
 }

@@ -488,6 +488,7 @@ boost::asio::awaitable<void> Relay::offload_rest(Exchange& x, const Split& split
     auto& offload = x.result.offload;
     offload.handoff_seconds = handed.seconds;
     offload.reason = handed.reason;
+    offload.responder_bytes = handed.responder_bytes;
     using Kind = HandoffResult::Kind;
     if (handed.kind != Kind::fallback) {
         if (!x.narrowed)

@@ -54,6 +54,7 @@ struct OffloadRecord {
     OffloadOutcome outcome = OffloadOutcome::none;
     std::string_view reason; ///< why relayed_ineligible, fallback (a short label)
     double handoff_seconds = -1;
+    std::uint64_t responder_bytes = 0; ///< body bytes a responder sent (the access log's share of bytes_sent)
 };
 
 struct ExchangeResult {

@@ -50,6 +50,8 @@ readonly GATEWAY_ARGS=${XO_GATEWAY_ARGS:-}
 readonly RESPONDER_BIN=${XO_RESPONDER_BIN:-$REPO_DIR/build/osd_xo/xo-responder}
 readonly OFFLOAD=${XO_OFFLOAD:-1}
 readonly OFFLOAD_THRESHOLD=${XO_OFFLOAD_THRESHOLD:-1048576}
+readonly OFFLOAD_STALL_TIMEOUT=${XO_OFFLOAD_STALL_TIMEOUT:-10}
+readonly RESPONDER_ARGS=${XO_RESPONDER_ARGS:-}
 readonly RUN=${XO_RUN_DIR:-/tmp/xo-$INST}
 readonly MEMSTORE_BYTES=${XO_MEMSTORE_BYTES:-$((4 << 30))}
 
@@ -89,7 +91,8 @@ usage: $SELF start|stop|status|env|--help
   stop    remove every process, namespace and file of this instance (idempotent)
   status  what runs where (exit 0 running, 3 not running)
   env     print 'export VAR=value' lines; use: eval "\$($SELF env)"
-  start-responder N   start the xo-responder of OSD host N again (after a test killed it)
+  start-responder N [ARG...]  start the xo-responder of OSD host N again (after a test killed it),
+                      with ARGs appended to its command line
 
 environment:
   XO_INSTANCE=name     instance name, [a-z0-9], <= 8 chars (default xo); namespaces are
@@ -101,6 +104,8 @@ environment:
   XO_RESPONDER_BIN=path  xo-responder binary (default <repo>/build/osd_xo/xo-responder)
   XO_OFFLOAD=0|1       offload large GETs to the responders (default 1)
   XO_OFFLOAD_THRESHOLD=bytes  GET bodies larger than this are offloaded (default 1048576)
+  XO_OFFLOAD_STALL_TIMEOUT=s  an offloaded transfer without progress this long is reset (default 10)
+  XO_RESPONDER_ARGS=...  extra arguments appended to every xo-responder's command line
   XO_RUN_DIR=dir       all files of the instance (default /tmp/xo-<instance>)
   XO_MEMSTORE_BYTES=n  capacity of each memstore OSD (default 4 GiB, allocated lazily)
 
@@ -213,6 +218,7 @@ make_run_dir() {
   for ((i = 0; i < OSDS; i++)); do mkdir -p "$RUN/osd.$i"; done
   echo "$OSDS" >"$RUN/osds"
   echo "$OFFLOAD_THRESHOLD" >"$RUN/offload_threshold"
+  echo "$OFFLOAD_STALL_TIMEOUT" >"$RUN/offload_stall_timeout"
 }
 
 gen_key() { ceph-authtool --gen-print-key; }
@@ -411,14 +417,18 @@ write_handoff_key() {
   (umask 077 && printf 'xo1 %s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$HANDOFF_KEY")
 }
 
-# xo-responder on OSD host $1: serves offloaded GETs from there.
+# xo-responder on OSD host $1: serves offloaded GETs from there; arguments
+# after $1 are appended to its command line (after XO_RESPONDER_ARGS).
 start_xo_responder() {
-  local i=$1 ns ip
+  local i=$1 ns ip extra=()
+  shift
+  read -ra extra <<<"$RESPONDER_ARGS"
+  extra+=("$@")
   ns=$(osd_ns "$i") ip=$(osd_ip "$i")
   ip netns exec "$ns" unshare --uts -- setsid sh -c "$HOSTNAME_BPFFS_THEN_EXEC" "$ns" \
     setpriv --bounding-set="$RESPONDER_CAPS" --inh-caps=-all -- \
     "$RESPONDER_BIN" --control "$ip:$RESPONDER_PORT" --address "$ip" --ifname eth0 --instance "$ns" \
-    --key "$HANDOFF_KEY" --metrics-listen "$ip:$RESPONDER_METRICS_PORT" --ceph-conf "$CONF" \
+    --key "$HANDOFF_KEY" --metrics-listen "$ip:$RESPONDER_METRICS_PORT" --ceph-conf "$CONF" "${extra[@]}" \
     </dev/null >"$RUN/log/xo-responder.$i.log" 2>&1 &
   echo $! >"$RUN/run/xo-responder.$i.pid"
 }
@@ -565,6 +575,7 @@ start_gateway() {
   # TC, not native XDP: XDP_TX on a veth needs an XDP program on the peer in the
   # bridge namespace and loses the client's partial checksums (notes/kernel.md).
   ((OFFLOAD == 0)) || offload=(--handoff-key "$HANDOFF_KEY" --offload-threshold "$OFFLOAD_THRESHOLD"
+    --offload-stall-timeout "$OFFLOAD_STALL_TIMEOUT"
     --offload-ifname eth0 --offload-attach tc --offload-instance "$NS_GW" --responder-port "$RESPONDER_PORT" --ceph-conf "$CONF")
   # in_host spelled out: a backgrounded function would make $! a subshell's pid.
   # Every step execs, so $! is xo-gateway's pid. setsid: no terminal ^C reaches it.
@@ -750,7 +761,7 @@ cmd_start_responder() {
   local i=${1:-}
   [[ $i =~ ^[0-9]+$ && -d $RUN && $i -lt $(cat "$RUN/osds") ]] || die "start-responder: no OSD host '$i' in instance '$INST'"
   ! pid_running "$(pid_from_file "$RUN/run/xo-responder.$i.pid")" || die "xo-responder $i is running"
-  start_xo_responder "$i"
+  start_xo_responder "$@"
   wait_until 20 responders_listening "$i" || die "xo-responder $i did not listen within 20 s"
 }
 
@@ -807,8 +818,9 @@ cmd_status() {
 
 cmd_env() {
   validate_config
-  local osds=$OSDS threshold=$OFFLOAD_THRESHOLD i nses=() metrics=()
+  local osds=$OSDS threshold=$OFFLOAD_THRESHOLD stall=$OFFLOAD_STALL_TIMEOUT i nses=() metrics=()
   [[ ! -f $RUN/osds ]] || osds=$(cat "$RUN/osds")
+  [[ ! -f $RUN/offload_stall_timeout ]] || stall=$(cat "$RUN/offload_stall_timeout")
   [[ ! -f $RUN/offload_threshold ]] || threshold=$(cat "$RUN/offload_threshold")
   for ((i = 0; i < osds; i++)); do
     nses+=("$(osd_ns "$i")")
@@ -826,6 +838,7 @@ cmd_env() {
     XO_GATEWAY_METRICS "http://$GW_IP:$METRICS_PORT/metrics"
     XO_RESPONDER_METRICS "${metrics[*]}"
     XO_OFFLOAD_THRESHOLD "$threshold"
+    XO_OFFLOAD_STALL_TIMEOUT "$stall"
     XO_S3CFG "$RUN/s3cfg"
     XO_S3CFG2 "$RUN/s3cfg2"
     XO_ACCESS_KEY "$ACCESS_KEY1"
@@ -850,7 +863,7 @@ main() {
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
-    start-responder) cmd_start_responder "${2:-}" ;;
+    start-responder) shift; cmd_start_responder "$@" ;;
     env) cmd_env ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;

@@ -79,6 +79,18 @@ struct ConnectionHost::Session {
     FlowMux mux;
 };
 
+/** struct Reporter - the link between a hosted flow and its PROGRESS coroutine. */
+struct ConnectionHost::Reporter {
+    explicit Reporter(boost::asio::any_io_executor executor) : timer(std::move(executor)) {}
+    void stop()
+    {
+        stopped = true;
+        timer.cancel();
+    }
+    boost::asio::steady_timer timer;
+    bool stopped = false;
+};
+
 Admission admit_all()
 {
     return [](const Offer&, const OfferedFlow&) -> awaitable<std::variant<std::any, Rejection>> {
@@ -226,9 +238,19 @@ awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offe
     auto sent = co_await mux.send(std::move(ready_message), deadline_in(limits_.reply));
     if (!sent)
         co_return; // the socket closes in repair mode: silent
-    auto go = co_await mailbox->next(deadline_in(limits_.reply));
+    auto go = co_await mailbox->next(deadline_in(limits_.go));
     if (!go || !std::holds_alternative<Go>(*go)) {
-        log::info("flow ", flow, ": no GO (", go ? type_name(type_of(*go)) : go.error().message, ")");
+        std::string why = "no GO (" + (go ? std::string(type_name(type_of(*go))) : go.error().message) + ")";
+        log::info("flow ", flow, ": ", why);
+        if (go && std::holds_alternative<Abort>(*go))
+            co_return; // the gateway gave up first and kept the connection
+        // Silent close (repair mode) and no rewrite before the gateway hears of
+        // it, so a GO already on its way cannot make us send anything.
+        restored.fd.reset();
+        (void)rewrite.remove();
+        Message abort = Abort{flow, why, true};
+        auto told = co_await mux.send(std::move(abort), deadline_in(limits_.reply));
+        (void)told; // a gateway that does not hear it loses the connection on its own stall timeout
         co_return;
     }
     clock.lap();
@@ -242,7 +264,11 @@ awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offe
 
     HostedConnection conn{flow, std::move(restored.fd), std::move(offer.read_ahead), std::move(offer.app_payload),
                           std::move(offer.ticket), times, std::move(admitted)};
+    auto reporter = std::make_shared<Reporter>(co_await boost::asio::this_coro::executor);
+    boost::asio::co_spawn(co_await boost::asio::this_coro::executor,
+                          report_progress(session, flow, conn.socket.get(), reporter), boost::asio::detached);
     auto back = co_await app_(conn);
+    reporter->stop(); // before anything closes the socket it reads
     // (co_await stays out of conditional expressions: GCC 12 miscompiles them.)
     Result<void> returned;
     if (back)
@@ -254,6 +280,31 @@ awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offe
         co_await reset_and_abort(mux, flow, conn.socket, returned.error(), limits_.reply);
     }
     conn.socket.reset();
+}
+
+awaitable<void> ConnectionHost::report_progress(std::shared_ptr<Session> session, std::uint64_t flow, int fd,
+                                                std::shared_ptr<Reporter> reporter)
+{
+    // @fd belongs to the application until stop(): it is only used while not stopped.
+    while (!reporter->stopped) {
+        auto acked = acked_bytes(fd);
+        if (!acked)
+            co_return;
+        Message progress = Progress{flow, *acked};
+        auto sent = co_await session->mux.send(std::move(progress), deadline_in(limits_.reply));
+        if (!sent || reporter->stopped)
+            co_return;
+        // Only a non-blocking look: the flow's coroutine reads its mailbox again after stop().
+        auto m = co_await session->mux.next(flow, Clock::now());
+        if (m && std::holds_alternative<Abort>(*m)) {
+            log::info("flow ", flow, ": the gateway aborted: ", std::get<Abort>(*m).text);
+            ::shutdown(fd, SHUT_RDWR); // the application's next write fails; the host resets
+            co_return;
+        }
+        reporter->timer.expires_after(limits_.progress_interval);
+        boost::system::error_code ignored;
+        co_await reporter->timer.async_wait(boost::asio::redirect_error(use_awaitable, ignored));
+    }
 }
 
 awaitable<Result<void>> ConnectionHost::finish_here(Session& session, std::uint64_t flow, int fd)
@@ -287,6 +338,12 @@ awaitable<Result<void>> ConnectionHost::give_back(Session& session, std::uint64_
 {
     int fd = socket.get();
     co_await wait_for_acks(fd, deadline_in(limits_.drain));
+    if (auto acked = acked_bytes(fd); acked) {
+        Message last = Progress{flow, *acked}; // what the gateway counts as sent from here
+        auto sent = co_await session.mux.send(std::move(last), deadline_in(limits_.reply));
+        if (!sent)
+            co_return sent.error();
+    }
     auto tcp = tcp_state_of(fd);
     if (!tcp)
         co_return tcp.error();

@@ -12,10 +12,18 @@
 //   with the port — or REFUSE with the reason when any of it fails;
 //   on GO leave repair mode (the rewrite exists, so the window probe already
 //   carries the gateway's address) and run the application with the socket,
-//   the bytes the gateway read ahead and the opaque payload.
+//   the bytes the gateway read ahead and the opaque payload. If GO does not
+//   come in time the restored socket is closed silently, the rewrite removed,
+//   and the gateway told with a resumable ABORT: nothing was sent from here,
+//   so it may take the connection back from the state it saved.
+// While the application runs, a companion coroutine sends PROGRESS every
+// progress_interval with the bytes the client has acknowledged (TCP_INFO),
+// which the gateway uses to tell a long transfer from a stuck one; if the
+// gateway ABORTs meanwhile, it shuts the socket down so the application's
+// next write fails and the connection ends here too.
 // When the application's coroutine finishes it says what to hand back, and
 // the host returns the connection: wait (bounded) until the client has
-// acknowledged what was sent; RETURN_PREPARE; await the gateway's READY
+// acknowledged what was sent; a last PROGRESS; RETURN_PREPARE; await the gateway's READY
 // (its flow is blocked again); save the state; RETURN; close the socket in
 // repair mode; remove the rewrite; await DONE. ABORT or a timeout before GO
 // closes the restored socket silently. A client that closed its side while
@@ -106,8 +114,11 @@ using Application = std::function<boost::asio::awaitable<Result<HandBack>>(Hoste
 
 /** struct HostLimits - how long the responder waits, and how much it takes on. */
 struct HostLimits {
-    Clock::duration reply = std::chrono::seconds(2); ///< GO after READY, READY after RETURN_PREPARE, sends
+    Clock::duration reply = std::chrono::seconds(2); ///< READY after RETURN_PREPARE, sends
+    Clock::duration go = std::chrono::seconds(2);    ///< GO after READY
     Clock::duration drain = std::chrono::seconds(2); ///< client ACKs before a return
+    /// PROGRESS while serving; well below the gateway's stall timeout (10 s by default).
+    Clock::duration progress_interval = std::chrono::seconds(1);
     std::size_t max_connections = 4096;              ///< beyond this, OFFERs are refused as busy
 };
 
@@ -145,6 +156,9 @@ private:
     boost::asio::awaitable<std::variant<PreparedFlow, Refuse>> prepare(const Offer& offer);
     boost::asio::awaitable<void> host_flow(std::shared_ptr<Session> session, Offer offer);
     boost::asio::awaitable<Result<void>> finish_here(Session& session, std::uint64_t flow, int fd);
+    struct Reporter;
+    boost::asio::awaitable<void> report_progress(std::shared_ptr<Session> session, std::uint64_t flow, int fd,
+                                                 std::shared_ptr<Reporter> reporter);
     boost::asio::awaitable<Result<void>> give_back(Session& session, std::uint64_t flow, UniqueFd& socket,
                                                    HandBack back, FlowMailbox& mailbox);
 

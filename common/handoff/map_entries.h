@@ -32,16 +32,25 @@ public:
     static Result<FlowEntry> create_blocked(bpf::FlowTable& table, const xo_flow_key& key);
 
     /** block() - drop the flow's packets again (replaces a REDIRECT). */
-    Result<void> block() { return table_->block(key_); }
+    Result<void> block() { return table_ ? table_->block(key_) : removed(); }
 
     /** redirect() - send the flow's packets to @to (the entry must be BLOCK). */
-    Result<void> redirect(const bpf::RedirectTarget& to) { return table_->redirect(key_, to); }
+    Result<void> redirect(const bpf::RedirectTarget& to) { return table_ ? table_->redirect(key_, to) : removed(); }
+
+    /** counters() - what the data plane has seen of the flow since the entry's last change. */
+    Result<bpf::FlowCounters> counters() const
+    {
+        if (!table_)
+            return removed();
+        return table_->counters(key_);
+    }
 
     /** remove() - delete the entry now; later calls and destruction do nothing. */
     Result<void> remove();
 
 private:
     FlowEntry(bpf::FlowTable& table, const xo_flow_key& key) : table_(&table), key_(key) {}
+    static Error removed() { return Error{"the flow entry was removed", ENOENT}; }
 
     bpf::FlowTable* table_ = nullptr;
     xo_flow_key key_ {};

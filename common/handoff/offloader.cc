@@ -1,5 +1,10 @@
 #include "offloader.h"
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "log.h"
 #include "socket_ops.h"
 #include "stopwatch.h"
@@ -11,6 +16,22 @@ namespace xo::handoff {
 namespace {
 
 using boost::asio::awaitable;
+
+/// Past the client's rate limit on answering out-of-window segments (tcp_invalid_ratelimit).
+constexpr auto probe_spacing = std::chrono::milliseconds(600);
+constexpr int probe_attempts = 3;
+constexpr auto probe_answer_wait = std::chrono::milliseconds(100);
+constexpr auto probe_poll = std::chrono::milliseconds(2);
+/// Ahead of any timestamp the responder can have sent since the save (clocks tick in ms).
+constexpr std::uint32_t probe_clock_margin_ms = 1000;
+
+/** sleep_for() - suspend the coroutine for @d. */
+awaitable<void> sleep_for(Clock::duration d)
+{
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, d);
+    boost::system::error_code ignored;
+    co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+}
 
 /** expect() - @m as a @T, or an error naming what arrived instead. */
 template <typename T>
@@ -91,7 +112,8 @@ awaitable<OffloadOutcome> Offloader::offload(std::shared_ptr<ResponderLink> link
     }
 
     std::uint64_t flow = mailbox->flow();
-    Offer offer{flow, encode_state(*state), std::move(request.read_ahead), std::move(request.app_payload),
+    // The read-ahead is copied, not moved: resuming after a late GO needs it.
+    Offer offer{flow, encode_state(*state), request.read_ahead, std::move(request.app_payload),
                 std::move(request.ticket)};
     Message offer_message = std::move(offer);
     auto sent = co_await link->mux().send(std::move(offer_message), deadline_in(timeouts_.reply));
@@ -138,44 +160,176 @@ awaitable<OffloadOutcome> Offloader::offload(std::shared_ptr<ResponderLink> link
     if (!go_sent)
         co_return Lost{with_context("sending GO to " + link->name(), go_sent.error())};
     times.total = Clock::now() - start;
-    co_return Offloaded{std::move(link), flow, ends->local, std::move(*mailbox), std::move(*entry), target, times};
+    std::size_t offered_queue = state->send_queue.size();
+    co_return Offloaded{std::move(link),     flow,          ends->local,
+                        std::move(*mailbox), std::move(*entry), target,
+                        times,               std::move(*state), start,
+                        std::move(request.read_ahead), offered_queue};
 }
 
-awaitable<Result<std::optional<ReturnedConnection>>> Offloader::await_return(Offloaded flow)
+awaitable<Result<FlowEnd>> Offloader::await_return(Offloaded flow)
 {
-    auto start = Clock::now();
-    auto back = co_await take_back(flow, start);
-    if (!back) {
-        (void)flow.entry.remove();
-        if (flow.link->alive()) {
-            Message abort = Abort{flow.flow, back.error().message};
-            auto told = co_await flow.link->mux().send(std::move(abort), deadline_in(timeouts_.reply));
-            (void)told; // best effort: the channel may be failing too
-        }
-        Error why = with_context("return from " + flow.link->name(), back.error());
-        co_return why;
+    auto end = co_await take_back(flow);
+    if (end)
+        co_return end;
+    if (flow.link->alive()) {
+        Message abort = Abort{flow.flow, end.error().message};
+        auto told = co_await flow.link->mux().send(std::move(abort), deadline_in(timeouts_.reply));
+        (void)told; // best effort: the channel may be failing too
     }
-    co_return back;
+    co_await reset_client(flow); // removes the flow entry
+    Error why = with_context("flow from " + flow.link->name(), end.error());
+    co_return why;
 }
 
-awaitable<Result<std::optional<ReturnedConnection>>> Offloader::closed_at_responder(Offloaded& flow)
+awaitable<Result<Message>> Offloader::next_decision(Offloaded& flow, Clock::duration patience)
+{
+    auto deadline = Clock::now() + patience;
+    while (true) {
+        auto m = co_await flow.mailbox.next(deadline);
+        if (!m && Clock::now() >= deadline)
+            co_return Error{"no progress for " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(patience).count()) +
+                                " ms (" + std::to_string(flow.acked) + " bytes acknowledged)",
+                            ETIMEDOUT};
+        auto* progress = m ? std::get_if<Progress>(&*m) : nullptr;
+        if (!progress)
+            co_return m;
+        if (!flow.started || progress->acked > flow.acked)
+            deadline = Clock::now() + patience;
+        if (!flow.started) {
+            // The responder left repair mode: the saved queues can never be resumed from.
+            flow.started = true;
+            flow.saved.send_queue = {};
+            flow.saved.recv_queue = {};
+            flow.saved.unsent_len = 0;
+            flow.read_ahead = {};
+        }
+        flow.acked = std::max(flow.acked, progress->acked);
+    }
+}
+
+FlowEnd Offloader::ended(const Offloaded& flow, std::optional<ReturnedConnection> connection) const
+{
+    // The first offered_queue bytes acknowledged were the gateway's own, sent before the handoff.
+    std::uint64_t own = std::min<std::uint64_t>(flow.acked, flow.offered_queue);
+    return FlowEnd{std::move(connection), flow.acked - own};
+}
+
+awaitable<Result<FlowEnd>> Offloader::closed_at_responder(Offloaded& flow)
 {
     if (auto r = flow.entry.redirect(flow.target); !r)
         co_return r.error();
-    auto last = co_await flow.mailbox.next(deadline_in(timeouts_.closing));
+    auto last = co_await next_decision(flow, timeouts_.closing);
     if (!last || !std::holds_alternative<Done>(*last))
         log::info("flow ", flow.flow, ": no final DONE from ", flow.link->name(), "; dropping the flow");
     if (auto r = flow.entry.remove(); !r)
         co_return r.error();
-    co_return std::optional<ReturnedConnection>();
+    co_return ended(flow, std::nullopt);
 }
 
-awaitable<Result<std::optional<ReturnedConnection>>> Offloader::take_back(Offloaded& flow, Clock::time_point start)
+Result<FlowEnd> Offloader::resume(Offloaded& flow)
 {
-    auto first = co_await flow.mailbox.next(start + timeouts_.hold);
+    Stopwatch clock;
+    ReturnTimes times;
+    if (auto r = flow.entry.block(); !r)
+        return r.error();
+    times.block = clock.lap();
+    auto restored = restore_tcp_state(flow.saved, to_tcp_endpoint(flow.public_endpoint));
+    if (!restored)
+        return with_context("resuming from the saved state", restored.error());
+    if (auto r = flow.entry.remove(); !r)
+        return r.error();
+    if (auto r = leave_repair(restored->fd.get(), flow.saved); !r)
+        return with_context("resumed socket", r.error());
+    times.restore = clock.lap();
+    times.total = times.block + times.restore;
+    return ended(flow, ReturnedConnection{std::move(restored->fd), std::move(flow.read_ahead), {}, times, true});
+}
+
+namespace {
+
+/** advanced() - @state with its TCP clock moved on by the time since @saved_at (and a margin). */
+TcpState advanced(TcpState state, Clock::time_point saved_at)
+{
+    auto since = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - saved_at);
+    state.timestamp += static_cast<std::uint32_t>(since.count()) + probe_clock_margin_ms;
+    return state;
+}
+
+/** send_probe() - one window probe from the connection @state describes; its socket closes silently. */
+void send_probe(const TcpState& state, const TcpEndpoint& local, std::uint64_t flow)
+{
+    auto restored = restore_tcp_state(state, local);
+    if (!restored) {
+        log::info("flow ", flow, ": cannot probe the client: ", restored.error().message);
+        return;
+    }
+    if (auto r = leave_repair(restored->fd.get(), state); !r)
+        log::info("flow ", flow, ": probing the client: ", r.error().message);
+    if (auto r = enter_repair(restored->fd.get()); !r)
+        (void)reset_on_close(restored->fd.get());
+}
+
+} // namespace
+
+awaitable<void> Offloader::reset_client(Offloaded& flow)
+{
+    // Only the sequence numbers, options and clock matter: nothing is sent but a probe and an RST.
+    TcpState state = flow.saved;
+    state.send_queue = {};
+    state.recv_queue = {};
+    state.unsent_len = 0;
+    auto local = to_tcp_endpoint(flow.public_endpoint);
+    std::optional<bpf::FlowCounters> seen;
+    if (auto r = flow.entry.block(); !r) {
+        log::info("flow ", flow.flow, ": cannot reset the client: ", r.error().message);
+        co_return;
+    }
+    for (int attempt = 0; attempt < probe_attempts && !seen; ++attempt) {
+        if (attempt > 0)
+            co_await sleep_for(probe_spacing);
+        send_probe(advanced(state, flow.saved_at), local, flow.flow);
+        for (auto until = Clock::now() + probe_answer_wait; Clock::now() < until;) {
+            co_await sleep_for(probe_poll);
+            if (auto c = flow.entry.counters(); c && c->packets > 0) {
+                co_await sleep_for(probe_poll); // the latest of a burst
+                auto latest = flow.entry.counters();
+                seen = latest ? *latest : *c;
+                break;
+            }
+        }
+    }
+    if (!seen) {
+        log::info("flow ", flow.flow, ": the client did not answer a probe; it is left to its own timeouts");
+        (void)flow.entry.remove();
+        co_return;
+    }
+    state.send_seq = seen->last_ack;
+    state.recv_seq = seen->last_seq;
+    auto at = advanced(state, flow.saved_at);
+    auto restored = restore_tcp_state(at, local);
+    (void)flow.entry.remove();
+    if (!restored) {
+        log::info("flow ", flow.flow, ": cannot reset the client: ", restored.error().message);
+        co_return;
+    }
+    if (auto r = leave_repair(restored->fd.get(), at); !r)
+        log::info("flow ", flow.flow, ": resetting the client: ", r.error().message);
+    (void)reset_on_close(restored->fd.get()); // the RST carries the client's own position: it is accepted
+}
+
+awaitable<Result<FlowEnd>> Offloader::take_back(Offloaded& flow)
+{
+    auto first = co_await next_decision(flow, timeouts_.stall);
     if (first && std::holds_alternative<Done>(*first)) {
         auto closed = co_await closed_at_responder(flow);
         co_return closed;
+    }
+    if (first && !flow.started) {
+        if (auto* abort = std::get_if<Abort>(&*first); abort && abort->resumable) {
+            log::info("flow ", flow.flow, ": ", flow.link->name(), " did not start (", abort->text, "); resuming");
+            co_return resume(flow);
+        }
     }
     auto prepare = expect<ReturnPrepare>(std::move(first), "RETURN_PREPARE");
     if (!prepare)
@@ -191,7 +345,7 @@ awaitable<Result<std::optional<ReturnedConnection>>> Offloader::take_back(Offloa
     auto sent = co_await flow.link->mux().send(std::move(ready), deadline_in(timeouts_.reply));
     if (!sent)
         co_return sent.error();
-    auto second = co_await flow.mailbox.next(deadline_in(timeouts_.reply));
+    auto second = co_await next_decision(flow, timeouts_.reply);
     if (second && std::holds_alternative<Done>(*second)) {
         auto closed = co_await closed_at_responder(flow);
         co_return closed;
@@ -219,8 +373,8 @@ awaitable<Result<std::optional<ReturnedConnection>>> Offloader::take_back(Offloa
     Message done = Done{flow.flow};
     auto told = co_await flow.link->mux().send(std::move(done), deadline_in(timeouts_.reply));
     (void)told;
-    co_return std::optional<ReturnedConnection>(ReturnedConnection{
-        std::move(restored->fd), std::move(ret->read_ahead), std::move(ret->app_payload), times});
+    co_return ended(flow, ReturnedConnection{std::move(restored->fd), std::move(ret->read_ahead),
+                                             std::move(ret->app_payload), times});
 }
 
 } // namespace xo::handoff

@@ -13,7 +13,12 @@
 // caller gets the socket back to serve the request itself (Fallback). After
 // the close the connection belongs to the responder.
 //
-// await_return() takes it back when the responder is done:
+// await_return() follows the flow until the responder is done with it.
+// While it serves, the responder sends PROGRESS every second with the bytes
+// the client has acknowledged; a transfer may take as long as it takes while
+// that number grows, and is given up once it has not grown for the stall
+// timeout (a stopped or wedged responder, a client that stopped reading, a
+// RADOS read that never completes). Then the connection is taken back:
 //   RETURN_PREPARE → BLOCK again (replacing REDIRECT) → READY → RETURN
 //   (TCP state and the client bytes the responder read) → restore the socket
 //   on the gateway's public address and original port → remove the flow entry
@@ -25,10 +30,25 @@
 // the responder closes it there. The gateway then points the flow at the
 // responder again (REDIRECT, so the client's last ACK reaches it), waits
 // (bounded) for the responder's second DONE — the connection is closed —
-// and removes the entry; there is nothing to return. A responder that dies, stalls past the hold time
-// or aborts loses the connection: the flow entry is removed, so the client's
-// next packet meets the gateway's stack without a socket and is reset —
-// never a blocked flow left behind.
+// and removes the entry; there is nothing to return.
+//
+// A resumable ABORT before any PROGRESS (GO reached the responder too late:
+// it closed its restored socket silently) means nothing was sent from the
+// responder, so the state the gateway saved is still the connection's: the
+// gateway restores it from that state and the caller serves the request
+// itself (the client sees a slower response, never an error). Any other
+// failure after GO — a dead channel, a stall, a non-resumable ABORT — loses
+// the connection, and the gateway makes the client notice at once rather
+// than wait on a silent socket. Only the client knows where its stream
+// stands, so the gateway asks it: it BLOCKs the flow again, restores the
+// saved connection just long enough to send one window probe from an old
+// sequence number (with its TCP timestamp moved on by the time since the
+// save, or the client would drop it as older than the responder's segments),
+// and closes that socket silently. The client answers with a duplicate ACK;
+// the data plane drops it but records its sequence and acknowledgment
+// numbers in the flow entry; the gateway then restores a socket at exactly
+// that point and closes it with an RST, which the client accepts. A client
+// that does not answer within three probes is left to its own timeouts.
 //
 // Every data plane entry is owned by a FlowEntry, every control flow mailbox
 // is closed on every exit. Per-step durations are measured for benchmarks.
@@ -47,6 +67,7 @@
 #include "map_entries.h"
 #include "responder_link.h"
 #include "socket_ops.h"
+#include "tcp_state.h"
 #include "unique_fd.h"
 
 namespace xo::handoff {
@@ -54,7 +75,7 @@ namespace xo::handoff {
 /** struct OffloadTimeouts - how long the gateway waits for each answer. */
 struct OffloadTimeouts {
     Clock::duration reply = std::chrono::seconds(2);  ///< READY after OFFER, RETURN after READY, sends
-    Clock::duration hold = std::chrono::minutes(5);   ///< longest a responder may keep a connection
+    Clock::duration stall = std::chrono::seconds(10); ///< longest a served flow may go without progress
     Clock::duration closing = std::chrono::seconds(5); ///< a close at the responder, first DONE to last
 };
 
@@ -85,6 +106,12 @@ struct Offloaded {
     FlowEntry entry;                 ///< the REDIRECT entry
     bpf::RedirectTarget target;      ///< where it points
     HandoffTimes times;
+    TcpState saved;                  ///< as offered: to resume from until the responder started, then queues dropped
+    Clock::time_point saved_at;      ///< when: the TCP timestamp clock has run on since
+    Bytes read_ahead;                ///< as offered, to resume with
+    std::size_t offered_queue = 0;   ///< send-queue bytes handed over (the gateway's, not the responder's)
+    bool started = false;            ///< a PROGRESS came: the responder left repair mode
+    std::uint64_t acked = 0;         ///< the responder's latest PROGRESS
 };
 
 /** struct Fallback - the handoff did not happen; the caller serves the request. */
@@ -107,6 +134,13 @@ struct ReturnedConnection {
     Bytes read_ahead;  ///< client bytes the responder read but did not consume
     Bytes app_payload; ///< opaque, from the responder
     ReturnTimes times;
+    bool resumed = false; ///< restored from the gateway's own state: the responder sent nothing
+};
+
+/** struct FlowEnd - how an offloaded flow ended without being lost. */
+struct FlowEnd {
+    std::optional<ReturnedConnection> connection; ///< nullopt: the client closed it at the responder
+    std::uint64_t responder_bytes = 0;            ///< bytes the client acknowledged from the responder
 };
 
 class Offloader {
@@ -127,18 +161,22 @@ public:
     boost::asio::awaitable<OffloadOutcome> offload(std::shared_ptr<ResponderLink> link, OffloadRequest request);
 
     /**
-     * await_return() - wait for the responder to give @flow's connection back.
+     * await_return() - follow @flow until the responder gives the connection back.
      *
-     * Return: the restored connection; nullopt if the connection ended at
-     * the responder (the client closed it); or an error once it is gone for
-     * good. The flow entry is removed in every case.
+     * Return: the restored (or resumed) connection, or none if the client
+     * closed it at the responder; an error once the connection is lost, after
+     * the client has been made to see a reset. The flow entry is removed in
+     * every case.
      */
-    boost::asio::awaitable<Result<std::optional<ReturnedConnection>>> await_return(Offloaded flow);
+    boost::asio::awaitable<Result<FlowEnd>> await_return(Offloaded flow);
 
 private:
-    boost::asio::awaitable<Result<std::optional<ReturnedConnection>>> closed_at_responder(Offloaded& flow);
-    boost::asio::awaitable<Result<std::optional<ReturnedConnection>>> take_back(Offloaded& flow,
-                                                                                Clock::time_point start);
+    boost::asio::awaitable<Result<Message>> next_decision(Offloaded& flow, Clock::duration patience);
+    boost::asio::awaitable<Result<FlowEnd>> take_back(Offloaded& flow);
+    boost::asio::awaitable<Result<FlowEnd>> closed_at_responder(Offloaded& flow);
+    Result<FlowEnd> resume(Offloaded& flow);
+    FlowEnd ended(const Offloaded& flow, std::optional<ReturnedConnection> connection) const;
+    boost::asio::awaitable<void> reset_client(Offloaded& flow);
 
     bpf::FlowTable& flows_;
     bpf::Mac gateway_mac_;

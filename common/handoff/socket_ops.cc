@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <cstddef>
 #include <cstring>
 
 namespace xo::handoff {
@@ -101,6 +102,14 @@ Result<int> tcp_state_of(int fd)
     if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
         return Error::from_errno("TCP_INFO");
     return static_cast<int>(info.tcpi_state);
+}
+
+Result<void> enter_repair(int fd)
+{
+    int on = TCP_REPAIR_ON;
+    if (::setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)) != 0)
+        return Error::from_errno("TCP_REPAIR on");
+    return {};
 }
 
 Result<void> reset_on_close(int fd)

@@ -60,6 +60,12 @@ Result<std::size_t> unacked_bytes(int fd);
 /** tcp_state_of() - @fd's TCP state (TCP_ESTABLISHED, TCP_CLOSE_WAIT, ... from TCP_INFO). */
 Result<int> tcp_state_of(int fd);
 
+/** acked_bytes() - bytes of @fd's stream the peer acknowledged since the socket was created or restored. */
+Result<std::uint64_t> acked_bytes(int fd);
+
+/** enter_repair() - put @fd into TCP_REPAIR mode: from now on closing it sends nothing. */
+Result<void> enter_repair(int fd);
+
 /** reset_on_close() - make the next close of @fd send RST at once (SO_LINGER 0). */
 Result<void> reset_on_close(int fd);
 

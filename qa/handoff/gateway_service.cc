@@ -99,11 +99,11 @@ awaitable<bool> Gateway::handle(tcp::socket& socket, Bytes& pending, Request req
                 log::warn(back.error().message);
                 co_return false;
             }
-            if (!*back) {
+            if (!back->connection) {
                 ++counters.closed_at_responder;
                 co_return false;
             }
-            auto& returned = **back;
+            auto& returned = *back->connection;
             ++counters.returns;
             stats.add("return", returned.times.total);
             stats.add("return_restore", returned.times.restore);

@@ -36,7 +36,7 @@ struct Options {
     std::string ifname, instance, key_file;
     std::vector<ResponderLink::Address> responders;
     bpf::AttachPreference attach = bpf::AttachPreference::tc;
-    std::chrono::seconds hold {60};
+    std::chrono::seconds stall {10};
 };
 
 Result<ResponderLink::Address> parse_responder(const std::string& text)
@@ -69,7 +69,7 @@ Result<Options> parse_options(int argc, char** argv)
     namespace po = boost::program_options;
     std::string listen, attach = "tc";
     std::vector<std::string> responders;
-    unsigned hold = 60;
+    unsigned stall = 10;
     Options o;
     po::options_description desc("xo-testbed-gateway options");
     desc.add_options()
@@ -79,7 +79,7 @@ Result<Options> parse_options(int argc, char** argv)
         ("key", po::value(&o.key_file)->required(), "PSK file (mode 0600)")
         ("responder", po::value(&responders), "CONTROL_IP:PORT,DATA_IP,MAC (repeatable)")
         ("attach", po::value(&attach), "tc | xdp | auto")
-        ("hold-seconds", po::value(&hold), "longest a responder may keep a connection");
+        ("stall-seconds", po::value(&stall), "longest an offloaded connection may go without progress");
     if (auto parsed = testbed::parse_cli(desc, argc, argv); !parsed)
         return parsed.error();
     std::string why;
@@ -99,7 +99,7 @@ Result<Options> parse_options(int argc, char** argv)
         o.attach = bpf::AttachPreference::automatic;
     else if (attach != "tc")
         return Error{"--attach: tc, xdp or auto"};
-    o.hold = std::chrono::seconds(hold);
+    o.stall = std::chrono::seconds(stall);
     return o;
 }
 
@@ -124,7 +124,7 @@ int run(const Options& options)
         log::info("data plane on ", options.ifname, " (", bpf::to_string(*mode), ")");
 
         asio::io_context ioc;
-        Offloader offloader((*plane)->flows(), (*plane)->nic_mac(), {std::chrono::seconds(2), options.hold});
+        Offloader offloader((*plane)->flows(), (*plane)->nic_mac(), {.stall = options.stall});
         Gateway gateway(ioc, offloader, *tls);
         gateway.responders.resize(options.responders.size()); // fixed from here on: slots are referenced
         for (std::size_t i = 0; i < options.responders.size(); ++i)

@@ -23,6 +23,8 @@ VSTART=${XO_VSTART:-$REPO/vstart-scripts/xo-vstart.sh}
 export XO_GATEWAY_BIN=${XO_GATEWAY_BIN:-$REPO/build/rgw_xo/xo-gateway}
 export XO_RESPONDER_BIN=${XO_RESPONDER_BIN:-$REPO/build/osd_xo/xo-responder}
 export XO_OFFLOAD_THRESHOLD=${XO_OFFLOAD_THRESHOLD:-65536}
+# Short, so that a test can outlast it with a slow client in seconds, not minutes.
+export XO_OFFLOAD_STALL_TIMEOUT=${XO_OFFLOAD_STALL_TIMEOUT:-4}
 PY=/usr/bin/python3          # Debian's python: the one with boto3 and pytest
 PYTEST_TIMEOUT=${XO_IT_TIMEOUT:-2400}
 

@@ -108,9 +108,11 @@ class Responders:
                 break
             time.sleep(0.05)
 
-    def start(self, i):
+    def start(self, i, *args):
+        """Start responder @i again, with @args appended to its command line."""
         vstart = REPO / "vstart-scripts" / "xo-vstart.sh"
-        out = subprocess.run([str(vstart), "start-responder", str(i)], capture_output=True, text=True, timeout=60)
+        out = subprocess.run([str(vstart), "start-responder", str(i), *args], capture_output=True, text=True,
+                             timeout=60)
         assert out.returncode == 0, out.stderr
 
 
