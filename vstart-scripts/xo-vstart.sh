@@ -47,6 +47,7 @@ readonly OSDS=${XO_OSDS:-3}
 readonly MGR=${XO_MGR:-0}
 readonly GATEWAY_BIN=${XO_GATEWAY_BIN:-$REPO_DIR/build/rgw_xo/xo-gateway}
 readonly GATEWAY_ARGS=${XO_GATEWAY_ARGS:-}
+readonly RESPONDER_ARGS=${XO_RESPONDER_ARGS:-}
 readonly RESPONDER_BIN=${XO_RESPONDER_BIN:-$REPO_DIR/build/osd_xo/xo-responder}
 readonly OFFLOAD=${XO_OFFLOAD:-1}
 readonly OFFLOAD_THRESHOLD=${XO_OFFLOAD_THRESHOLD:-1048576}
@@ -99,6 +100,8 @@ environment:
   XO_GATEWAY_BIN=path  xo-gateway binary (default <repo>/build/rgw_xo/xo-gateway)
   XO_GATEWAY_ARGS=...  extra arguments appended to xo-gateway's command line
   XO_RESPONDER_BIN=path  xo-responder binary (default <repo>/build/osd_xo/xo-responder)
+  XO_RESPONDER_ARGS=...  extra arguments appended to xo-responder's command line
+                       (also for start-responder, e.g. a test's small --max-connections)
   XO_OFFLOAD=0|1       offload large GETs to the responders (default 1)
   XO_OFFLOAD_THRESHOLD=bytes  GET bodies larger than this are offloaded (default 1048576)
   XO_RUN_DIR=dir       all files of the instance (default /tmp/xo-<instance>)
@@ -413,12 +416,13 @@ write_handoff_key() {
 
 # xo-responder on OSD host $1: serves offloaded GETs from there.
 start_xo_responder() {
-  local i=$1 ns ip
+  local i=$1 ns ip extra
   ns=$(osd_ns "$i") ip=$(osd_ip "$i")
+  read -ra extra <<<"$RESPONDER_ARGS"
   ip netns exec "$ns" unshare --uts -- setsid sh -c "$HOSTNAME_BPFFS_THEN_EXEC" "$ns" \
     setpriv --bounding-set="$RESPONDER_CAPS" --inh-caps=-all -- \
     "$RESPONDER_BIN" --control "$ip:$RESPONDER_PORT" --address "$ip" --ifname eth0 --instance "$ns" \
-    --key "$HANDOFF_KEY" --metrics-listen "$ip:$RESPONDER_METRICS_PORT" --ceph-conf "$CONF" \
+    --key "$HANDOFF_KEY" --metrics-listen "$ip:$RESPONDER_METRICS_PORT" --ceph-conf "$CONF" "${extra[@]}" \
     </dev/null >"$RUN/log/xo-responder.$i.log" 2>&1 &
   echo $! >"$RUN/run/xo-responder.$i.pid"
 }
