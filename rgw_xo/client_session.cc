@@ -46,7 +46,8 @@ void ClientSession::start(Worker& worker, boost::asio::ip::tcp::socket socket, C
 }
 
 ClientSession::ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionLimit::Slot slot)
-    : worker_(worker), slot_(std::move(slot)), stream_(std::move(socket)), relay_(worker.config(), stream_.get_executor(), worker.offload())
+    : worker_(worker), slot_(std::move(slot)), stream_(std::move(socket)),
+      relay_(worker.config(), stream_.get_executor(), worker.offload())
 {
     error_code ec;
     auto peer = stream_.socket().remote_endpoint(ec);
