@@ -32,8 +32,9 @@ constexpr const char* exposition_type = "text/plain; version=0.0.4; charset=utf-
 
 } // namespace
 
-MetricsEndpoint::MetricsEndpoint(const boost::asio::any_io_executor& executor, const metrics::Registry& registry)
-    : acceptor_(executor), registry_(registry)
+MetricsEndpoint::MetricsEndpoint(const boost::asio::any_io_executor& executor, const metrics::Registry& registry,
+                                 metrics::Counter* accept_backoffs)
+    : acceptor_(executor), registry_(registry), backoff_(executor, "metrics listener", accept_backoffs)
 {
 }
 
@@ -59,6 +60,7 @@ void MetricsEndpoint::close()
     boost::asio::post(acceptor_.get_executor(), [this] {
         error_code ignored;
         acceptor_.close(ignored);
+        backoff_.cancel();
     });
 }
 
@@ -70,9 +72,10 @@ boost::asio::awaitable<void> MetricsEndpoint::accept_loop()
         if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open())
             co_return;
         if (ec) {
-            log::warn("metrics accept failed: ", ec.message());
+            co_await backoff_.after_failure(ec);
             continue;
         }
+        backoff_.accepted();
         boost::asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket), registry_),
                               [](std::exception_ptr e) {
                                   if (e)

@@ -7,7 +7,8 @@
 // registry's text exposition, anything else 404; the connection is then
 // closed. The request header is limited to 8 KiB and every connection to a
 // few seconds in total, so a slow or hostile scraper costs one small
-// coroutine for a bounded time and never touches S3 sessions.
+// coroutine for a bounded time and never touches S3 sessions. Out of
+// descriptors, the accept loop backs off (accept_backoff.h).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -15,13 +16,16 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <string>
 
+#include "accept_backoff.h"
 #include "metrics.h"
 
 namespace xo {
 
 class MetricsEndpoint {
 public:
-    MetricsEndpoint(const boost::asio::any_io_executor& executor, const metrics::Registry& registry);
+    /** MetricsEndpoint() - serve @registry; @accept_backoffs (may be null) counts accept pauses. */
+    MetricsEndpoint(const boost::asio::any_io_executor& executor, const metrics::Registry& registry,
+                    metrics::Counter* accept_backoffs);
 
     /** listen() - bind @endpoint; false with @error on failure. */
     bool listen(const boost::asio::ip::tcp::endpoint& endpoint, std::string& error);
@@ -38,6 +42,7 @@ private:
 
     boost::asio::ip::tcp::acceptor acceptor_;
     const metrics::Registry& registry_;
+    AcceptBackoff backoff_;
 };
 
 } // namespace xo

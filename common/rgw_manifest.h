@@ -5,7 +5,7 @@
 // follow from the `user.rgw.manifest` xattr on the head (a Ceph-encoded
 // RGWObjManifest, ENCODE_START(7, 6)). decode_manifest() turns the xattr into
 // a Manifest, accepting only the structure versions 16.2 writes and refusing
-// anything else with a reason. manifest_extents() then walks the manifest the
+// anything else with a reason. An ExtentCursor then walks the manifest the
 // way radosgw's reader does — the head's first head_size bytes, then stripes
 // of stripe_max_size per rule, parts of part_size for multipart uploads, or
 // the explicit object list of old manifests — and names every RADOS object:
@@ -20,10 +20,18 @@
 // tail lives elsewhere than the head's pool (another placement rule, a
 // bucket with explicit placement) are refused: the caller only knows the
 // head's pool.
+//
+// The cursor checks the whole manifest when it is opened, from the rules
+// alone (O(rules + listed objects), never O(stripes)), and then makes one
+// extent at a time from any logical offset: a 5 TiB object of 1.3 million
+// stripes costs the same memory as a 4 MiB one, and serving a byte range
+// only names the stripes the range touches. manifest_extents() collects
+// every extent, for tools and tests.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -134,18 +142,65 @@ Result<Manifest> decode_manifest(std::span<const std::uint8_t> xattr);
 RadosName rados_name(const Obj& obj);
 
 /**
- * manifest_extents() - the RADOS extents that make up the object, in order.
- * @manifest:    a decoded manifest
- * @head:        the head object's identity; tails are in the same pool and namespace
- * @max_extents: refuse manifests that describe more extents than this
- *
- * The extents are contiguous: each starts at the logical offset where the
- * previous one ends, the first at 0, the last ends at obj_size; an empty
- * object has none.
- *
- * Return: the extents, or an Error when the manifest names a different head,
- * places its tail outside the head's pool, or is inconsistent in a way
- * radosgw's own reader would not handle well-definedly.
+ * class ExtentCursor - the RADOS extents of an object, in logical order, made
+ * one at a time. The extents are contiguous: each starts at the logical offset
+ * where the previous one ends, the first at 0, the last ends at obj_size; none
+ * is empty; an empty object has none. A default-constructed cursor is an
+ * empty object's.
+ */
+class ExtentCursor {
+public:
+    ExtentCursor() = default;
+
+    /**
+     * open() - check @manifest and stand before its first extent.
+     * @head:        the head object's identity; tails are in the same pool and namespace
+     * @max_extents: refuse manifests that describe more extents than this
+     *
+     * Return: the cursor, or an Error when the manifest names a different
+     * head, places its tail outside the head's pool, or is inconsistent in a
+     * way radosgw's own reader would not handle well-definedly.
+     */
+    static Result<ExtentCursor> open(Manifest manifest, const HeadObject& head,
+                                     std::size_t max_extents = kMaxExtents);
+
+    /** seek() - stand before the extent holding logical offset @offset (obj_size: the end). */
+    Result<void> seek(std::uint64_t offset);
+
+    /** next() - the extent the cursor stands before, then step past it; nullopt at the end. */
+    std::optional<Extent> next();
+
+    std::uint64_t object_size() const { return manifest_.obj_size; }
+
+private:
+    enum class Layout { headed, parts, listed };
+
+    /** struct PartRun - the parts one multipart rule cuts from [start, end). */
+    struct PartRun {
+        std::size_t rule;        ///< index into manifest_.rules
+        std::uint64_t start, end;
+        std::uint64_t part_size; ///< 0: one part to end
+        std::uint64_t first_part;
+    };
+
+    Result<void> check_headed(std::size_t max_extents);
+    Result<void> check_parts(std::size_t max_extents);
+    Result<void> check_listed(std::size_t max_extents);
+    std::uint64_t part_end() const;
+
+    Manifest manifest_;
+    HeadObject head_;
+    Layout layout_ = Layout::listed; ///< an empty object's: nothing listed
+    std::vector<PartRun> runs_; ///< parts layout only
+    std::uint64_t at_ = 0;      ///< logical offset of the next extent
+    std::uint64_t index_ = 0;   ///< headed: stripe (0: the head); listed: entry
+    std::size_t run_ = 0;       ///< parts: the run, part and stripe of the next extent
+    std::uint64_t part_ = 0, part_start_ = 0, stripe_ = 0;
+};
+
+/**
+ * manifest_extents() - every RADOS extent of the object, in order (an
+ * ExtentCursor's whole walk; same arguments and errors as ExtentCursor::open()).
  */
 Result<std::vector<Extent>> manifest_extents(const Manifest& manifest, const HeadObject& head,
                                              std::size_t max_extents = kMaxExtents);

@@ -4,11 +4,11 @@
 
 namespace xo::rsp {
 
-Result<Bytes> head_prefix(const ServePlan& plan, const std::vector<rgw::Extent>& extents, const HeadSnapshot& snap,
+Result<Bytes> head_prefix(const ServePlan& plan, const std::optional<rgw::Extent>& first, const HeadSnapshot& snap,
                           std::uint64_t read_length)
 {
-    const bool has_head = !extents.empty() && extents.front().oid == plan.oid && extents.front().rados_offset == 0;
-    const std::uint64_t head_end = has_head ? extents.front().length : 0;
+    const bool has_head = first && first->oid == plan.oid && first->rados_offset == 0;
+    const std::uint64_t head_end = has_head ? first->length : 0;
     if (snap.size < head_end)
         return Error{"head object holds " + std::to_string(snap.size) + " bytes, its manifest says " +
                          std::to_string(head_end),

@@ -9,7 +9,7 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
+#include <optional>
 
 #include "head_read.h"
 #include "serve_plan.h"
@@ -18,13 +18,13 @@ namespace xo::rsp {
 
 /**
  * head_prefix() - the object's bytes from plan.first among what the head read gave.
- * @extents:     the object's extents (vet_head()).
+ * @first:       the object's first extent (vet_head()), none for an empty object.
  * @snap:        the head read, made at RADOS offset @plan.first for @read_length bytes.
  *
  * Return: 0..@read_length bytes (empty when the head extent does not hold
  * plan.first), or an Error when the head holds fewer bytes than its extent.
  */
-Result<Bytes> head_prefix(const ServePlan& plan, const std::vector<rgw::Extent>& extents, const HeadSnapshot& snap,
+Result<Bytes> head_prefix(const ServePlan& plan, const std::optional<rgw::Extent>& first, const HeadSnapshot& snap,
                           std::uint64_t read_length);
 
 } // namespace xo::rsp

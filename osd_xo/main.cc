@@ -24,6 +24,7 @@
 #include "endpoint.h"
 #include "log.h"
 #include "metrics_endpoint.h"
+#include "open_files.h"
 #include "psk.h"
 #include "responder_config.h"
 #include "responder_data_plane.h"
@@ -54,7 +55,7 @@ bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::
         return log::error("control endpoint ", to_string(config.control), ": ", ec.message()), false;
     std::unique_ptr<MetricsEndpoint> scrapes;
     if (config.metrics_listen) {
-        scrapes = std::make_unique<MetricsEndpoint>(ioc.get_executor(), registry);
+        scrapes = std::make_unique<MetricsEndpoint>(ioc.get_executor(), registry, &metrics.metrics_accept_backoffs);
         std::string why;
         if (!scrapes->listen(*config.metrics_listen, why))
             return log::error("--metrics-listen: ", why), false;
@@ -68,13 +69,30 @@ bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::
             scrapes->close();
         ioc.stop();
     });
-    asio::co_spawn(ioc, host.accept_gateways(acceptor, std::move(tls)), asio::detached);
+    asio::co_spawn(ioc, host.accept_gateways(acceptor, std::move(tls), &metrics.control_accept_backoffs),
+                   asio::detached);
     log::info("responder control on ", to_string(config.control), ", restoring on ", config.address, ", egress ",
               config.ifname, ", pipeline ", config.reads.pipeline_depth, " x ", config.reads.read_bytes, " bytes");
     ioc.run();
     if (host.hosted())
         log::warn(host.hosted(), " connections were still held at shutdown");
     return true;
+}
+
+/**
+ * log_open_files_limit() - raise RLIMIT_NOFILE and say whether it covers
+ * @max_connections restored sockets; a shortage costs OFFERs, refused as
+ * restore_failed and relayed by the gateway, not the process.
+ */
+void log_open_files_limit(std::size_t max_connections)
+{
+    // Besides the restored sockets: control channels, librados' connections, the metrics endpoint.
+    constexpr std::uint64_t reserve = 256;
+    std::uint64_t files = raise_open_files_limit();
+    log::info("open files limit ", files);
+    if (files < max_connections + reserve)
+        log::warn("the open files limit ", files, " is below --max-connections ", max_connections, " + ", reserve,
+                  ": OFFERs beyond it will be refused");
 }
 
 int run(const rsp::ResponderConfig& config)
@@ -122,5 +140,6 @@ int main(int argc, char** argv)
     log::set_level(parsed.config->log_level);
     // A client that vanishes must cost an error value, never the process.
     std::signal(SIGPIPE, SIG_IGN);
+    log_open_files_limit(parsed.config->max_connections);
     return run(*parsed.config);
 }

@@ -1,5 +1,7 @@
 #include "responder_metrics.h"
 
+#include "accept_backoff.h"
+
 namespace xo::rsp {
 
 namespace {
@@ -23,7 +25,9 @@ ResponderMetrics::ResponderMetrics(metrics::Registry& r)
       head_read_seconds(r.histogram("xo_responder_head_read_seconds", "Admission head object read latency.",
                                     {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2})),
       stream_seconds(r.histogram("xo_responder_stream_seconds", "Time from GO to the last byte written.",
-                                 {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60}))
+                                 {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60})),
+      control_accept_backoffs(accept_backoff_counter(r, "control")),
+      metrics_accept_backoffs(accept_backoff_counter(r, "metrics"))
 {
 }
 

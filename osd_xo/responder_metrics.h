@@ -15,6 +15,8 @@
 //   xo_responder_connections              connections the application is serving now
 //   xo_responder_head_read_seconds        admission's head read (xattrs + stat + first bytes)
 //   xo_responder_stream_seconds           from GO to the last byte written
+//   xo_accept_backoff_total{listener}     pauses of the control and metrics
+//       accept loops after a failed accept (accept_backoff.h)
 #pragma once
 
 #include "metrics.h"
@@ -35,6 +37,8 @@ struct ResponderMetrics {
     metrics::Gauge& connections;
     metrics::Histogram& head_read_seconds;
     metrics::Histogram& stream_seconds;
+    metrics::Counter& control_accept_backoffs;
+    metrics::Counter& metrics_accept_backoffs;
 };
 
 } // namespace xo::rsp

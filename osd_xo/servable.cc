@@ -33,7 +33,8 @@ boost::asio::awaitable<Prepared> prepare_object(boost::asio::any_io_executor exe
     auto extents = vet_head(snap->xattrs, plan);
     if (!extents)
         co_return Refusal{RefuseReason::unsupported, extents.error().message};
-    auto head = head_prefix(plan, *extents, *snap, read_length);
+    // The cursor stands before the first extent: the head's, if it has one.
+    auto head = head_prefix(plan, extents->next(), *snap, read_length);
     if (!head)
         co_return Refusal{RefuseReason::unsupported, head.error().message};
     object->plan = std::move(plan);
@@ -48,7 +49,7 @@ boost::asio::awaitable<Result<void>> stream_object(boost::asio::any_io_executor 
 {
     const ServePlan& plan = object->plan;
     const std::uint64_t after_head = plan.first + object->head.size();
-    auto slicer = RangeSlicer::create(object->extents, after_head, plan.length - object->head.size(),
+    auto slicer = RangeSlicer::create(std::move(object->extents), after_head, plan.length - object->head.size(),
                                       settings.read_bytes);
     if (!slicer)
         co_return slicer.error();

@@ -4,7 +4,9 @@
 // operation, head_read.h), vet it (vet.h), and keep the manifest's extents
 // and the range's first bytes if the head held them. stream_object() is the
 // application's: send exactly plan.length bytes from plan.first — those
-// head bytes, then the rest of the range read from RADOS (stream.h).
+// head bytes, then the rest of the range read from RADOS (stream.h). What an
+// admitted plan keeps does not grow with the object: the manifest's extents
+// are made while streaming, only those the range touches (range_slicer.h).
 //
 // Only the head extent's own bytes count as already read (head_prefix.h); a
 // head holding fewer bytes than its extent is refused here rather than
@@ -45,7 +47,7 @@ struct ReadSettings {
 struct ServableObject {
     ServePlan plan;
     librados::IoCtx io;              ///< the head's pool; used by the streamer's thread only
-    std::vector<rgw::Extent> extents; ///< the whole object
+    rgw::ExtentCursor extents;        ///< the object's, made on demand
     Bytes head;                      ///< the range's first bytes, read with the xattrs (may be empty)
 };
 

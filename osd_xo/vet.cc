@@ -39,7 +39,7 @@ std::string transforms(const XattrMap& xattrs)
 
 } // namespace
 
-Result<std::vector<rgw::Extent>> vet_head(const XattrMap& xattrs, const ServePlan& plan)
+Result<rgw::ExtentCursor> vet_head(const XattrMap& xattrs, const ServePlan& plan)
 {
     auto etag = xattrs.find(kEtagXattr);
     if (etag == xattrs.end())
@@ -60,7 +60,7 @@ Result<std::vector<rgw::Extent>> vet_head(const XattrMap& xattrs, const ServePla
         return Error{"manifest says " + std::to_string(manifest->obj_size) + " bytes, radosgw reported " +
                          std::to_string(plan.object_size),
                      ESTALE};
-    auto extents = rgw::manifest_extents(*manifest, head_of(plan));
+    auto extents = rgw::ExtentCursor::open(std::move(*manifest), head_of(plan));
     if (!extents)
         return with_context("unknown manifest", extents.error());
     return extents;

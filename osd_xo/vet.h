@@ -9,8 +9,8 @@
 //   - storage classes other than STANDARD (tiers we do not read);
 //   - manifests we do not understand, or of another size than the plan.
 // It is a pure function of the xattrs and the plan, so the rules are tested
-// without a cluster. The manifest's extents are the result: the responder
-// reads exactly those.
+// without a cluster. A cursor over the manifest's extents is the result: the
+// responder reads exactly those.
 #pragma once
 
 #include <map>
@@ -38,10 +38,10 @@ rgw::HeadObject head_of(const ServePlan& plan);
  * vet_head() - whether the object behind @xattrs is served as radosgw would serve @plan.
  *
  * Return: the object's RADOS extents (contiguous, logical offset 0 to the
- * object size), or an Error whose message says what radosgw would do
- * differently (the REFUSE text).
+ * object size, made on demand), or an Error whose message says what radosgw
+ * would do differently (the REFUSE text).
  */
-Result<std::vector<rgw::Extent>> vet_head(const XattrMap& xattrs, const ServePlan& plan);
+Result<rgw::ExtentCursor> vet_head(const XattrMap& xattrs, const ServePlan& plan);
 
 /** xattr_text() - an xattr value as text: radosgw NUL-terminates some, not others. */
 std::string xattr_text(const std::string& raw);

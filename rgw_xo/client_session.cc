@@ -10,7 +10,9 @@
 
 #include "access_log.h"
 #include "endpoint.h"
+#include "graceful_close.h"
 #include "log.h"
+#include "readable.h"
 #include "worker.h"
 
 namespace xo::gw {
@@ -24,20 +26,14 @@ namespace {
 
 constexpr std::size_t first_read_bytes = 16 * 1024;
 
-// What a closing connection will still read from a client that keeps
-// sending (e.g. the rest of an oversized header), so that our error response
-// is not destroyed by the RST that closing with unread data would cause.
-constexpr std::size_t linger_bytes = 1024 * 1024;
-constexpr std::chrono::seconds linger_time{2};
-
 } // namespace
 
-void ClientSession::start(Worker& worker, boost::asio::ip::tcp::socket socket)
+void ClientSession::start(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionLimit::Slot slot)
 {
     auto executor = socket.get_executor();
     std::unique_ptr<ClientSession> session;
     try {
-        session = std::make_unique<ClientSession>(worker, std::move(socket));
+        session = std::make_unique<ClientSession>(worker, std::move(socket), std::move(slot));
     } catch (const std::exception& e) {
         // Out of memory for one connection: drop it, keep accepting others.
         log::error("cannot set up a client session: ", e.what());
@@ -49,8 +45,9 @@ void ClientSession::start(Worker& worker, boost::asio::ip::tcp::socket socket)
     });
 }
 
-ClientSession::ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket)
-    : worker_(worker), stream_(std::move(socket)), relay_(worker.config(), stream_.get_executor(), worker.offload())
+ClientSession::ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionLimit::Slot slot)
+    : worker_(worker), slot_(std::move(slot)), stream_(std::move(socket)),
+      relay_(worker.config(), stream_.get_executor(), worker.offload())
 {
     error_code ec;
     auto peer = stream_.socket().remote_endpoint(ec);
@@ -80,13 +77,14 @@ void ClientSession::on_drain()
 boost::asio::awaitable<void> ClientSession::serve(std::unique_ptr<ClientSession> self)
 {
     co_await self->run();
-    co_await self->close();
+    co_await close_gracefully(self->stream_);
 }
 
 /*
  * wait_for_request() - wait, up to the idle timeout, for the first byte of
  * the next request. Only then does the shorter header timeout start, so a
  * kept-alive connection may idle but a started request must keep coming.
+ * While it waits the connection holds no buffer.
  */
 boost::asio::awaitable<bool> ClientSession::wait_for_request()
 {
@@ -94,12 +92,21 @@ boost::asio::awaitable<bool> ClientSession::wait_for_request()
         co_return true;
     if (worker_.draining())
         co_return false;
-    error_code ec;
+    relay_.release_buffers();
+    buffer_.shrink_to_fit();
     idle_ = true;
-    stream_.expires_after(worker_.config().idle_timeout);
+    auto waiting = readable_within(stream_.socket(), worker_.config().idle_timeout);
+    error_code ec = co_await std::move(waiting);
+    idle_ = false;
+    if (ec == boost::asio::error::timed_out) {
+        stream_.socket().close(ec); // nothing unread, nothing owed: a plain FIN
+        co_return false;
+    }
+    if (ec)
+        co_return false;
+    stream_.expires_after(worker_.config().header_timeout);
     std::size_t n = co_await stream_.async_read_some(buffer_.prepare(first_read_bytes),
                                                      redirect_error(use_awaitable, ec));
-    idle_ = false;
     buffer_.commit(n);
     co_return !ec;
 }
@@ -167,24 +174,6 @@ boost::asio::awaitable<ExchangeResult> ClientSession::reject(error_code ec, Requ
     result.bytes_out = ec ? 0 : res.body().size();
     result.outcome = err.code;
     co_return result;
-}
-
-/*
- * close() - end the connection with a FIN, then read and discard what the
- * client still sends for a bounded time, so the last response reaches it.
- */
-boost::asio::awaitable<void> ClientSession::close()
-{
-    error_code ec;
-    stream_.socket().shutdown(boost::asio::socket_base::shutdown_send, ec);
-    std::size_t discarded = 0;
-    stream_.expires_after(linger_time);
-    while (!ec && discarded < linger_bytes) {
-        buffer_.clear();
-        discarded += co_await stream_.async_read_some(buffer_.prepare(first_read_bytes),
-                                                      redirect_error(use_awaitable, ec));
-    }
-    stream_.close();
 }
 
 } // namespace xo::gw

@@ -5,6 +5,12 @@
 // where the gateway's front-door limits live: the idle timeout between
 // requests, the header timeout once a request has started (slow clients), the
 // header size limit, and a 400 for anything that is not HTTP/1.x.
+//
+// Between requests a connection holds no buffer: the relay buffer and the
+// read buffers are given back when it goes idle, and it waits for its next
+// request's first byte without a read buffer (readable.h). An idle or
+// slow-header connection therefore costs a few KiB, whatever
+// --relay-buffer-bytes is; each holds a ConnectionLimit slot until it ends.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -14,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "connection_limit.h"
 #include "relay.h"
 
 namespace xo::gw {
@@ -22,10 +29,10 @@ class Worker;
 
 class ClientSession {
 public:
-    /** start() - serve @socket on @worker's thread until the connection ends. */
-    static void start(Worker& worker, boost::asio::ip::tcp::socket socket);
+    /** start() - serve @socket on @worker's thread until the connection ends, holding @slot. */
+    static void start(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionLimit::Slot slot);
 
-    ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket);
+    ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionLimit::Slot slot);
     ~ClientSession();
     ClientSession(const ClientSession&) = delete;
     ClientSession& operator=(const ClientSession&) = delete;
@@ -39,9 +46,9 @@ private:
     boost::asio::awaitable<bool> wait_for_request();
     boost::asio::awaitable<ExchangeResult> reject(boost::system::error_code ec, RequestParser& req,
                                                   const std::string& request_id);
-    boost::asio::awaitable<void> close();
 
     Worker& worker_;
+    ConnectionLimit::Slot slot_;
     boost::beast::tcp_stream stream_;
     boost::beast::flat_buffer buffer_;
     Relay relay_;

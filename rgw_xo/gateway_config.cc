@@ -19,7 +19,7 @@ constexpr std::size_t max_relay_buffer = 64 * 1024 * 1024;
 struct RawOptions {
     std::string config_file, listen, upstream, metrics_listen, access_log, client_addr_header, log_level;
     unsigned threads = 0;
-    std::size_t max_header_bytes = 0, relay_buffer_bytes = 0;
+    std::size_t max_connections = 0, max_header_bytes = 0, relay_buffer_bytes = 0;
     long header_timeout = 0, idle_timeout = 0, io_timeout = 0, connect_timeout = 0, shutdown_timeout = 0;
     long continue_timeout_ms = 0;
     OffloadConfig offload;
@@ -40,6 +40,9 @@ po::options_description describe(RawOptions& raw)
         ("metrics-listen", po::value(&raw.metrics_listen)->default_value(""),
             "Prometheus endpoint IP:port serving GET /metrics (default: off)")
         ("threads", po::value(&raw.threads)->default_value(cores), "I/O threads, one io_context each (default: cores)")
+        ("max-connections", po::value(&raw.max_connections)->default_value(defaults.max_connections),
+            "client connections served at once; one more is answered 503 SlowDown and closed "
+            "(default 0: half the open files limit, less a reserve)")
         ("max-header-bytes", po::value(&raw.max_header_bytes)->default_value(defaults.max_header_bytes),
             "largest request header accepted; larger gets 400 RequestHeaderSectionTooLarge")
         ("header-timeout", po::value(&raw.header_timeout)->default_value(defaults.header_timeout.count()),
@@ -128,6 +131,7 @@ std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
         return std::nullopt;
     }
     c.threads = raw.threads;
+    c.max_connections = raw.max_connections;
     if (raw.max_header_bytes < 1024 || raw.max_header_bytes > max_header_limit) {
         error = "--max-header-bytes must be 1024.." + std::to_string(max_header_limit);
         return std::nullopt;

@@ -36,6 +36,7 @@ struct GatewayConfig {
     boost::asio::ip::tcp::endpoint upstream;
     std::optional<boost::asio::ip::tcp::endpoint> metrics_listen; ///< Prometheus endpoint; none: off
     unsigned threads = 1;
+    std::size_t max_connections = 0; ///< client connections at once; 0: from the open files limit at start
     std::size_t max_header_bytes = 64 * 1024;
     std::chrono::seconds header_timeout{30};
     std::chrono::seconds idle_timeout{60};

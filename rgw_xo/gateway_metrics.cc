@@ -1,5 +1,7 @@
 #include "gateway_metrics.h"
 
+#include "accept_backoff.h"
+
 #include <string>
 
 namespace xo::gw {
@@ -45,6 +47,11 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& registry)
       relayed_body_bytes_(registry.counter("xo_gateway_relayed_body_bytes_total",
                                            "Response body bytes the gateway sent to clients.")),
       connections_(registry.gauge("xo_gateway_connections", "Open client connections.")),
+      max_connections_(registry.gauge("xo_gateway_max_connections", "Client connections served at once at most.")),
+      refused_connections_(registry.counter("xo_gateway_refused_connections_total",
+                                            "Client connections refused (503 SlowDown) at the connection limit.")),
+      s3_accept_backoffs_(accept_backoff_counter(registry, "s3")),
+      metrics_accept_backoffs_(accept_backoff_counter(registry, "metrics")),
       handoff_seconds_(registry.histogram("xo_handoff_seconds",
                                           "Time to hand a client connection to a responder, block to GO.",
                                           handoff_buckets))

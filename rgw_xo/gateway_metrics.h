@@ -16,7 +16,14 @@
 // rest — locate, no_responder, refused_*, handoff; late_go: the responder
 // gave up waiting for GO and the gateway resumed from its own state;
 // unserved: the responder failed before its first byte and gave the
-// connection back) and lost (the connection failed after the handoff). Reasons are fixed lists, registered up front.
+// connection back) and lost (the connection failed after the handoff).
+// Reasons are fixed lists, registered up front.
+//
+// Limits: xo_gateway_max_connections is the limit in force,
+// xo_gateway_refused_connections_total counts connections answered 503
+// SlowDown (or closed, beyond the refusals a worker answers at a time) at
+// that limit, and xo_accept_backoff_total{listener="s3"|"metrics"} the
+// accept loops' pauses when descriptors run out (accept_backoff.h).
 #pragma once
 
 #include <array>
@@ -40,6 +47,13 @@ public:
     /** connection_opened() / connection_closed() - track open client connections. */
     void connection_opened() { connections_.add(1); }
     void connection_closed() { connections_.add(-1); }
+    /** connection_refused() - a connection beyond the limit was refused. */
+    void connection_refused() { refused_connections_.add(); }
+    /** set_max_connections() - publish the limit in force (once, at start). */
+    void set_max_connections(std::size_t max) { max_connections_.add(static_cast<std::int64_t>(max)); }
+
+    metrics::Counter& s3_accept_backoffs() { return s3_accept_backoffs_; }
+    metrics::Counter& metrics_accept_backoffs() { return metrics_accept_backoffs_; }
 
     /** registry() - the registry these series live in, for the metrics endpoint. */
     const metrics::Registry& registry() const { return registry_; }
@@ -54,6 +68,10 @@ private:
     metrics::Counter& received_body_bytes_;
     metrics::Counter& relayed_body_bytes_;
     metrics::Gauge& connections_;
+    metrics::Gauge& max_connections_;
+    metrics::Counter& refused_connections_;
+    metrics::Counter& s3_accept_backoffs_;
+    metrics::Counter& metrics_accept_backoffs_;
     metrics::Counter* offload_counter(OffloadOutcome outcome, std::string_view reason);
 
     struct OffloadSeries {

@@ -1,15 +1,18 @@
 // xo-gateway: the S3 front door of XO-Ceph. See docs/architecture.md.
 #include <csignal>
+#include <cstdint>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "access_log.h"
+#include "connection_limit.h"
 #include "gateway_config.h"
 #include "gateway_metrics.h"
 #include "log.h"
 #include "metrics.h"
 #include "offload_service.h"
+#include "open_files.h"
 #include "server.h"
 
 int main(int argc, char** argv)
@@ -21,11 +24,16 @@ int main(int argc, char** argv)
         (parsed.error ? std::cerr : std::cout) << parsed.message << (parsed.error ? "\n" : "");
         return parsed.error ? 2 : 0;
     }
-    const GatewayConfig& config = *parsed.config;
+    GatewayConfig& config = *parsed.config;
     xo::log::set_level(config.log_level);
 
     // Peers that vanish must cost an error value, never the process.
     std::signal(SIGPIPE, SIG_IGN);
+
+    const std::uint64_t files = xo::raise_open_files_limit();
+    if (config.max_connections == 0)
+        config.max_connections = connections_for_open_files(files);
+    xo::log::info("open files limit ", files, ", --max-connections ", config.max_connections);
 
     AccessLog access_log(config.access_log);
     if (!access_log.ok()) {

@@ -1,6 +1,5 @@
 #include "relay.h"
 
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
@@ -13,6 +12,7 @@
 #include "endpoint.h"
 #include "get_offload.h"
 #include "log.h"
+#include "readable.h"
 
 namespace xo::gw {
 
@@ -90,14 +90,8 @@ boost::asio::awaitable<bool> Relay::upstream_readable_within(std::chrono::millis
 {
     if (upstream_buf_.size() > 0)
         co_return true;
-    boost::asio::steady_timer timer(upstream_.get_executor(), timeout);
-    timer.async_wait([this](error_code ec) {
-        if (!ec)
-            upstream_.socket().cancel();
-    });
-    error_code ec;
-    co_await upstream_.socket().async_wait(boost::asio::socket_base::wait_read, redirect_error(use_awaitable, ec));
-    timer.cancel();
+    auto waiting = readable_within(upstream_.socket(), timeout);
+    error_code ec = co_await std::move(waiting);
     co_return !ec;
 }
 

@@ -23,11 +23,11 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
-#include <vector>
 
 #include "byte_range.h"
 #include "gateway_config.h"
 #include "object_get.h"
+#include "relay_buffer.h"
 #include "s3_error.h"
 
 namespace xo::gw {
@@ -82,6 +82,14 @@ public:
      */
     boost::asio::awaitable<ExchangeResult> exchange(ClientSide client, RequestParser& req);
 
+    /** release_buffers() - between exchanges: give back the memory only an exchange needs. */
+    void release_buffers()
+    {
+        scratch_.release();
+        if (upstream_buf_.size() == 0)
+            upstream_buf_.shrink_to_fit();
+    }
+
 private:
     struct Exchange;
 
@@ -109,7 +117,7 @@ private:
     boost::beast::tcp_stream upstream_;
     boost::beast::flat_buffer upstream_buf_;
     bool upstream_open_ = false;
-    std::vector<char> scratch_;
+    RelayBuffer scratch_; ///< the relay buffer (body_pump.h), held only during exchanges
 };
 
 } // namespace xo::gw

@@ -24,6 +24,8 @@ inline constexpr S3Error bad_request{boost::beast::http::status::bad_request, "B
                                      "The request could not be parsed as HTTP/1.1."};
 inline constexpr S3Error service_unavailable{boost::beast::http::status::service_unavailable, "ServiceUnavailable",
                                              "The storage service is unreachable. Please retry."};
+inline constexpr S3Error slow_down{boost::beast::http::status::service_unavailable, "SlowDown",
+                                   "Please reduce your request rate."};
 inline constexpr S3Error bad_gateway{boost::beast::http::status::bad_gateway, "BadGateway",
                                      "The storage service sent an invalid response."};
 } // namespace errors

@@ -14,12 +14,14 @@
 namespace xo::gw {
 
 Server::Server(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, OffloadService* offload)
-    : config_(config)
+    : config_(config), limit_(config.max_connections)
 {
+    metrics.set_max_connections(config.max_connections);
     for (unsigned i = 0; i < config.threads; ++i)
-        workers_.push_back(std::make_unique<Worker>(config, access_log, metrics, i, offload));
+        workers_.push_back(std::make_unique<Worker>(config, access_log, metrics, limit_, i, offload));
     if (config.metrics_listen)
-        metrics_endpoint_ = std::make_unique<MetricsEndpoint>(workers_.front()->executor(), metrics.registry());
+        metrics_endpoint_ = std::make_unique<MetricsEndpoint>(workers_.front()->executor(), metrics.registry(),
+                                                              &metrics.metrics_accept_backoffs());
 }
 
 bool Server::listen(std::string& error)
@@ -41,7 +43,8 @@ void Server::run()
     for (auto& w : workers_)
         threads.emplace_back([worker = w.get()] { worker->run(); });
     log::info("xo-gateway listening on ", to_string(config_.listen), ", relaying to radosgw at ",
-              to_string(config_.upstream), " with ", workers_.size(), " threads");
+              to_string(config_.upstream), " with ", workers_.size(), " threads, up to ", limit_.max(),
+              " connections");
 
     // Signals and the shutdown deadline are handled on this thread; a joiner
     // ends it once every worker has run out of work.

@@ -3,7 +3,8 @@
 // accepting, finish in-flight requests, close idle connections) and waits up
 // to the shutdown timeout; a second signal or the timeout stops what is left.
 // With --metrics-listen, worker 0's io_context also serves Prometheus scrapes;
-// draining closes that acceptor too.
+// draining closes that acceptor too. The workers share one ConnectionLimit of
+// --max-connections (resolved before the server is made, see main.cc).
 #pragma once
 
 #include <memory>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "access_log.h"
+#include "connection_limit.h"
 #include "gateway_config.h"
 #include "gateway_metrics.h"
 #include "metrics_endpoint.h"
@@ -32,6 +34,7 @@ public:
 
 private:
     const GatewayConfig& config_;
+    ConnectionLimit limit_;
     std::vector<std::unique_ptr<Worker>> workers_;
     std::unique_ptr<MetricsEndpoint> metrics_endpoint_; ///< null without --metrics-listen
     bool draining_ = false;

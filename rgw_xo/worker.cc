@@ -3,24 +3,37 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/write.hpp>
 #include <chrono>
 #include <cstdio>
-#include <sys/socket.h>
 
 #include "client_session.h"
 #include "endpoint.h"
+#include "graceful_close.h"
 #include "log.h"
+#include "s3_error.h"
 
 namespace xo::gw {
 
+using boost::asio::redirect_error;
+using boost::asio::use_awaitable;
 using boost::asio::ip::tcp;
 using boost::system::error_code;
 
-Worker::Worker(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, unsigned index,
-               OffloadService* offload)
-    : config_(config), access_log_(access_log), metrics_(metrics), index_(index), acceptor_(ioc_)
+namespace {
+
+// A refused client's answer fits in the socket buffer: this only bounds a
+// client that does not read at all.
+constexpr std::chrono::seconds refusal_write_timeout{2};
+
+} // namespace
+
+Worker::Worker(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, ConnectionLimit& limit,
+               unsigned index, OffloadService* offload)
+    : config_(config), access_log_(access_log), metrics_(metrics), limit_(limit), index_(index), acceptor_(ioc_),
+      backoff_(ioc_.get_executor(), "S3 listener", &metrics.s3_accept_backoffs())
 {
     if (offload)
         offload_ = std::make_unique<GetOffload>(*offload);
@@ -56,6 +69,7 @@ void Worker::drain()
         draining_ = true;
         error_code ignored;
         acceptor_.close(ignored);
+        backoff_.cancel();
         for (ClientSession* s : sessions_)
             s->on_drain();
     });
@@ -78,15 +92,72 @@ boost::asio::awaitable<void> Worker::accept_loop()
         if (ec) {
             if (draining_)
                 break;
-            // EMFILE and friends: keep serving the connections we have and
-            // retry, rather than spinning or exiting.
-            log::warn("accept failed: ", ec.message());
-            boost::asio::steady_timer pause(ioc_, std::chrono::milliseconds(100));
-            co_await pause.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+            // Keep serving the connections we have; pause if descriptors ran out.
+            co_await backoff_.after_failure(ec);
             continue;
         }
-        ClientSession::start(*this, std::move(socket));
+        backoff_.accepted();
+        if (auto slot = limit_.try_take())
+            ClientSession::start(*this, std::move(socket), std::move(*slot));
+        else
+            refuse(std::move(socket));
     }
+}
+
+/*
+ * refuse() - a connection beyond --max-connections: answer it 503 SlowDown,
+ * unless this worker already answers max_refusing of them; then close it.
+ */
+void Worker::refuse(tcp::socket socket)
+{
+    if (refusing_ >= max_refusing) {
+        metrics_.connection_refused();
+        error_code ignored;
+        socket.close(ignored);
+        return;
+    }
+    ++refusing_;
+    boost::asio::co_spawn(ioc_, answer_busy(std::move(socket)), [this](std::exception_ptr e) {
+        --refusing_;
+        if (e)
+            log::error("refusing a connection ended by an exception");
+    });
+}
+
+/*
+ * answer_busy() - 503 SlowDown without reading the request (whatever the
+ * client sends is the request it must retry), then a graceful close. The
+ * refusal is logged and counted like a request the gateway answered itself.
+ */
+boost::asio::awaitable<void> Worker::answer_busy(tcp::socket socket)
+{
+    const auto started = std::chrono::steady_clock::now();
+    const std::string request_id = next_request_id();
+    error_code ec;
+    auto peer = socket.remote_endpoint(ec);
+    const std::string client = ec ? std::string("-") : to_string(peer);
+    boost::beast::tcp_stream stream(std::move(socket));
+    auto res = make_error_response(errors::slow_down, "", request_id);
+    stream.expires_after(refusal_write_timeout);
+    co_await boost::beast::http::async_write(stream, res, redirect_error(use_awaitable, ec));
+    ExchangeResult result;
+    result.status = ec ? 0 : res.result_int();
+    result.bytes_out = ec ? 0 : res.body().size();
+    result.outcome = errors::slow_down.code;
+    metrics_.connection_refused();
+    metrics_.record("", result);
+    access_log_.write(AccessRecord{
+        .client = client,
+        .request_id = request_id,
+        .method = "-",
+        .target = "-",
+        .status = result.status,
+        .bytes_in = 0,
+        .bytes_out = result.bytes_out,
+        .duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started),
+        .outcome = result.outcome,
+    });
+    co_await close_gracefully(stream);
 }
 
 } // namespace xo::gw

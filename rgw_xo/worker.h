@@ -2,8 +2,10 @@
 // own SO_REUSEPORT acceptor on the public endpoint (the kernel spreads new
 // connections across workers), and the client sessions it accepted. Nothing
 // here is shared between threads except the config, the access log and the
-// metrics (lock-free atomics), so sessions need no locks; the only cross-thread call is drain(), which is
-// posted onto the worker's own thread.
+// metrics (lock-free atomics) and the connection limit (one atomic count), so sessions need no locks; the only
+// cross-thread call is drain(), which is posted onto the worker's own thread. A connection beyond the limit is
+// answered 503 SlowDown and closed (connection_limit.h); out of descriptors, the accept loop pauses
+// (accept_backoff.h).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -15,7 +17,9 @@
 #include <string>
 #include <unordered_set>
 
+#include "accept_backoff.h"
 #include "access_log.h"
+#include "connection_limit.h"
 #include "gateway_config.h"
 #include "gateway_metrics.h"
 #include "get_offload.h"
@@ -26,9 +30,9 @@ class ClientSession;
 
 class Worker {
 public:
-    /** Worker() - worker @index; @offload (null: off) is shared by all workers. */
-    Worker(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, unsigned index,
-           OffloadService* offload);
+    /** Worker() - worker @index; @limit and @offload (null: off) are shared by all workers. */
+    Worker(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, ConnectionLimit& limit,
+           unsigned index, OffloadService* offload);
 
     /** listen() - bind this worker's acceptor; false with @error on failure. */
     bool listen(std::string& error);
@@ -59,13 +63,18 @@ public:
 
 private:
     boost::asio::awaitable<void> accept_loop();
+    void refuse(boost::asio::ip::tcp::socket socket);
+    boost::asio::awaitable<void> answer_busy(boost::asio::ip::tcp::socket socket);
 
     const GatewayConfig& config_;
     AccessLog& access_log_;
     GatewayMetrics& metrics_;
+    ConnectionLimit& limit_;
     unsigned index_;
     boost::asio::io_context ioc_{1};
     boost::asio::ip::tcp::acceptor acceptor_;
+    AcceptBackoff backoff_;
+    std::size_t refusing_ = 0; ///< refused connections being answered
     bool draining_ = false;
     std::unordered_set<ClientSession*> sessions_;
     std::unique_ptr<GetOffload> offload_; ///< its responder links live on this worker's io_context

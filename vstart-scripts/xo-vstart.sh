@@ -47,11 +47,11 @@ readonly OSDS=${XO_OSDS:-3}
 readonly MGR=${XO_MGR:-0}
 readonly GATEWAY_BIN=${XO_GATEWAY_BIN:-$REPO_DIR/build/rgw_xo/xo-gateway}
 readonly GATEWAY_ARGS=${XO_GATEWAY_ARGS:-}
+readonly RESPONDER_ARGS=${XO_RESPONDER_ARGS:-}
 readonly RESPONDER_BIN=${XO_RESPONDER_BIN:-$REPO_DIR/build/osd_xo/xo-responder}
 readonly OFFLOAD=${XO_OFFLOAD:-1}
 readonly OFFLOAD_THRESHOLD=${XO_OFFLOAD_THRESHOLD:-1048576}
 readonly OFFLOAD_STALL_TIMEOUT=${XO_OFFLOAD_STALL_TIMEOUT:-10}
-readonly RESPONDER_ARGS=${XO_RESPONDER_ARGS:-}
 readonly RUN=${XO_RUN_DIR:-/tmp/xo-$INST}
 readonly MEMSTORE_BYTES=${XO_MEMSTORE_BYTES:-$((4 << 30))}
 
@@ -102,10 +102,11 @@ environment:
   XO_GATEWAY_BIN=path  xo-gateway binary (default <repo>/build/rgw_xo/xo-gateway)
   XO_GATEWAY_ARGS=...  extra arguments appended to xo-gateway's command line
   XO_RESPONDER_BIN=path  xo-responder binary (default <repo>/build/osd_xo/xo-responder)
+  XO_RESPONDER_ARGS=...  extra arguments appended to xo-responder's command line
+                       (also for start-responder, e.g. a test's small --max-connections)
   XO_OFFLOAD=0|1       offload large GETs to the responders (default 1)
   XO_OFFLOAD_THRESHOLD=bytes  GET bodies larger than this are offloaded (default 1048576)
   XO_OFFLOAD_STALL_TIMEOUT=s  an offloaded transfer without progress this long is reset (default 10)
-  XO_RESPONDER_ARGS=...  extra arguments appended to every xo-responder's command line
   XO_RUN_DIR=dir       all files of the instance (default /tmp/xo-<instance>)
   XO_MEMSTORE_BYTES=n  capacity of each memstore OSD (default 4 GiB, allocated lazily)
 

@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "accept_backoff.h"
 #include "flow_mux.h"
 #include "log.h"
 #include "map_entries.h"
@@ -105,18 +106,20 @@ ConnectionHost::ConnectionHost(bpf::RewriteTable& rewrites, boost::asio::ip::add
 }
 
 awaitable<void> ConnectionHost::accept_gateways(boost::asio::ip::tcp::acceptor& acceptor,
-                                                std::shared_ptr<ControlTls> tls)
+                                                std::shared_ptr<ControlTls> tls, metrics::Counter* accept_backoffs)
 {
     auto executor = co_await boost::asio::this_coro::executor;
+    AcceptBackoff backoff(executor, "control listener", accept_backoffs);
     while (acceptor.is_open()) {
         boost::system::error_code ec;
         auto socket = co_await acceptor.async_accept(boost::asio::redirect_error(use_awaitable, ec));
         if (ec) {
-            if (ec == boost::asio::error::operation_aborted)
+            if (ec == boost::asio::error::operation_aborted || !acceptor.is_open())
                 co_return;
-            log::warn("control accept: ", ec.message());
+            co_await backoff.after_failure(ec);
             continue;
         }
+        backoff.accepted();
         auto authenticate = [this, tls](boost::asio::ip::tcp::socket s) -> awaitable<void> {
             auto channel = co_await accept_channel(tls, std::move(s), deadline_in(handshake_limit));
             if (!channel) {

@@ -51,6 +51,7 @@
 #include <variant>
 
 #include "control_channel.h"
+#include "metrics.h"
 #include "flow_mailbox.h"
 #include "handoff_messages.h"
 #include "rewrite_table.h"
@@ -138,11 +139,14 @@ public:
      * accept_gateways() - accept and serve gateway control channels forever.
      * @acceptor: listening on the control endpoint.
      * @tls: a server-role ControlTls.
+     * @accept_backoffs: counts the accept loop's pauses (accept_backoff.h); may be null.
      *
-     * A connection that fails authentication is dropped; others go on.
+     * A connection that fails authentication is dropped; others go on. Out of
+     * descriptors, accepting pauses instead of spinning.
      */
     boost::asio::awaitable<void> accept_gateways(boost::asio::ip::tcp::acceptor& acceptor,
-                                                 std::shared_ptr<ControlTls> tls);
+                                                 std::shared_ptr<ControlTls> tls,
+                                                 metrics::Counter* accept_backoffs = nullptr);
 
     /** serve() - handle OFFERs on @channel until it ends. */
     boost::asio::awaitable<void> serve(std::unique_ptr<ControlChannel> channel);

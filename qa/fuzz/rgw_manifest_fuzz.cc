@@ -5,8 +5,10 @@
 // Manifest or an error value — no crash, no overread (AddressSanitizer), no
 // unbounded allocation or loop (the extent walk is capped per call). Whatever
 // decodes is also walked into extents, and those must tile the object:
-// contiguous from 0, non-empty, ending at obj_size. The head identity given
-// is the one the manifest itself names, so the walk gets past that check.
+// contiguous from 0, non-empty, ending at obj_size; and a cursor seeking an
+// offset inside the object must yield exactly the rest of that walk. The head
+// identity given is the one the manifest itself names, so the walk gets past
+// that check.
 //
 // Build (clang only; a separate build directory):
 //   CC=clang CXX=clang++ cmake -S /work/main -B /tmp/xo-manifest-fuzz-build -DXO_FUZZ=ON
@@ -42,5 +44,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (ofs != manifest->obj_size)
         std::abort(); // the extents do not add up to the object
+    if (extents->empty())
+        return 0;
+    const std::uint64_t offset = (size * 2654435761u) % manifest->obj_size;
+    auto cursor = xo::rgw::ExtentCursor::open(*manifest, head, 4096);
+    if (!cursor || !cursor->seek(offset))
+        std::abort(); // what the walk accepted, the cursor must seek
+    std::size_t k = 0;
+    while ((*extents)[k].logical_offset + (*extents)[k].length <= offset)
+        ++k;
+    for (; k < extents->size(); ++k) {
+        auto e = cursor->next();
+        if (!e || e->oid != (*extents)[k].oid || e->logical_offset != (*extents)[k].logical_offset ||
+            e->length != (*extents)[k].length || e->rados_offset != (*extents)[k].rados_offset)
+            std::abort(); // seeking disagrees with walking
+    }
+    if (cursor->next())
+        std::abort();
     return 0;
 }

@@ -48,6 +48,7 @@ TEST(ParseCommandLine, Defaults)
     EXPECT_EQ(xo::to_string(c.listen), "0.0.0.0:80");
     EXPECT_EQ(xo::to_string(c.upstream), "127.0.0.1:8000");
     EXPECT_EQ(c.threads, std::max(1u, std::thread::hardware_concurrency()));
+    EXPECT_EQ(c.max_connections, 0u); // resolved from the open files limit at start
     EXPECT_EQ(c.max_header_bytes, d.max_header_bytes);
     EXPECT_EQ(c.header_timeout, d.header_timeout);
     EXPECT_EQ(c.idle_timeout, d.idle_timeout);
@@ -66,13 +67,14 @@ const std::vector<std::string> every_flag = {
     "--max-header-bytes", "8192",      "--header-timeout", "7",         "--idle-timeout", "11",
     "--io-timeout", "13",              "--connect-timeout", "2",        "--continue-timeout-ms", "250",
     "--shutdown-timeout", "4",         "--relay-buffer-bytes", "65536", "--access-log", "/var/log/xo/a.log",
-    "--client-addr-header", "X-Real-IP", "--log-level", "debug"};
+    "--client-addr-header", "X-Real-IP", "--log-level", "debug",       "--max-connections", "500"};
 
 void expect_every_flag(const GatewayConfig& c)
 {
     EXPECT_EQ(xo::to_string(c.listen), "[::1]:9080");
     EXPECT_EQ(xo::to_string(c.upstream), "198.18.0.2:7480");
     EXPECT_EQ(c.threads, 3u);
+    EXPECT_EQ(c.max_connections, 500u);
     EXPECT_EQ(c.max_header_bytes, 8192u);
     EXPECT_EQ(c.header_timeout, std::chrono::seconds(7));
     EXPECT_EQ(c.idle_timeout, std::chrono::seconds(11));
@@ -138,7 +140,8 @@ TEST(ParseCommandLine, ConfigFileKeys)
                     "listen = [::1]:9080\nupstream = 198.18.0.2:7480\nthreads = 3\nmax-header-bytes = 8192\n"
                     "header-timeout = 7\nidle-timeout = 11\nio-timeout = 13\nconnect-timeout = 2\n"
                     "continue-timeout-ms = 250\nshutdown-timeout = 4\nrelay-buffer-bytes = 65536\n"
-                    "access-log = /var/log/xo/a.log\nclient-addr-header = X-Real-IP\nlog-level = debug\n");
+                    "access-log = /var/log/xo/a.log\nclient-addr-header = X-Real-IP\nlog-level = debug\n"
+                    "max-connections = 500\n");
     ParseResult r = parse_command_line({"--config", file.path()});
     ASSERT_TRUE(r.config) << dump(r);
     expect_every_flag(*r.config);

@@ -24,11 +24,10 @@ xo::ServePlan plan(std::uint64_t first, std::uint64_t length, std::uint64_t size
     return p;
 }
 
-/** A 9 MiB plain upload: a 4 MiB head extent, then stripes. */
-std::vector<Extent> plain()
+/** The first extent of a 9 MiB plain upload: its 4 MiB head (stripes follow). */
+Extent plain()
 {
-    return {Extent{"pool", "", "m_key", "", 0, 4 * MiB, 0}, Extent{"pool", "", "m__shadow_x1", "", 0, 4 * MiB, 4 * MiB},
-            Extent{"pool", "", "m__shadow_x2", "", 0, MiB, 8 * MiB}};
+    return Extent{"pool", "", "m_key", "", 0, 4 * MiB, 0};
 }
 
 /** What a head read at RADOS offset @first for @length bytes gives on a head of @size bytes. */
@@ -66,7 +65,7 @@ TEST(ResponderHeadPrefix, RangeAfterTheHeadHasNoPrefix)
 
 TEST(ResponderHeadPrefix, MultipartHeadHoldsNothing)
 {
-    std::vector<Extent> parts{Extent{"pool", "", "m__multipart_key.up.1", "", 0, 5 * MiB, 0}};
+    Extent parts{"pool", "", "m__multipart_key.up.1", "", 0, 5 * MiB, 0};
     auto h = head_prefix(plan(0, MiB, 5 * MiB), parts, read(0, 0, MiB), MiB);
     ASSERT_TRUE(h.ok());
     EXPECT_TRUE(h->empty());
@@ -74,10 +73,17 @@ TEST(ResponderHeadPrefix, MultipartHeadHoldsNothing)
 
 TEST(ResponderHeadPrefix, WholeSmallObject)
 {
-    std::vector<Extent> small{Extent{"pool", "", "m_key", "", 0, 1000, 0}};
+    Extent small{"pool", "", "m_key", "", 0, 1000, 0};
     auto h = head_prefix(plan(0, 1000, 1000), small, read(1000, 0, MiB), MiB);
     ASSERT_TRUE(h.ok());
     EXPECT_EQ(h->size(), 1000u);
+}
+
+TEST(ResponderHeadPrefix, EmptyObjectHasNoPrefix)
+{
+    auto h = head_prefix(plan(0, 0, 0), std::nullopt, read(0, 0, MiB), MiB);
+    ASSERT_TRUE(h.ok());
+    EXPECT_TRUE(h->empty());
 }
 
 TEST(ResponderHeadPrefix, HeadShorterThanItsExtentIsRefused)

@@ -43,11 +43,16 @@ Bytes object_bytes(std::uint64_t first, std::uint64_t length)
     return out;
 }
 
-/** Extents of a 3 × 64 KiB + 1000 B object. */
-std::vector<Extent> extents()
+/** Extents of a 3 × 64 KiB + 1000 B object: a 64 KiB head and stripes. */
+xo::rgw::ExtentCursor extents()
 {
-    return {Extent{"p", "", "a", "", 0, 64 * KiB, 0}, Extent{"p", "", "b", "", 0, 64 * KiB, 64 * KiB},
-            Extent{"p", "", "c", "", 0, 64 * KiB, 128 * KiB}, Extent{"p", "", "d", "", 0, 1000, 192 * KiB}};
+    xo::rgw::Manifest m;
+    m.obj_size = 192 * KiB + 1000;
+    m.obj.key.name = "a";
+    m.head_size = m.max_head_size = 64 * KiB;
+    m.prefix = "x";
+    m.rules = {{0, 0, 64 * KiB, 0, 64 * KiB, ""}};
+    return xo::rgw::ExtentCursor::open(m, xo::rgw::HeadObject{"p", "", "a", ""}).value();
 }
 
 /** A reader whose reads stay pending until the test completes them. */
@@ -189,7 +194,7 @@ TEST(ResponderStream, ShortReadIsAnError)
     MemorySink sink;
     bool shortened = false;
     auto run = drive(reader, ioc, sink, 0, 192 * KiB + 1000, 0, 64 * KiB, 3, [&](FakeReader& r) {
-        bool last = r.pending[0].first.oid == "d";
+        bool last = r.pending[0].first.logical_offset == 192 * KiB; // the short last stripe
         r.complete(0, last ? 1 : 0);
         shortened |= last;
     });

@@ -499,4 +499,136 @@ TEST(RgwManifestBuilt, PartOvershootingTheNextRuleIsCorrupt)
     EXPECT_NE(e.error().message.find("past the rule"), std::string::npos);
 }
 
+// --- the cursor: extents on demand -----------------------------------------
+
+/** walk_from() - what a cursor seeking @offset yields, to the end. */
+std::vector<Extent> walk_from(const Manifest& m, const HeadObject& h, std::uint64_t offset)
+{
+    auto c = xo::rgw::ExtentCursor::open(m, h);
+    EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message);
+    std::vector<Extent> out;
+    if (!c)
+        return out;
+    auto sought = c->seek(offset);
+    EXPECT_TRUE(sought.ok()) << (sought.ok() ? "" : sought.error().message);
+    while (auto e = c->next())
+        out.push_back(*e);
+    return out;
+}
+
+/** expect_suffixes() - seeking any offset yields the whole walk from the extent holding it. */
+void expect_suffixes(const Manifest& m, const HeadObject& h)
+{
+    const auto all = extents_ok(m, h);
+    std::vector<std::uint64_t> offsets{0, m.obj_size};
+    for (const auto& e : all)
+        for (std::uint64_t d : {std::uint64_t{0}, std::uint64_t{1}, e.length / 2, e.length - 1})
+            offsets.push_back(e.logical_offset + d);
+    for (std::uint64_t offset : offsets) {
+        if (offset > m.obj_size)
+            continue;
+        SCOPED_TRACE("offset " + std::to_string(offset));
+        std::size_t k = 0;
+        while (k < all.size() && all[k].logical_offset + all[k].length <= offset)
+            ++k;
+        auto got = walk_from(m, h, offset);
+        ASSERT_EQ(got.size(), all.size() - k);
+        for (std::size_t i = 0; i < got.size(); ++i) {
+            EXPECT_EQ(got[i].oid, all[k + i].oid);
+            EXPECT_EQ(got[i].locator, all[k + i].locator);
+            EXPECT_EQ(got[i].rados_offset, all[k + i].rados_offset);
+            EXPECT_EQ(got[i].length, all[k + i].length);
+            EXPECT_EQ(got[i].logical_offset, all[k + i].logical_offset);
+        }
+    }
+}
+
+TEST(RgwManifestCursor, SeekingAnyOffsetGivesTheRestOfTheWalk)
+{
+    expect_suffixes(decode_ok(fixture("big")), head(kMarker1 + "_big"));
+    expect_suffixes(decode_ok(fixture("small")), head(kMarker1 + "_small"));
+    expect_suffixes(decode_ok(fixture("zero")), head(kMarker1 + "_zero"));
+    expect_suffixes(decode_ok(fixture("multipart")), head(kMarker1 + "_multi"));
+    expect_suffixes(decode_ok(fixture("underscore")), head(kMarker1 + "___under/score", kMarker1 + "__under/score"));
+
+    Manifest listed = base_manifest();
+    listed.explicit_objs = true;
+    listed.rules.clear();
+    listed.obj_size = 10;
+    xo::rgw::Obj tail = listed.obj;
+    tail.key = {"tailpiece", "shadow", ""};
+    listed.objs = {{0, listed.obj, 0, 4}, {4, tail, 100, 3}, {7, tail, 200, 3}};
+    listed.head_size = listed.max_head_size = 4;
+    expect_suffixes(listed, head(kMarker1 + "_big"));
+}
+
+TEST(RgwManifestCursor, ManyUnevenPartsAcrossRules)
+{
+    // Parts of 5 MiB (1-3), 6 MiB (4-5, stripes 4 + 2), then 1 MiB to the end (6-8, the last short).
+    Manifest m = decode_ok(fixture("multipart"));
+    m.obj_size = 27 * MiB + 2 * MiB + 5;
+    m.rules = {{0, 1, 0, 5 * MiB, 4 * MiB, ""},
+               {15 * MiB, 4, 15 * MiB, 6 * MiB, 4 * MiB, ""},
+               {27 * MiB, 6, 27 * MiB, MiB, 4 * MiB, ""}};
+    auto all = extents_ok(m, head(kMarker1 + "_multi"));
+    const std::string mp = kMarker1 + "__multipart_multi.2~VVJ34ePAo_MVHrfqXN4vKe8LmaeMI83.";
+    const std::string sh = kMarker1 + "__shadow_multi.2~VVJ34ePAo_MVHrfqXN4vKe8LmaeMI83.";
+    ASSERT_EQ(all.size(), 13u);
+    EXPECT_EQ(all[0].oid, mp + "1");
+    EXPECT_EQ(all[1].oid, sh + "1_1");
+    EXPECT_EQ(all[6].oid, mp + "4");
+    EXPECT_EQ(all[7].oid, sh + "4_1");
+    EXPECT_EQ(all[7].length, 2 * MiB);
+    EXPECT_EQ(all[10].oid, mp + "6");
+    EXPECT_EQ(all[10].logical_offset, 27 * MiB);
+    EXPECT_EQ(all[12].oid, mp + "8");
+    EXPECT_EQ(all[12].length, 5u);
+    expect_suffixes(m, head(kMarker1 + "_multi"));
+}
+
+TEST(RgwManifestCursor, FiveTiBObjectIsNeverListed)
+{
+    // 1.3 million stripes: opening and seeking only compute.
+    Manifest m = base_manifest();
+    m.obj_size = std::uint64_t{5} << 40;
+    auto c = xo::rgw::ExtentCursor::open(m, head(kMarker1 + "_big"));
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    ASSERT_TRUE(c->seek(m.obj_size - 1).ok());
+    auto last = c->next();
+    ASSERT_TRUE(last.has_value());
+    EXPECT_EQ(last->oid, kMarker1 + "__shadow_.udSdphObctNah1kKn7Kt83yoo_sikmR_" + std::to_string((5 << 18) - 1));
+    EXPECT_EQ(last->logical_offset + last->length, m.obj_size);
+    EXPECT_FALSE(c->next().has_value());
+}
+
+TEST(RgwManifestCursor, MultipartExtentCountIsBounded)
+{
+    Manifest m = decode_ok(fixture("multipart"));
+    m.rules.resize(1);
+    m.rules[0].part_size = MiB; // 1 MiB parts of one stripe each
+    m.obj_size = 2000 * MiB;
+    EXPECT_TRUE(xo::rgw::ExtentCursor::open(m, head(kMarker1 + "_multi"), 2000).ok());
+    auto e = xo::rgw::ExtentCursor::open(m, head(kMarker1 + "_multi"), 1999);
+    ASSERT_FALSE(e.ok());
+    EXPECT_NE(e.error().message.find("more than 1999 extents"), std::string::npos);
+}
+
+TEST(RgwManifestCursor, SeekBeyondTheObjectIsAnError)
+{
+    auto c = xo::rgw::ExtentCursor::open(decode_ok(fixture("big")), head(kMarker1 + "_big"));
+    ASSERT_TRUE(c.ok());
+    EXPECT_FALSE(c->seek(9 * MiB + 124).ok());
+    ASSERT_TRUE(c->seek(9 * MiB + 123).ok());
+    EXPECT_FALSE(c->next().has_value());
+}
+
+TEST(RgwManifestCursor, DefaultIsAnEmptyObject)
+{
+    xo::rgw::ExtentCursor c;
+    EXPECT_EQ(c.object_size(), 0u);
+    EXPECT_FALSE(c.next().has_value());
+    EXPECT_TRUE(c.seek(0).ok());
+    EXPECT_FALSE(c.seek(1).ok());
+}
+
 } // namespace

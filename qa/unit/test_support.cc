@@ -523,7 +523,10 @@ Gateway::Gateway(std::uint16_t upstream_port, const Tweak& tweak, const std::str
         ::close(holder);
         return;
     }
-    worker_ = std::make_unique<gw::Worker>(config_, access_log_, metrics_, 0, nullptr);
+    if (config_.max_connections == 0)
+        config_.max_connections = 1000;
+    limit_ = std::make_unique<gw::ConnectionLimit>(config_.max_connections);
+    worker_ = std::make_unique<gw::Worker>(config_, access_log_, metrics_, *limit_, 0, nullptr);
     ok_ = worker_->listen(error_);
     ::close(holder);
     if (!ok_)
@@ -544,6 +547,19 @@ Gateway::~Gateway()
     if (!wait_stopped(10s))
         worker_->stop();
     thread_.join();
+}
+
+double Gateway::metric(std::string_view series) const
+{
+    const std::string text = registry_.render();
+    std::size_t at = 0;
+    while ((at = text.find(series, at)) != std::string::npos) {
+        const bool line_start = at == 0 || text[at - 1] == '\n';
+        at += series.size();
+        if (line_start && at < text.size() && text[at] == ' ')
+            return std::stod(text.substr(at + 1, text.find('\n', at) - at - 1));
+    }
+    return -1;
 }
 
 void Gateway::drain()

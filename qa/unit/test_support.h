@@ -180,6 +180,8 @@ public:
     const std::string& error() const { return error_; }
     std::uint16_t port() const { return config_.listen.port(); }
     Conn connect() const { return Conn::connect_to(port()); }
+    /** metric() - the value of the series @series ("name{labels}") in the gateway's registry, -1 if absent. */
+    double metric(std::string_view series) const;
 
     void drain();
     /** wait_stopped() - whether Worker::run() returned within @timeout. */
@@ -190,6 +192,7 @@ private:
     gw::AccessLog access_log_;
     metrics::Registry registry_;
     gw::GatewayMetrics metrics_{registry_};
+    std::unique_ptr<gw::ConnectionLimit> limit_;
     std::unique_ptr<gw::Worker> worker_;
     std::thread thread_;
     bool ok_ = false;
