@@ -16,7 +16,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
 #include <csignal>
+#include <functional>
 #include <iostream>
 
 #include "cluster.h"
@@ -36,6 +40,9 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using namespace xo;
+
+/// How long SIGTERM waits for cut connections to be reset before detaching the data plane.
+constexpr auto kCutTimeout = std::chrono::seconds(2);
 
 /** serve() - run until SIGTERM/SIGINT with everything set up; false on a setup failure. */
 bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::Rados& rados,
@@ -63,11 +70,25 @@ bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::
         log::info("serving metrics on http://", to_string(*config.metrics_listen), "/metrics");
     }
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    // Connections still held are cut while their rewrites exist (the clients
+    // see RSTs, not silence); then the loop stops and the data plane goes.
+    asio::steady_timer poll(ioc);
+    std::chrono::steady_clock::time_point give_up;
+    std::function<void()> stop_when_cut = [&] {
+        if (host.hosted() == 0 || std::chrono::steady_clock::now() >= give_up)
+            return ioc.stop();
+        poll.expires_after(std::chrono::milliseconds(10));
+        poll.async_wait([&](const boost::system::error_code&) { stop_when_cut(); });
+    };
     signals.async_wait([&](const boost::system::error_code&, int signal) {
         log::info("signal ", signal, ": stopping");
         if (scrapes)
             scrapes->close();
-        ioc.stop();
+        boost::system::error_code ignored;
+        acceptor.close(ignored);
+        host.cut_all();
+        give_up = std::chrono::steady_clock::now() + kCutTimeout;
+        stop_when_cut();
     });
     asio::co_spawn(ioc, host.accept_gateways(acceptor, std::move(tls), &metrics.control_accept_backoffs),
                    asio::detached);

@@ -50,7 +50,7 @@ po::options_description describe(RawOptions& raw, ResponderConfig& c)
             "seconds a client may make no progress before its connection is reset")
         ("go-timeout-ms", po::value(&raw.go_timeout_ms)->default_value(c.go_timeout.count()),
             "how long a restored connection waits for the gateway's GO; then it is closed silently and the "
-            "gateway takes it back (it sent nothing)")
+            "gateway takes it back (it sent nothing). 0 gives up at once: every offload resumes on the gateway")
         ("max-connections", po::value(&c.max_connections)->default_value(c.max_connections),
             "OFFERs beyond this many held connections are refused as busy")
         ("log-level", po::value(&raw.log_level)->default_value("info"), "debug, info, warn or error");
@@ -79,9 +79,10 @@ bool validate(const RawOptions& raw, ResponderConfig& c, std::string& error)
                false;
     if (c.reads.pipeline_depth < 1 || c.reads.pipeline_depth > kMaxDepth)
         return error = "--pipeline-depth must be 1.." + std::to_string(kMaxDepth), false;
-    if (raw.head_timeout_ms <= 0 || raw.write_timeout <= 0 || raw.cluster_timeout <= 0 || raw.go_timeout_ms <= 0)
-        return error = "--head-timeout-ms, --write-timeout, --cluster-timeout and --go-timeout-ms must be positive",
-               false;
+    if (raw.head_timeout_ms <= 0 || raw.write_timeout <= 0 || raw.cluster_timeout <= 0)
+        return error = "--head-timeout-ms, --write-timeout and --cluster-timeout must be positive", false;
+    if (raw.go_timeout_ms < 0)
+        return error = "--go-timeout-ms must not be negative", false;
     c.go_timeout = std::chrono::milliseconds(raw.go_timeout_ms);
     c.reads.head_timeout = std::chrono::milliseconds(raw.head_timeout_ms);
     c.write_timeout = std::chrono::seconds(raw.write_timeout);

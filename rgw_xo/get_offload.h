@@ -53,6 +53,9 @@ public:
     boost::asio::awaitable<HandoffResult> hand_off(ClientSide client, rgw::ObjectName name, std::string etag,
                                                    Split split);
 
+    /** close_links() - end the control channels once no connection needs them (shutdown). */
+    void close_links() { links_.close_all("the gateway is shutting down"); }
+
 private:
     OffloadService& service_;
     ResponderLinks links_;

@@ -61,4 +61,11 @@ boost::asio::awaitable<Result<std::shared_ptr<handoff::ResponderLink>>> Responde
     co_return slot.link;
 }
 
+void ResponderLinks::close_all(const std::string& reason)
+{
+    for (auto& [host, slot] : slots_)
+        if (slot.link)
+            slot.link->close(reason);
+}
+
 } // namespace xo::gw

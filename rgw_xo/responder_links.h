@@ -30,6 +30,9 @@ public:
      */
     boost::asio::awaitable<Result<std::shared_ptr<handoff::ResponderLink>>> link(std::string host);
 
+    /** close_all() - end every link (a drained worker: their readers would keep its io_context running). */
+    void close_all(const std::string& reason);
+
 private:
     struct Slot {
         std::shared_ptr<handoff::ResponderLink> link;

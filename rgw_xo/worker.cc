@@ -72,6 +72,7 @@ void Worker::drain()
         backoff_.cancel();
         for (ClientSession* s : sessions_)
             s->on_drain();
+        close_links_when_drained();
     });
 }
 

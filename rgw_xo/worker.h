@@ -59,7 +59,11 @@ public:
     std::string next_request_id();
 
     void attach(ClientSession* s) { sessions_.insert(s); }
-    void detach(ClientSession* s) { sessions_.erase(s); }
+    void detach(ClientSession* s)
+    {
+        sessions_.erase(s);
+        close_links_when_drained();
+    }
 
 private:
     boost::asio::awaitable<void> accept_loop();
@@ -77,6 +81,13 @@ private:
     std::size_t refusing_ = 0; ///< refused connections being answered
     bool draining_ = false;
     std::unordered_set<ClientSession*> sessions_;
+
+    /** close_links_when_drained() - draining and no session left: the responder links go too. */
+    void close_links_when_drained()
+    {
+        if (draining_ && sessions_.empty() && offload_)
+            offload_->close_links();
+    }
     std::unique_ptr<GetOffload> offload_; ///< its responder links live on this worker's io_context
     std::string id_prefix_;
     std::uint64_t id_counter_ = 0;

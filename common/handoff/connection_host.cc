@@ -270,7 +270,9 @@ awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offe
     auto reporter = std::make_shared<Reporter>(co_await boost::asio::this_coro::executor);
     boost::asio::co_spawn(co_await boost::asio::this_coro::executor,
                           report_progress(session, flow, conn.socket.get(), reporter), boost::asio::detached);
+    serving_.insert(conn.socket.get());
     auto back = co_await app_(conn);
+    serving_.erase(conn.socket.get());
     reporter->stop(); // before anything closes the socket it reads
     // (co_await stays out of conditional expressions: GCC 12 miscompiles them.)
     Result<void> returned;
@@ -307,6 +309,14 @@ awaitable<void> ConnectionHost::report_progress(std::shared_ptr<Session> session
         reporter->timer.expires_after(limits_.progress_interval);
         boost::system::error_code ignored;
         co_await reporter->timer.async_wait(boost::asio::redirect_error(use_awaitable, ignored));
+    }
+}
+
+void ConnectionHost::cut_all()
+{
+    for (int fd : serving_) {
+        (void)reset_on_close(fd);
+        ::shutdown(fd, SHUT_RDWR); // the application's next write fails; the host resets and aborts
     }
 }
 

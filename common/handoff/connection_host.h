@@ -48,6 +48,7 @@
 #include <functional>
 #include <any>
 #include <memory>
+#include <set>
 #include <variant>
 
 #include "control_channel.h"
@@ -154,6 +155,14 @@ public:
     /** hosted() - connections restored here and not yet returned or closed. */
     std::size_t hosted() const { return hosted_; }
 
+    /**
+     * cut_all() - end every connection the application is serving, for a
+     * shutdown: each is shut down and reset (its rewrite still exists, so the
+     * client sees the RST at once) as its application fails. The data plane
+     * must stay attached until hosted() is 0.
+     */
+    void cut_all();
+
 private:
     struct Session;
     struct PreparedFlow;
@@ -172,6 +181,7 @@ private:
     HostLimits limits_;
     Admission admit_;
     std::size_t hosted_ = 0;
+    std::set<int> serving_; ///< sockets the application holds now
 };
 
 } // namespace xo::handoff
