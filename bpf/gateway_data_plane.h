@@ -60,7 +60,7 @@ public:
     int tc_program_fd() const;
 
 private:
-    explicit GatewayDataPlane(gateway_ingress_bpf* skel);
+    GatewayDataPlane(gateway_ingress_bpf* skel, EntryOwner owner);
 
     gateway_ingress_bpf* skel_;
     FlowTable flows_;

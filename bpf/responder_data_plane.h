@@ -41,7 +41,7 @@ public:
     int program_fd() const;
 
 private:
-    explicit ResponderDataPlane(responder_egress_bpf* skel);
+    ResponderDataPlane(responder_egress_bpf* skel, EntryOwner owner);
 
     responder_egress_bpf* skel_;
     RewriteTable rewrites_;

@@ -29,6 +29,7 @@ struct ResponderConfig {
     ReadSettings reads;
     std::chrono::seconds write_timeout{30};   ///< a client making no progress this long is dropped
     std::size_t max_connections = 4096;
+    std::chrono::seconds sweep_interval{5};   ///< how often the rewrite table is swept
     log::Level log_level = log::Level::info;
 };
 

@@ -22,7 +22,10 @@ ResponderMetrics::ResponderMetrics(metrics::Registry& r)
       head_read_seconds(r.histogram("xo_responder_head_read_seconds", "Admission head object read latency.",
                                     {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2})),
       stream_seconds(r.histogram("xo_responder_stream_seconds", "Time from GO to the last byte written.",
-                                 {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60}))
+                                 {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60})),
+      rewrite_entries(r.gauge("xo_responder_rewrite_entries", "Egress rewrite entries at the last sweep.")),
+      rewrites_swept(r.counter("xo_responder_rewrites_swept_total",
+                               "Egress rewrite entries of dead responders removed by the sweep."))
 {
 }
 

@@ -13,6 +13,8 @@
 //   xo_responder_connections              connections the application is serving now
 //   xo_responder_head_read_seconds        admission's head read (xattrs + stat + first bytes)
 //   xo_responder_stream_seconds           from GO to the last byte written
+//   xo_responder_rewrite_entries          egress rewrite entries at the last sweep
+//   xo_responder_rewrites_swept_total     rewrite entries of dead responders removed
 #pragma once
 
 #include "metrics.h"
@@ -32,6 +34,8 @@ struct ResponderMetrics {
     metrics::Gauge& connections;
     metrics::Histogram& head_read_seconds;
     metrics::Histogram& stream_seconds;
+    metrics::Gauge& rewrite_entries;
+    metrics::Counter& rewrites_swept;
 };
 
 } // namespace xo::rsp

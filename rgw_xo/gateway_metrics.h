@@ -15,6 +15,11 @@
 // fallback (reason: the handoff did not happen and the gateway relayed the
 // rest — locate, no_responder, refused_*, handoff) and lost (the connection
 // failed after the handoff). Reasons are fixed lists, registered up front.
+// A full flow table is the fallback reason flow_table_full.
+//
+// The flow table's sweep (OffloadService, every --flow-sweep-interval)
+// reports the table's size, the entries of a previous gateway it keeps for
+// transfers still running at a responder, and what it removed.
 #pragma once
 
 #include <array>
@@ -22,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "flow_table.h"
 #include "metrics.h"
 #include "relay.h"
 
@@ -38,6 +44,9 @@ public:
     /** connection_opened() / connection_closed() - track open client connections. */
     void connection_opened() { connections_.add(1); }
     void connection_closed() { connections_.add(-1); }
+
+    /** flow_table_swept() - a sweep of the flow table ended with @sweep; lock-free. */
+    void flow_table_swept(const bpf::FlowSweep& sweep);
 
     /** registry() - the registry these series live in, for the metrics endpoint. */
     const metrics::Registry& registry() const { return registry_; }
@@ -61,6 +70,10 @@ private:
     };
     std::vector<OffloadSeries> offload_series_;
     metrics::Histogram& handoff_seconds_;
+    metrics::Gauge& flow_entries_;
+    metrics::Gauge& flow_orphans_;
+    metrics::Counter& swept_dead_blocks_;
+    metrics::Counter& swept_idle_orphans_;
 };
 
 } // namespace xo::gw
