@@ -16,7 +16,11 @@ namespace {
 
 constexpr int kStartTimeField = 22; // of /proc/<pid>/stat, counting from 1
 
-/** start_ticks_in() - field 22 of a stat line; the command (field 2) may hold spaces and parentheses. */
+/**
+ * start_ticks_in() - field 22 of a stat line of a running process; the
+ * command (field 2) may hold spaces and parentheses. A zombie (state Z, or X)
+ * has exited: its stat stays readable until it is reaped, which may be late.
+ */
 Result<std::uint64_t> start_ticks_in(const std::string& line)
 {
     auto close = line.rfind(')');
@@ -24,9 +28,11 @@ Result<std::uint64_t> start_ticks_in(const std::string& line)
         return Error{"unexpected /proc stat line", EINVAL};
     std::istringstream rest(line.substr(close + 1));
     std::string field;
-    for (int n = 3; n <= kStartTimeField; ++n) { // field 3 follows the command
+    for (int n = 3; n <= kStartTimeField; ++n) { // field 3, the state, follows the command
         if (!(rest >> field))
             return Error{"short /proc stat line", EINVAL};
+        if (n == 3 && (field == "Z" || field == "X"))
+            return Error{"process has exited", ESRCH};
     }
     std::uint64_t ticks = 0;
     auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), ticks);

@@ -3,11 +3,12 @@
 // writer's identity (flow_maps.h): the pid and the process's start time in
 // clock ticks after boot (field 22 of /proc/<pid>/stat). The pair survives
 // pid reuse: a new process with the old pid has a later start time. An
-// owner is alive when /proc/<pid>/stat exists and shows the same start time;
-// anything else — no such pid, another start time, an unreadable file — is
-// a dead owner. A process identifies itself the same way, once, when its
-// table is created (after a fork the child reads its own). Timestamps in
-// entries are CLOCK_MONOTONIC nanoseconds, the clock bpf_ktime_get_ns() reads.
+// owner is alive when /proc/<pid>/stat exists, shows the same start time and
+// is not a zombie (a killed daemon nobody has reaped yet); anything else —
+// no such pid, another start time, an unreadable file — is a dead owner. A
+// process identifies itself the same way, once, when its data plane is
+// opened (a forked child reads its own). Timestamps in entries are
+// CLOCK_MONOTONIC nanoseconds, the clock bpf_ktime_get_ns() reads.
 #pragma once
 
 #include <cstdint>

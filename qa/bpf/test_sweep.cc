@@ -3,11 +3,12 @@
 // progress only when the client's ACK moves and let a client SYN take out an
 // entry whose owner is gone; the sweeps remove exactly what no live process
 // owns — owners are real processes here: this one, a forked child that
-// stays alive, a child that has exited, and a fake identity with this
-// process's pid but another start time (a reused pid); a full table refuses
-// with E2BIG; and 100,000 flows of churn by forked "daemons" that are killed
-// with entries left behind keep the table bounded while it is swept
-// concurrently, without a live entry ever being swept.
+// stays alive, children that have exited (reaped, or still a zombie), and a
+// fake identity with this process's pid but another start time (a reused
+// pid); a full table refuses with E2BIG; and 100,000 flows of churn by
+// forked "daemons" that are killed with entries left behind keep the table
+// bounded while it is swept concurrently, without a live entry ever being
+// swept.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -79,8 +80,8 @@ private:
     pid_t pid_;
 };
 
-/** exited_identity() - the identity of a child that has exited and been reaped. */
-EntryOwner exited_identity()
+/** exited_identity() - the identity of a child that has exited; reaped unless @zombie (then reaped by kill_zombie). */
+EntryOwner exited_identity(bool zombie = false)
 {
     int ready[2];
     EXPECT_EQ(pipe(ready), 0);
@@ -94,7 +95,8 @@ EntryOwner exited_identity()
     auto id = xo::bpf::process_identity(static_cast<std::uint32_t>(pid));
     close(ready[1]); // lets the child exit
     close(ready[0]);
-    waitpid(pid, nullptr, 0);
+    siginfo_t info {};
+    EXPECT_EQ(waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | (zombie ? WNOWAIT : 0)), 0);
     EXPECT_TRUE(id.ok());
     return id.ok() ? *id : EntryOwner{};
 }
@@ -247,6 +249,8 @@ TEST_F(Sweep, RemovesExactlyWhatNoLiveProcessOwns)
     FlowTable theirs(map_fd_, other.identity());
     FlowTable reused(map_fd_, reused_pid());
     FlowTable exited(map_fd_, exited_identity());
+    EntryOwner unreaped = exited_identity(true); // a killed daemon nobody has reaped yet
+    FlowTable zombie(map_fd_, unreaped);
     auto k = [](std::uint32_t i) { return key_of(spec_for(100 + i)); };
 
     ASSERT_TRUE(mine.block(k(1)).ok());                                               // live handoff
@@ -254,6 +258,7 @@ TEST_F(Sweep, RemovesExactlyWhatNoLiveProcessOwns)
     ASSERT_TRUE(theirs.block(k(3)).ok());                                             // another live gateway's
     ASSERT_TRUE(theirs.block(k(4)).ok() && theirs.redirect(k(4), target()).ok());
     ASSERT_TRUE(reused.block(k(5)).ok());                                             // dead mid-handoff
+    ASSERT_TRUE(zombie.block(k(8)).ok());                                             // the same, unreaped
     ASSERT_TRUE(exited.block(k(7)).ok() && exited.redirect(k(7), target()).ok());     // dead, idle
     std::this_thread::sleep_for(60ms);
     ASSERT_TRUE(exited.block(k(6)).ok() && exited.redirect(k(6), target()).ok());     // dead, still moving
@@ -262,14 +267,15 @@ TEST_F(Sweep, RemovesExactlyWhatNoLiveProcessOwns)
     std::uint64_t now = entry(k(6)).progress_ns + 10'000'000;
     auto swept = mine.sweep(30ms, now);
     ASSERT_TRUE(swept.ok()) << swept.error().message;
-    EXPECT_EQ(swept->dead_blocks, 1u);
+    EXPECT_EQ(swept->dead_blocks, 2u);
     EXPECT_EQ(swept->idle_orphans, 1u);
     EXPECT_EQ(swept->orphans, 1u);
     EXPECT_EQ(swept->entries, 5u);
     for (std::uint32_t i : {1, 2, 3, 4, 6})
         EXPECT_TRUE(present(k(i))) << i;
-    EXPECT_FALSE(present(k(5)));
-    EXPECT_FALSE(present(k(7)));
+    for (std::uint32_t i : {5, 7, 8})
+        EXPECT_FALSE(present(k(i))) << i;
+    waitpid(static_cast<pid_t>(unreaped.pid), nullptr, 0);
     EXPECT_TRUE(entry(k(6)).owner.flags & XO_OWNER_GONE);
     EXPECT_FALSE(entry(k(4)).owner.flags & XO_OWNER_GONE);
 
