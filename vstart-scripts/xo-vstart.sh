@@ -179,6 +179,23 @@ tcp_port_open() { ip netns exec "$1" timeout 1 bash -c "exec 3<>/dev/tcp/$2/$3" 
 
 pid_from_file() { [[ -s $1 ]] && cat "$1"; }
 pid_running() { [[ -n $1 && -d /proc/$1 ]] && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+# Whether every thread of process $1 has exited. A killed process's main thread
+# may be a zombie while others still exit, holding its sockets (a restart would
+# find its ports in use); a zombie thread has closed them.
+threads_exited() {
+  local stat state
+  for stat in /proc/"$1"/task/*/stat; do
+    state=$(sed 's/.*) //' "$stat" 2>/dev/null | cut -d' ' -f1) || continue
+    [[ -z $state || $state == [ZX] ]] || return 1
+  done
+}
+# restartable NAME PIDFILE: die if NAME still runs; wait until a killed one is gone.
+restartable() {
+  local pid
+  pid=$(pid_from_file "$2") || return 0
+  ! pid_running "$pid" || die "$1 is running"
+  wait_until 10 threads_exited "$pid" || die "$1 (pid $pid) is still exiting"
+}
 
 # Our namespaces that exist right now (also leftovers of another XO_OSDS value).
 our_namespaces() {
@@ -764,7 +781,7 @@ cmd_start_responder() {
   validate_config
   local i=${1:-}
   [[ $i =~ ^[0-9]+$ && -d $RUN && $i -lt $(cat "$RUN/osds") ]] || die "start-responder: no OSD host '$i' in instance '$INST'"
-  ! pid_running "$(pid_from_file "$RUN/run/xo-responder.$i.pid")" || die "xo-responder $i is running"
+  restartable "xo-responder $i" "$RUN/run/xo-responder.$i.pid"
   start_xo_responder "$i"
   wait_until 20 responders_listening "$i" || die "xo-responder $i did not listen within 20 s"
 }
@@ -772,7 +789,7 @@ cmd_start_responder() {
 cmd_start_gateway() {
   validate_config
   [[ -d $RUN ]] && mountpoint -q "$BPFFS" || die "start-gateway: instance '$INST' is not running"
-  ! pid_running "$(pid_from_file "$RUN/run/xo-gateway.pid")" || die "xo-gateway is running"
+  restartable xo-gateway "$RUN/run/xo-gateway.pid"
   start_gateway
   wait_for_gateway
 }

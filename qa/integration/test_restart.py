@@ -121,18 +121,26 @@ def wait_for(what, timeout, step=0.05):
         time.sleep(step)
 
 
-def gone(pid, timeout=10):
-    """Wait until @pid has exited (a zombie counts)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def exited(pid):
+    """Whether every thread of @pid has exited (zombies have closed their files;
+    a killed process's main thread may be one while others still exit)."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return True
+    for task in tasks:
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    return True
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                    return False
         except FileNotFoundError:
-            return True
-        time.sleep(0.05)
-    return False
+            continue
+    return True
+
+
+def gone(pid, timeout=10):
+    """Wait until @pid has exited (see exited())."""
+    return bool(wait_for(lambda: exited(pid), timeout))
 
 
 class Gateway:
@@ -148,7 +156,7 @@ class Gateway:
             return int(f.read())
 
     def running(self):
-        return not gone(self.pid(), timeout=0)
+        return not exited(self.pid())
 
     def kill(self):
         # Until now the main gateway must not have restarted (test_zz_alive checks the rest).
@@ -180,12 +188,19 @@ def gateway(main_gateway_pids):
         gw.start()
 
 
+class KillableResponders(Responders):
+    def kill(self, i):
+        pid = self.pid(i)
+        os.kill(pid, signal.SIGKILL)
+        assert gone(pid)
+
+
 @pytest.fixture
 def responders():
-    r = Responders()
+    r = KillableResponders()
     yield r
     for i in range(len(r.nses)):
-        if gone(r.pid(i), timeout=0):
+        if exited(r.pid(i)):
             r.start(i)
 
 
@@ -241,7 +256,7 @@ def test_both_killed_mid_handoff(s3_gw, public_bucket, locate, responders, gatew
         assert flow_entry(flows, port)["action"] == BLOCK
         conn.reset()
     finally:
-        if not gone(stopped, timeout=0):  # the test failed before killing it
+        if not exited(stopped):  # the test failed before killing it
             os.kill(stopped, signal.SIGCONT)
     gateway.start()
     responders.start(victim)
