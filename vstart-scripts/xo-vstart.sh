@@ -788,7 +788,7 @@ cmd_start_responder() {
 
 cmd_start_gateway() {
   validate_config
-  [[ -d $RUN ]] && mountpoint -q "$BPFFS" || die "start-gateway: instance '$INST' is not running"
+  { [[ -d $RUN ]] && mountpoint -q "$BPFFS"; } || die "start-gateway: instance '$INST' is not running"
   restartable xo-gateway "$RUN/run/xo-gateway.pid"
   start_gateway
   wait_for_gateway
