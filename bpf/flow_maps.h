@@ -15,9 +15,19 @@
  * it must carry (direct server return). Values hold per-entry counters that
  * the programs bump with atomic adds; they count packets handled under the
  * entry's current value, so replacing a value (BLOCK → REDIRECT) restarts them.
- * They also keep the sequence and acknowledgment numbers of the last client
- * packet seen: where the client's stream stands, which the gateway needs to
- * reset a connection it lost track of with an RST the client accepts.
+ *
+ * Maps are pinned and outlive the daemon that filled them, so every value
+ * names its owner: the process (pid and start time, which tells a reused pid
+ * apart) that wrote it. A sweep (table_sweep.h) removes what no live process
+ * owns. A gateway entry also records progress: the client's last ACK number
+ * and when it last changed (CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns()),
+ * so a transfer still running at a responder after its gateway died can be
+ * told from a dead one. XO_OWNER_GONE marks an entry whose owner the sweep
+ * found dead but kept for such a transfer: a client SYN on it means the
+ * client has given the old connection up, and the program deletes the entry.
+ * The sequence number of the client's last packet is kept too: with the
+ * acknowledgment number, where the client's stream stands, which the gateway
+ * needs to reset a connection it lost track of with an RST the client accepts.
  */
 #ifndef XO_BPF_FLOW_MAPS_H
 #define XO_BPF_FLOW_MAPS_H
@@ -46,6 +56,16 @@ enum xo_flow_action {
 	XO_FLOW_REDIRECT = 2, /* rewrite towards the responder, send back out */
 };
 
+/* xo_entry_owner.flags: the owner is dead (set by the sweep, see above). */
+#define XO_OWNER_GONE 1u
+
+/** struct xo_entry_owner - the process that wrote an entry. */
+struct xo_entry_owner {
+	__u32 pid;         /* as the daemons' /proc shows it */
+	__u32 flags;       /* XO_OWNER_GONE */
+	__u64 start_ticks; /* the process's start time, clock ticks after boot */
+};
+
 /** struct xo_flow_entry - gateway flow table value. */
 struct xo_flow_entry {
 	__u32 action;      /* enum xo_flow_action */
@@ -57,8 +77,10 @@ struct xo_flow_entry {
 	__u8 pad1[4];      /* always zero */
 	__u64 packets;     /* packets handled under this value */
 	__u64 bytes;       /* bytes handled under this value (frame length) */
-	__be32 last_seq;   /* TCP sequence number of the last packet handled */
-	__be32 last_ack;   /* its acknowledgment number: what the client has received */
+	struct xo_entry_owner owner;
+	__u64 progress_ns; /* when the value was written or ack_seq last changed */
+	__be32 ack_seq;    /* acknowledgment number of the client's last ACK */
+	__be32 last_seq;   /* sequence number of the client's last packet */
 };
 
 /** struct xo_rewrite_entry - responder egress rewrite table value. */
@@ -68,6 +90,7 @@ struct xo_rewrite_entry {
 	__u8 pad[6];         /* always zero */
 	__u64 packets;       /* packets rewritten */
 	__u64 bytes;         /* bytes rewritten (skb length) */
+	struct xo_entry_owner owner;
 };
 
 #endif /* XO_BPF_FLOW_MAPS_H */

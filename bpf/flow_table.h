@@ -5,10 +5,28 @@
 // old or the new value, never a mix), and it refuses flows that were never
 // blocked, so the protocol order is enforced. The table does not own the map
 // descriptor: the data plane that loaded (or reused) the map does.
+//
+// Every value the table writes names this process as its owner and stamps
+// its progress time (entry_owner.h). sweep() removes what no live process
+// owns, by these rules:
+//   - an entry of this process belongs to a live FlowEntry, which removes it
+//     on every path (map_entries.h): never touched;
+//   - an entry of another live process (a second daemon on the same pins)
+//     is that process's business: never touched;
+//   - a BLOCK of a dead owner is removed at once: the handoff died with its
+//     process, and the socket it was moving was closed in repair mode;
+//   - a REDIRECT of a dead owner may be a transfer still running at a
+//     responder (its client's ACKs advance): it is marked XO_OWNER_GONE (so a
+//     client SYN on the 4-tuple takes it out, see gateway_ingress.bpf.c) and
+//     kept until it has made no progress for @orphan_idle, then removed.
+// A full map refuses block() with E2BIG: the caller falls back (relays).
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 
+#include "entry_owner.h"
 #include "flow_key.h"
 #include "flow_maps.h"
 #include "result.h"
@@ -27,14 +45,22 @@ struct FlowCounters {
     xo_flow_action action = XO_FLOW_BLOCK;
     std::uint64_t packets = 0; ///< since the entry's last update
     std::uint64_t bytes = 0;
-    std::uint32_t last_seq = 0; ///< of the last packet handled, host order
-    std::uint32_t last_ack = 0; ///< its acknowledgment number, host order
+    std::uint32_t last_seq = 0; ///< sequence number of the last packet handled, host order
+    std::uint32_t last_ack = 0; ///< the client's last acknowledgment number, host order
+};
+
+/** struct FlowSweep - what one sweep found and did. */
+struct FlowSweep {
+    std::size_t entries = 0;      ///< left in the table
+    std::size_t dead_blocks = 0;  ///< BLOCKs of dead owners removed
+    std::size_t idle_orphans = 0; ///< REDIRECTs of dead owners removed after @orphan_idle without progress
+    std::size_t orphans = 0;      ///< REDIRECTs of dead owners kept (transfers still moving)
 };
 
 class FlowTable {
 public:
-    /** FlowTable() - wrap @map_fd (the xo_gw_flows map; not owned). */
-    explicit FlowTable(int map_fd) : fd_(map_fd) {}
+    /** FlowTable() - wrap @map_fd (the xo_gw_flows map; not owned); entries written are @owner's. */
+    FlowTable(int map_fd, EntryOwner owner) : fd_(map_fd), owner_(owner) {}
 
     /** block() - drop packets of @key from now on (insert or overwrite). */
     Result<void> block(const xo_flow_key& key);
@@ -48,8 +74,16 @@ public:
     /** counters() - @key's current action and counters. */
     Result<FlowCounters> counters(const xo_flow_key& key) const;
 
+    /**
+     * sweep() - apply the rules above to every entry.
+     * @orphan_idle: how long a dead owner's REDIRECT may go without progress.
+     * @now_ns: CLOCK_MONOTONIC now (monotonic_ns()).
+     */
+    Result<FlowSweep> sweep(std::chrono::nanoseconds orphan_idle, std::uint64_t now_ns) const;
+
 private:
     int fd_;
+    EntryOwner owner_;
 };
 
 } // namespace xo::bpf

@@ -21,8 +21,8 @@ const char* to_string(AttachMode mode)
     return mode == AttachMode::xdp_native ? "xdp-native" : "tc";
 }
 
-GatewayDataPlane::GatewayDataPlane(gateway_ingress_bpf* skel)
-    : skel_(skel), flows_(bpf_map__fd(skel->maps.xo_gw_flows))
+GatewayDataPlane::GatewayDataPlane(gateway_ingress_bpf* skel, EntryOwner owner)
+    : skel_(skel), flows_(bpf_map__fd(skel->maps.xo_gw_flows), owner)
 {
 }
 
@@ -35,6 +35,9 @@ GatewayDataPlane::~GatewayDataPlane()
 
 Result<std::unique_ptr<GatewayDataPlane>> GatewayDataPlane::open(const DataPlaneOptions& options)
 {
+    auto owner = this_process(); // the owner of every entry we write
+    if (!owner)
+        return with_context("identify this process", owner.error());
     auto dir = prepare_pin_dir(options.instance);
     if (!dir)
         return dir.error();
@@ -51,7 +54,7 @@ Result<std::unique_ptr<GatewayDataPlane>> GatewayDataPlane::open(const DataPlane
                                      " must match in size)",
                                  -err);
     }
-    return std::unique_ptr<GatewayDataPlane>(new GatewayDataPlane(skel));
+    return std::unique_ptr<GatewayDataPlane>(new GatewayDataPlane(skel, *owner));
 }
 
 Result<void> GatewayDataPlane::remove(const std::string& instance)

@@ -1,6 +1,8 @@
 // Theory of operation: xo-gateway's handle on its data plane. open() loads
 // gateway_ingress.bpf.c with its flow table pinned per instance (reusing the
-// pinned table a previous run left, so offloaded flows survive a restart);
+// pinned table a previous run left, so offloaded flows survive a restart;
+// the caller sweeps what that run left, FlowTable::sweep()), and the table
+// writes entries in this process's name (entry_owner.h);
 // attach() puts the program on the public NIC — native XDP where the driver
 // has it, else TC clsact ingress — replacing a stale copy of our own program
 // in place, and reports which mode it used. The object detaches on
@@ -60,7 +62,7 @@ public:
     int tc_program_fd() const;
 
 private:
-    explicit GatewayDataPlane(gateway_ingress_bpf* skel);
+    GatewayDataPlane(gateway_ingress_bpf* skel, EntryOwner owner);
 
     gateway_ingress_bpf* skel_;
     FlowTable flows_;

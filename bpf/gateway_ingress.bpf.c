@@ -10,6 +10,13 @@
  * other flows, non-TCP traffic, packets we cannot parse — passes untouched
  * to the normal stack.
  *
+ * Every hit records progress for the sweep (flow_maps.h): when the client's
+ * acknowledgment number moves, the responder's data is getting through, and
+ * the entry's progress time is refreshed. An entry whose owner has died
+ * (XO_OWNER_GONE) is taken out by the client's SYN: a new connection on the
+ * same 4-tuple means the old one is over for the client, and its packets
+ * must reach this host's stack, not a responder that may be gone too.
+ *
  * The same decision code is built into two programs: xo_gw_xdp (native XDP,
  * rewrites in place with RFC 1624 arithmetic and returns XDP_TX) and xo_gw_tc
  * (clsact ingress, for devices without native XDP; rewrites through kernel
@@ -47,11 +54,19 @@ static __always_inline struct xo_flow_entry *xo_gw_lookup(struct xo_packet *pkt,
 		return NULL;
 	if (entry->action != XO_FLOW_BLOCK && entry->action != XO_FLOW_REDIRECT)
 		return NULL;
+	if ((entry->owner.flags & XO_OWNER_GONE) &&
+	    (pkt->tcp_flags & (XO_TCP_SYN | XO_TCP_ACK)) == XO_TCP_SYN) {
+		bpf_map_delete_elem(&xo_gw_flows, &pkt->key);
+		return NULL;
+	}
 	__sync_fetch_and_add(&entry->packets, 1);
 	__sync_fetch_and_add(&entry->bytes, len);
-	/* Plain stores: a racing packet of the same flow may win, either is recent. */
+	/* Plain stores: two CPUs racing here both write a current value. */
+	if ((pkt->tcp_flags & XO_TCP_ACK) && entry->ack_seq != pkt->ack_seq) {
+		entry->ack_seq = pkt->ack_seq;
+		entry->progress_ns = bpf_ktime_get_ns();
+	}
 	entry->last_seq = pkt->seq;
-	entry->last_ack = pkt->ack_seq;
 	return entry;
 }
 

@@ -11,8 +11,9 @@
  *     (TCP clients do not send them in practice);
  *   - TCP headers that are shorter than 20 bytes, claim a data offset below 5,
  *     or run past the end of the window.
- * A successful parse records header offsets (TC helpers take offsets) and
- * builds the flow key of the packet's direction.
+ * A successful parse records header offsets (TC helpers take offsets),
+ * builds the flow key of the packet's direction and copies the TCP flags and
+ * acknowledgment number (what the gateway's progress tracking reads).
  */
 #ifndef XO_BPF_PACKET_PARSING_H
 #define XO_BPF_PACKET_PARSING_H
@@ -35,14 +36,19 @@
  */
 #define XO_PARSE_SHORT (-2)
 
+/* TCP flag bits in byte 13 of the TCP header. */
+#define XO_TCP_SYN 0x02
+#define XO_TCP_ACK 0x10
+
 /** struct xo_packet - where the headers of a parsed TCP frame are. */
 struct xo_packet {
 	struct ethhdr *eth;
 	struct tcphdr *tcp;
 	__u32 l4_off;        /* offset of the TCP header from the frame start */
-	__be32 seq;          /* the TCP header's sequence and acknowledgment numbers */
-	__be32 ack_seq;
 	struct xo_flow_key key;
+	__be32 seq;          /* the TCP sequence number */
+	__be32 ack_seq;      /* the TCP acknowledgment number */
+	__u8 tcp_flags;      /* byte 13 of the TCP header (XO_TCP_*) */
 };
 
 /**
@@ -160,6 +166,7 @@ static __always_inline int xo_parse_tcp_frame(void *data, void *data_end,
 	pkt->key.dport = tcp->dest;
 	pkt->seq = tcp->seq;
 	pkt->ack_seq = tcp->ack_seq;
+	pkt->tcp_flags = ((__u8 *)tcp)[13];
 	return 0;
 }
 

@@ -15,8 +15,8 @@ constexpr const char* kProgName = "xo_rsp_egress";
 
 } // namespace
 
-ResponderDataPlane::ResponderDataPlane(responder_egress_bpf* skel)
-    : skel_(skel), rewrites_(bpf_map__fd(skel->maps.xo_rsp_rewrites))
+ResponderDataPlane::ResponderDataPlane(responder_egress_bpf* skel, EntryOwner owner)
+    : skel_(skel), rewrites_(bpf_map__fd(skel->maps.xo_rsp_rewrites), owner)
 {
 }
 
@@ -29,6 +29,9 @@ ResponderDataPlane::~ResponderDataPlane()
 
 Result<std::unique_ptr<ResponderDataPlane>> ResponderDataPlane::open(const DataPlaneOptions& options)
 {
+    auto owner = this_process(); // the owner of every entry we write
+    if (!owner)
+        return with_context("identify this process", owner.error());
     auto dir = prepare_pin_dir(options.instance);
     if (!dir)
         return dir.error();
@@ -45,7 +48,7 @@ Result<std::unique_ptr<ResponderDataPlane>> ResponderDataPlane::open(const DataP
                                      " must match in size)",
                                  -err);
     }
-    return std::unique_ptr<ResponderDataPlane>(new ResponderDataPlane(skel));
+    return std::unique_ptr<ResponderDataPlane>(new ResponderDataPlane(skel, *owner));
 }
 
 Result<void> ResponderDataPlane::remove(const std::string& instance)

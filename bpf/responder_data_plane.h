@@ -1,6 +1,7 @@
 // Theory of operation: xo-responder's handle on its data plane. open() loads
 // responder_egress.bpf.c with its rewrite table pinned per instance (reused
-// after a restart, so transfers in flight keep their VIP source); attach()
+// after a restart; the caller sweeps a killed predecessor's entries, whose
+// sockets died with it, RewriteTable::sweep()); attach()
 // puts the program on TC clsact egress of the NIC the restored connections
 // leave through, replacing a stale copy of our own. The object detaches on
 // destruction; pins stay until remove().
@@ -41,7 +42,7 @@ public:
     int program_fd() const;
 
 private:
-    explicit ResponderDataPlane(responder_egress_bpf* skel);
+    ResponderDataPlane(responder_egress_bpf* skel, EntryOwner owner);
 
     responder_egress_bpf* skel_;
     RewriteTable rewrites_;

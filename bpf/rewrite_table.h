@@ -3,10 +3,18 @@
 // the gateway's public VIP:port as source. insert() must happen before the
 // socket leaves TCP repair mode and remove() after the connection is handed
 // back or closed. Like FlowTable it borrows the map descriptor.
+//
+// Every value names this process as its owner (entry_owner.h). sweep()
+// removes every entry whose owner is dead: a rewrite is only of use to the
+// socket it was made for, and a responder's restored sockets die with it.
+// Entries of live processes (this one's belong to a RewriteEntry each) stay.
+// A full map refuses insert() with E2BIG; the responder refuses the OFFER.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
+#include "entry_owner.h"
 #include "flow_key.h"
 #include "flow_maps.h"
 #include "result.h"
@@ -19,10 +27,16 @@ struct RewriteCounters {
     std::uint64_t bytes = 0;
 };
 
+/** struct RewriteSweep - what one sweep found and did. */
+struct RewriteSweep {
+    std::size_t entries = 0; ///< left in the table
+    std::size_t dead = 0;    ///< entries of dead owners removed
+};
+
 class RewriteTable {
 public:
-    /** RewriteTable() - wrap @map_fd (the xo_rsp_rewrites map; not owned). */
-    explicit RewriteTable(int map_fd) : fd_(map_fd) {}
+    /** RewriteTable() - wrap @map_fd (the xo_rsp_rewrites map; not owned); entries written are @owner's. */
+    RewriteTable(int map_fd, EntryOwner owner) : fd_(map_fd), owner_(owner) {}
 
     /**
      * insert() - rewrite the source of @key's packets to @public_source.
@@ -37,8 +51,12 @@ public:
     /** counters() - what @key's entry has rewritten so far. */
     Result<RewriteCounters> counters(const xo_flow_key& key) const;
 
+    /** sweep() - remove the entries of dead owners. */
+    Result<RewriteSweep> sweep() const;
+
 private:
     int fd_;
+    EntryOwner owner_;
 };
 
 } // namespace xo::bpf

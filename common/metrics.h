@@ -46,6 +46,8 @@ class Gauge {
 public:
     /** add() - move the gauge by @n (negative to lower it); lock-free. */
     void add(std::int64_t n) { value_.fetch_add(n, std::memory_order_relaxed); }
+    /** set() - make the gauge @v (a value measured elsewhere, e.g. a map's size); lock-free. */
+    void set(std::int64_t v) { value_.store(v, std::memory_order_relaxed); }
     std::int64_t value() const { return value_.load(std::memory_order_relaxed); }
 
 private:

@@ -453,11 +453,20 @@ Result<TcpState> save_tcp_state(int fd)
     // Nothing was changed, so no window probe is needed to resynchronize.
     Error err = with_context("save", st.error());
     int queue = TCP_NO_QUEUE;
-    int off = TCP_REPAIR_OFF_NO_WP;
-    if (::setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &queue, sizeof queue) != 0 ||
-        ::setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof off) != 0)
+    if (::setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &queue, sizeof queue) != 0)
         err.message += "; and leaving repair mode failed: " + std::string(std::strerror(errno));
+    else if (auto off = repair_off(fd, false); !off)
+        err.message += "; and " + off.error().message;
     return err;
+}
+
+Result<void> repair_off(int fd, bool window_probe)
+{
+    if (auto r = set_int(fd, IPPROTO_TCP, TCP_REPAIR, window_probe ? TCP_REPAIR_OFF : TCP_REPAIR_OFF_NO_WP,
+                         "TCP_REPAIR off");
+        !r)
+        return r.error();
+    return set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR after repair");
 }
 
 Result<RestoredSocket> restore_tcp_state(const TcpState& state, const TcpEndpoint& local)
@@ -480,7 +489,7 @@ Result<void> leave_repair(int fd, const TcpState& state)
 {
     if (state.unsent_len > state.send_queue.size())
         return Error{"leave repair: unsent length exceeds the send queue", EINVAL};
-    if (auto r = set_int(fd, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_OFF, "TCP_REPAIR"); !r)
+    if (auto r = repair_off(fd, true); !r)
         return with_context("leave repair", r.error());
     std::size_t done = state.send_queue.size() - state.unsent_len;
     while (done < state.send_queue.size()) {

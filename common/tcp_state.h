@@ -132,13 +132,27 @@ Result<RestoredSocket> restore_tcp_state(const TcpState& state, const TcpEndpoin
  * @fd: a socket returned by restore_tcp_state() for @state.
  * @state: the state it was restored from.
  *
- * Turns TCP_REPAIR off (a window probe goes out) and queues the never-sent
- * tail of the send queue with a normal, non-blocking send. restore_tcp_state()
- * sized the send buffer to hold it, so a short write is an error.
+ * Turns TCP_REPAIR off with repair_off() (a window probe goes out) and
+ * queues the never-sent tail of the send queue with a normal, non-blocking
+ * send. restore_tcp_state() sized the send buffer to hold it, so a short
+ * write is an error.
  *
  * Return: nothing, or an error.
  */
 Result<void> leave_repair(int fd, const TcpState& state);
+
+/**
+ * repair_off() - take @fd out of repair mode, with SO_REUSEADDR on again.
+ * @window_probe: TCP_REPAIR_OFF (the peer resynchronizes at once) or
+ *                TCP_REPAIR_OFF_NO_WP (nothing changed, nothing to say).
+ *
+ * Leaving repair mode also clears SO_REUSEADDR (the kernel sets sk_reuse to
+ * SK_NO_REUSE). Every socket here is a connection on a listener's port —
+ * accepted there, or restored onto it — and one without SO_REUSEADDR keeps a
+ * new listener from binding that port until it is gone, TIME_WAIT included:
+ * a restarted gateway could not listen.
+ */
+Result<void> repair_off(int fd, bool window_probe);
 
 /** encode() - append @state to @out in the wire layout read by decode_tcp_state(). */
 void encode(const TcpState& state, WireWriter& out);

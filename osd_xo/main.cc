@@ -4,7 +4,9 @@
 // gateway control channels on --control (TLS 1.3 PSK from --key), restores
 // offered connections on --address and installs their egress rewrites
 // through the data plane attached to --ifname (maps pinned under
-// --instance). ResponderService decides each OFFER (ticket, head object)
+// --instance). Before it serves, and then every --sweep-interval on a thread
+// of its own, the rewrite table is swept of entries whose owner is dead (a
+// killed predecessor's: its sockets died with it). ResponderService decides each OFFER (ticket, head object)
 // and streams the admitted ones from RADOS, whose completions are posted
 // back to this thread. Startup failures — key, cluster (bounded by
 // --cluster-timeout), data plane, sockets — end the process with status 1;
@@ -29,6 +31,7 @@
 #include "log.h"
 #include "metrics_endpoint.h"
 #include "open_files.h"
+#include "periodic_thread.h"
 #include "psk.h"
 #include "responder_config.h"
 #include "responder_data_plane.h"
@@ -43,6 +46,19 @@ using namespace xo;
 
 /// How long SIGTERM waits for cut connections to be reset before detaching the data plane.
 constexpr auto kCutTimeout = std::chrono::seconds(2);
+/** sweep_rewrites() - one sweep of @plane's rewrite table, reported to @metrics. */
+void sweep_rewrites(bpf::ResponderDataPlane& plane, rsp::ResponderMetrics& metrics)
+{
+    auto swept = plane.rewrites().sweep();
+    if (!swept) {
+        log::warn(swept.error().message);
+        return;
+    }
+    if (swept->dead)
+        log::info("rewrite table: removed ", swept->dead, " entries of dead responders; ", swept->entries, " left");
+    metrics.rewrite_entries.set(static_cast<std::int64_t>(swept->entries));
+    metrics.rewrites_swept.add(swept->dead);
+}
 
 /** serve() - run until SIGTERM/SIGINT with everything set up; false on a setup failure. */
 bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::Rados& rados,
@@ -50,6 +66,8 @@ bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::
 {
     metrics::Registry registry;
     rsp::ResponderMetrics metrics(registry);
+    sweep_rewrites(plane, metrics); // before any gateway can offer
+    PeriodicThread sweeper(config.sweep_interval, [&] { sweep_rewrites(plane, metrics); });
     rsp::ResponderService service(ioc.get_executor(), rados, std::move(ticket_key), config.reads,
                                   config.write_timeout, metrics);
     handoff::HostLimits limits;

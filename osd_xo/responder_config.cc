@@ -19,7 +19,7 @@ constexpr std::size_t kMaxDepth = 64;
 
 struct RawOptions {
     std::string config_file, control, address, metrics_listen, log_level;
-    long write_timeout = 0, head_timeout_ms = 0, cluster_timeout = 0, go_timeout_ms = 0;
+    long write_timeout = 0, head_timeout_ms = 0, cluster_timeout = 0, go_timeout_ms = 0, sweep_interval = 0;
 };
 
 /** describe() - every flag, bound to @raw (text to check) or straight to @c. */
@@ -53,6 +53,8 @@ po::options_description describe(RawOptions& raw, ResponderConfig& c)
             "gateway takes it back (it sent nothing). 0 gives up at once: every offload resumes on the gateway")
         ("max-connections", po::value(&c.max_connections)->default_value(c.max_connections),
             "OFFERs beyond this many held connections are refused as busy")
+        ("sweep-interval", po::value(&raw.sweep_interval)->default_value(c.sweep_interval.count()),
+            "seconds between sweeps of the rewrite table for entries of dead responders")
         ("log-level", po::value(&raw.log_level)->default_value("info"), "debug, info, warn or error");
     // clang-format on
     return d;
@@ -79,8 +81,10 @@ bool validate(const RawOptions& raw, ResponderConfig& c, std::string& error)
                false;
     if (c.reads.pipeline_depth < 1 || c.reads.pipeline_depth > kMaxDepth)
         return error = "--pipeline-depth must be 1.." + std::to_string(kMaxDepth), false;
-    if (raw.head_timeout_ms <= 0 || raw.write_timeout <= 0 || raw.cluster_timeout <= 0)
-        return error = "--head-timeout-ms, --write-timeout and --cluster-timeout must be positive", false;
+    if (raw.head_timeout_ms <= 0 || raw.write_timeout <= 0 || raw.cluster_timeout <= 0 || raw.sweep_interval <= 0)
+        return error = "--head-timeout-ms, --write-timeout, --cluster-timeout and --sweep-interval must be positive",
+               false;
+    c.sweep_interval = std::chrono::seconds(raw.sweep_interval);
     if (raw.go_timeout_ms < 0)
         return error = "--go-timeout-ms must not be negative", false;
     c.go_timeout = std::chrono::milliseconds(raw.go_timeout_ms);

@@ -30,6 +30,7 @@ struct ResponderConfig {
     std::chrono::seconds write_timeout{30};   ///< a client making no progress this long is dropped
     std::chrono::milliseconds go_timeout{2000}; ///< a restored socket waits this long for GO
     std::size_t max_connections = 4096;
+    std::chrono::seconds sweep_interval{5};   ///< how often the rewrite table is swept
     log::Level log_level = log::Level::info;
 };
 

@@ -27,7 +27,10 @@ ResponderMetrics::ResponderMetrics(metrics::Registry& r)
       stream_seconds(r.histogram("xo_responder_stream_seconds", "Time from GO to the last byte written.",
                                  {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60})),
       control_accept_backoffs(accept_backoff_counter(r, "control")),
-      metrics_accept_backoffs(accept_backoff_counter(r, "metrics"))
+      metrics_accept_backoffs(accept_backoff_counter(r, "metrics")),
+      rewrite_entries(r.gauge("xo_responder_rewrite_entries", "Egress rewrite entries at the last sweep.")),
+      rewrites_swept(r.counter("xo_responder_rewrites_swept_total",
+                               "Egress rewrite entries of dead responders removed by the sweep."))
 {
 }
 

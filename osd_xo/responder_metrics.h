@@ -17,6 +17,8 @@
 //   xo_responder_stream_seconds           from GO to the last byte written
 //   xo_accept_backoff_total{listener}     pauses of the control and metrics
 //       accept loops after a failed accept (accept_backoff.h)
+//   xo_responder_rewrite_entries          egress rewrite entries at the last sweep
+//   xo_responder_rewrites_swept_total     rewrite entries of dead responders removed
 #pragma once
 
 #include "metrics.h"
@@ -39,6 +41,8 @@ struct ResponderMetrics {
     metrics::Histogram& stream_seconds;
     metrics::Counter& control_accept_backoffs;
     metrics::Counter& metrics_accept_backoffs;
+    metrics::Gauge& rewrite_entries;
+    metrics::Counter& rewrites_swept;
 };
 
 } // namespace xo::rsp

@@ -24,6 +24,7 @@ struct RawOptions {
     long continue_timeout_ms = 0;
     OffloadConfig offload;
     unsigned responder_port = 0;
+    long flow_orphan_idle = 0, flow_sweep_interval = 0;
 };
 
 po::options_description describe(RawOptions& raw)
@@ -76,6 +77,12 @@ po::options_description describe(RawOptions& raw)
             "XDP needs an XDP program on the peer (docs/architecture.md)")
         ("offload-instance", po::value(&raw.offload.instance)->default_value(defaults.offload.instance),
             "name of the data plane's pin directory under /sys/fs/bpf/xo")
+        ("flow-orphan-idle", po::value(&raw.flow_orphan_idle)->default_value(defaults.offload.orphan_idle.count()),
+            "seconds a flow entry left by a dead gateway may go without its client acknowledging new data "
+            "before the sweep removes it (its transfer still runs at a responder until then)")
+        ("flow-sweep-interval",
+            po::value(&raw.flow_sweep_interval)->default_value(defaults.offload.sweep_interval.count()),
+            "seconds between sweeps of the flow table for entries no live gateway owns")
         ("responder-port", po::value(&raw.responder_port)->default_value(defaults.offload.responder_port),
             "control port of the xo-responder on every OSD host")
         ("ceph-conf", po::value(&raw.offload.ceph_conf)->default_value(defaults.offload.ceph_conf),
@@ -173,6 +180,9 @@ std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
         error = "--offload-stall-timeout must be 1..3600 seconds";
         return std::nullopt;
     }
+    if (!positive(raw.flow_orphan_idle, "flow-orphan-idle", c.offload.orphan_idle, error) ||
+        !positive(raw.flow_sweep_interval, "flow-sweep-interval", c.offload.sweep_interval, error))
+        return std::nullopt;
     if (raw.offload.locator_threads == 0 || raw.offload.locator_threads > 64) {
         error = "--locator-threads must be 1..64";
         return std::nullopt;

@@ -28,6 +28,8 @@ struct OffloadConfig {
     std::string data_pool = "default.rgw.buckets.data";
     unsigned locator_threads = 2;         ///< librados calls of the locator block: they run here
     unsigned stall_timeout = 10;          ///< seconds an offloaded transfer may go without progress
+    std::chrono::seconds orphan_idle{60};   ///< a dead gateway's REDIRECT without progress is swept after this
+    std::chrono::seconds sweep_interval{5}; ///< how often the flow table is swept
     bool enabled() const { return !key_file.empty(); }
 };
 

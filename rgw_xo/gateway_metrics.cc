@@ -34,9 +34,11 @@ std::size_t status_index(unsigned status, std::size_t none)
 // Reasons a GET stays relayed (object_get.h, Relay::shape_response) or falls back (GetOffload).
 constexpr std::string_view ineligible_reasons[] = {"disabled", "not_object", "subresource", "if_range",
                                                     "bad_escape", "response", "other"};
-constexpr std::string_view fallback_reasons[] = {"locate", "no_responder", "socket", "handoff", "refused_busy",
-                                                  "refused_bad_ticket", "refused_unsupported", "refused_other",
-                                                  "late_go", "unserved", "other"};
+constexpr std::string_view fallback_reasons[] = {"locate", "no_responder", "socket", "flow_table_full", "handoff",
+                                                  "refused_busy", "refused_bad_ticket", "refused_unsupported",
+                                                  "refused_other", "late_go", "unserved", "other"};
+
+constexpr const char* swept_help = "Flow table entries no live gateway owned, removed by the sweep.";
 
 } // namespace
 
@@ -54,7 +56,12 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& registry)
       metrics_accept_backoffs_(accept_backoff_counter(registry, "metrics")),
       handoff_seconds_(registry.histogram("xo_handoff_seconds",
                                           "Time to hand a client connection to a responder, block to GO.",
-                                          handoff_buckets))
+                                          handoff_buckets)),
+      flow_entries_(registry.gauge("xo_flow_table_entries", "Entries in the gateway's flow table at the last sweep.")),
+      flow_orphans_(registry.gauge("xo_flow_table_orphans",
+                                   "REDIRECT entries of a dead gateway kept while their transfer moves.")),
+      swept_dead_blocks_(registry.counter("xo_flow_table_swept_total", swept_help, {{"reason", "dead_block"}})),
+      swept_idle_orphans_(registry.counter("xo_flow_table_swept_total", swept_help, {{"reason", "idle_orphan"}}))
 {
     const char* help = "GET responses (2xx) by how their body reached the client.";
     auto add = [&](OffloadOutcome outcome, std::string_view label, std::string_view reason) {
@@ -89,6 +96,14 @@ void GatewayMetrics::record(std::string_view method, const ExchangeResult& resul
         counter->add();
     if (result.offload.handoff_seconds >= 0)
         handoff_seconds_.observe(result.offload.handoff_seconds);
+}
+
+void GatewayMetrics::flow_table_swept(const bpf::FlowSweep& sweep)
+{
+    flow_entries_.set(static_cast<std::int64_t>(sweep.entries));
+    flow_orphans_.set(static_cast<std::int64_t>(sweep.orphans));
+    swept_dead_blocks_.add(sweep.dead_blocks);
+    swept_idle_orphans_.add(sweep.idle_orphans);
 }
 
 metrics::Counter* GatewayMetrics::offload_counter(OffloadOutcome outcome, std::string_view reason)

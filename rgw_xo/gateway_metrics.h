@@ -13,17 +13,22 @@
 // in what the gateway relays first), relayed_ineligible (reason: offload
 // disabled, a subresource, an If-Range, a response without a usable range),
 // fallback (reason: the handoff did not happen and the gateway relayed the
-// rest — locate, no_responder, refused_*, handoff; late_go: the responder
-// gave up waiting for GO and the gateway resumed from its own state;
-// unserved: the responder failed before its first byte and gave the
-// connection back) and lost (the connection failed after the handoff).
-// Reasons are fixed lists, registered up front.
+// rest — locate, no_responder, refused_*, handoff, flow_table_full (the
+// flow table is full); late_go: the responder gave up waiting for GO and
+// the gateway resumed from its own state; unserved: the responder failed
+// before its first byte and gave the connection back) and lost (the
+// connection failed after the handoff). Reasons are fixed lists, registered
+// up front.
 //
 // Limits: xo_gateway_max_connections is the limit in force,
 // xo_gateway_refused_connections_total counts connections answered 503
 // SlowDown (or closed, beyond the refusals a worker answers at a time) at
 // that limit, and xo_accept_backoff_total{listener="s3"|"metrics"} the
 // accept loops' pauses when descriptors run out (accept_backoff.h).
+//
+// The flow table's sweep (OffloadService, every --flow-sweep-interval)
+// reports the table's size, the entries of a previous gateway it keeps for
+// transfers still running at a responder, and what it removed.
 #pragma once
 
 #include <array>
@@ -31,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "flow_table.h"
 #include "metrics.h"
 #include "relay.h"
 
@@ -54,6 +60,9 @@ public:
 
     metrics::Counter& s3_accept_backoffs() { return s3_accept_backoffs_; }
     metrics::Counter& metrics_accept_backoffs() { return metrics_accept_backoffs_; }
+
+    /** flow_table_swept() - a sweep of the flow table ended with @sweep; lock-free. */
+    void flow_table_swept(const bpf::FlowSweep& sweep);
 
     /** registry() - the registry these series live in, for the metrics endpoint. */
     const metrics::Registry& registry() const { return registry_; }
@@ -81,6 +90,10 @@ private:
     };
     std::vector<OffloadSeries> offload_series_;
     metrics::Histogram& handoff_seconds_;
+    metrics::Gauge& flow_entries_;
+    metrics::Gauge& flow_orphans_;
+    metrics::Counter& swept_dead_blocks_;
+    metrics::Counter& swept_idle_orphans_;
 };
 
 } // namespace xo::gw

@@ -2,6 +2,8 @@
 
 #include <boost/beast/core/buffers_to_string.hpp>
 
+#include <cerrno>
+
 #include "endpoint.h"
 #include "log.h"
 #include "serve_plan.h"
@@ -24,11 +26,13 @@ std::string unquoted(std::string_view etag)
 }
 
 /** fallback_reason() - the metrics label of a handoff that did not happen. */
-std::string_view fallback_reason(std::optional<handoff::RefuseReason> refused)
+std::string_view fallback_reason(const handoff::Fallback& fallback)
 {
-    if (!refused)
+    if (fallback.reason.code == E2BIG) // FlowTable::block(): no room for the flow's entry
+        return "flow_table_full";
+    if (!fallback.refused)
         return "handoff";
-    switch (*refused) {
+    switch (*fallback.refused) {
     case handoff::RefuseReason::busy:
         return "refused_busy";
     case handoff::RefuseReason::bad_ticket:
@@ -81,7 +85,7 @@ boost::asio::awaitable<HandoffResult> GetOffload::hand_off(ClientSide client, rg
         if (!fallback->socket.valid())
             co_return HandoffResult{Kind::lost, "lost"};
         socket.assign(local.protocol(), fallback->socket.release());
-        co_return HandoffResult{Kind::fallback, fallback_reason(fallback->refused)};
+        co_return HandoffResult{Kind::fallback, fallback_reason(*fallback)};
     }
     if (auto* lost = std::get_if<handoff::Lost>(&outcome)) {
         log::warn("offload of ", where->head.oid, ": connection lost: ", lost->reason.message);

@@ -44,7 +44,7 @@ int main(int argc, char** argv)
     GatewayMetrics metrics(registry);
     std::unique_ptr<OffloadService> offload;
     if (config.offload.enabled()) {
-        auto started = OffloadService::start(config.offload);
+        auto started = OffloadService::start(config.offload, metrics);
         if (!started) {
             xo::log::error("offload: ", started.error().message);
             return 1;

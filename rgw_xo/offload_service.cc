@@ -9,7 +9,19 @@
 
 namespace xo::gw {
 
-Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfig& config)
+namespace {
+
+/** log_sweep() - what a sweep did, when it did anything. */
+void log_sweep(const bpf::FlowSweep& swept)
+{
+    if (swept.dead_blocks || swept.idle_orphans)
+        log::info("flow table: removed ", swept.dead_blocks, " BLOCK and ", swept.idle_orphans,
+                  " idle REDIRECT entries of dead gateways; ", swept.entries, " entries left");
+}
+
+} // namespace
+
+Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfig& config, GatewayMetrics& metrics)
 {
     auto key = PresharedKey::load(config.key_file);
     if (!key)
@@ -30,6 +42,17 @@ Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfi
     auto plane = bpf::GatewayDataPlane::open({config.instance});
     if (!plane)
         return plane.error();
+    // Before attaching: no packet meets a predecessor's stale BLOCK under our program.
+    auto swept = (*plane)->flows().sweep(config.orphan_idle, bpf::monotonic_ns());
+    if (!swept)
+        log::warn(swept.error().message, " (the periodic sweep tries again)");
+    else if (swept->orphans)
+        log::info("flow table: keeping ", swept->orphans, " REDIRECT entries of a previous gateway while "
+                  "their transfers move");
+    if (swept) {
+        log_sweep(*swept);
+        metrics.flow_table_swept(*swept);
+    }
     auto preference = config.attach == "xdp" ? bpf::AttachPreference::xdp_native
                       : config.attach == "tc"  ? bpf::AttachPreference::tc
                                                : bpf::AttachPreference::automatic;
@@ -42,23 +65,36 @@ Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfi
     log::info("offload: data plane on ", config.ifname, " (", bpf::to_string(*mode), "), threshold ",
               config.threshold, " bytes, responders on port ", config.responder_port);
     return std::unique_ptr<OffloadService>(new OffloadService(config, std::move(ticket_key), std::move(*tls),
-                                                              std::move(*locator), std::move(*plane)));
+                                                              std::move(*locator), std::move(*plane), metrics));
 }
 
 OffloadService::OffloadService(const OffloadConfig& config, std::vector<std::uint8_t> ticket_key,
                                std::shared_ptr<ControlTls> tls, std::unique_ptr<rgw::Locator> locator,
-                               std::unique_ptr<bpf::GatewayDataPlane> plane)
+                               std::unique_ptr<bpf::GatewayDataPlane> plane, GatewayMetrics& metrics)
     : config_(config), ticket_key_(std::move(ticket_key)), tls_(std::move(tls)), locator_(std::move(locator)),
       plane_(std::move(plane)),
       offloader_(std::make_unique<handoff::Offloader>(
           plane_->flows(), plane_->nic_mac(),
           handoff::OffloadTimeouts{.stall = std::chrono::seconds(config.stall_timeout)})),
-      locator_threads_(config.locator_threads)
+      locator_threads_(config.locator_threads), metrics_(metrics),
+      sweeper_(std::make_unique<PeriodicThread>(config.sweep_interval, [this] { sweep(); }))
 {
+}
+
+void OffloadService::sweep()
+{
+    auto swept = plane_->flows().sweep(config_.orphan_idle, bpf::monotonic_ns());
+    if (!swept) {
+        log::warn(swept.error().message);
+        return;
+    }
+    log_sweep(*swept);
+    metrics_.flow_table_swept(*swept);
 }
 
 OffloadService::~OffloadService()
 {
+    sweeper_.reset();
     locator_threads_.join();
     offloader_.reset();
     plane_.reset(); // detaches

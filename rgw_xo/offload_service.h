@@ -4,6 +4,11 @@
 //   data plane   gateway_ingress on the public NIC, its flow table pinned
 //                under /sys/fs/bpf/xo/<instance>; detached and unpinned on
 //                destruction, so a stopped gateway leaves nothing behind
+//   sweeper      the flow table swept (FlowTable::sweep) once before the
+//                program is attached — what a killed predecessor left: its
+//                BLOCKs go, its REDIRECTs stay while their transfers move —
+//                and then every --flow-sweep-interval on a thread of its own,
+//                reporting to the metrics
 //   Offloader    the handoff engine over that flow table (stateless per flow)
 //   control TLS  client-role PSK context; the key's secret also signs tickets
 //   Locator      bucket + key → head object → acting primary → host; its
@@ -24,8 +29,10 @@
 #include "control_tls.h"
 #include "gateway_config.h"
 #include "gateway_data_plane.h"
+#include "gateway_metrics.h"
 #include "locator.h"
 #include "offloader.h"
+#include "periodic_thread.h"
 #include "psk.h"
 
 namespace xo::gw {
@@ -33,10 +40,11 @@ namespace xo::gw {
 class OffloadService {
 public:
     /**
-     * start() - load the key, connect to the cluster, attach the data plane.
+     * start() - load the key, connect to the cluster, sweep and attach the data plane.
+     * @metrics: where the sweeps report (outlives the service).
      * Return: the service, or an error naming what failed.
      */
-    static Result<std::unique_ptr<OffloadService>> start(const OffloadConfig& config);
+    static Result<std::unique_ptr<OffloadService>> start(const OffloadConfig& config, GatewayMetrics& metrics);
 
     ~OffloadService();
     OffloadService(const OffloadService&) = delete;
@@ -52,7 +60,11 @@ public:
 
 private:
     OffloadService(const OffloadConfig& config, std::vector<std::uint8_t> ticket_key, std::shared_ptr<ControlTls> tls,
-                   std::unique_ptr<rgw::Locator> locator, std::unique_ptr<bpf::GatewayDataPlane> plane);
+                   std::unique_ptr<rgw::Locator> locator, std::unique_ptr<bpf::GatewayDataPlane> plane,
+                   GatewayMetrics& metrics);
+
+    /** sweep() - one sweep of the flow table, reported to the metrics. */
+    void sweep();
 
     OffloadConfig config_;
     std::vector<std::uint8_t> ticket_key_;
@@ -61,6 +73,8 @@ private:
     std::unique_ptr<bpf::GatewayDataPlane> plane_;
     std::unique_ptr<handoff::Offloader> offloader_;
     boost::asio::thread_pool locator_threads_;
+    GatewayMetrics& metrics_;
+    std::unique_ptr<PeriodicThread> sweeper_; ///< stopped before plane_ goes
 };
 
 } // namespace xo::gw

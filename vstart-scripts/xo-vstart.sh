@@ -25,13 +25,26 @@
 # 1 MiB): larger GET bodies are sent by the responder of the object's host.
 # Any failure or signal during `start` runs `stop`.
 #
+# The XO daemons pin their BPF maps (flow and rewrite tables) so that a
+# restarted daemon finds what its predecessor left: the gateway keeps the
+# transfers its responders are still sending, both sweep what no live
+# process owns. `ip netns exec` gives every command a fresh /sys without
+# bpffs, and a bpffs mounted there would die with the daemon's mount
+# namespace, pins and all. So `start` mounts one bpffs instance for the whole
+# cluster at <run dir>/bpffs, and every XO daemon's launcher bind-mounts it
+# on its own /sys/fs/bpf before dropping its capabilities. `start-gateway`
+# and `start-responder N` start a daemon again after a test killed it (same
+# command line, same environment as `start`), whose maps are then the ones
+# its predecessor pinned.
+#
 # `stop` needs no state but the namespace names: it notes each host
 # namespace's inode and deletes its name (so nothing new can enter), then
 # signals what still lives in those namespaces — radosgw and xo-gateway, then
 # OSDs, then mgr, then everything else (the mon last, or the OSDs wait for it)
 # — and waits until each process has really left (a zombie has already left its
 # namespace, so it is not mistaken for a live process). Then it deletes the
-# bridge namespace, the daemons' pinned BPF maps and the run directory. Nothing outside our own namespaces
+# bridge namespace, the daemons' pinned BPF maps, unmounts the bpffs and
+# deletes the run directory. Nothing outside our own namespaces
 # is ever signalled, and stop ignores INT/TERM/HUP so it cannot be cut half-way.
 #
 # All files live under the run directory: ceph.conf, keyrings, daemon data,
@@ -73,7 +86,7 @@ readonly RGW_NAME=client.rgw.gw
 readonly GATEWAY_LOG=$RUN/xo-gateway.log
 readonly GATEWAY_ACCESS_LOG=$RUN/xo-gateway.access.log
 readonly HANDOFF_KEY=$RUN/handoff.key
-readonly BPFFS_XO=/sys/fs/bpf/xo
+readonly BPFFS=$RUN/bpffs
 
 # Fixed test credentials (throwaway clusters only).
 readonly USER1=xo-test  ACCESS_KEY1=XOTESTACCESSKEY00001 SECRET_KEY1=xotestsecretkey000000000000000000000001
@@ -93,6 +106,7 @@ usage: $SELF start|stop|status|env|--help
   env     print 'export VAR=value' lines; use: eval "\$($SELF env)"
   start-responder N [ARG...]  start the xo-responder of OSD host N again (after a test killed it),
                       with ARGs appended to its command line
+  start-gateway       start xo-gateway again (after a test killed it)
 
 environment:
   XO_INSTANCE=name     instance name, [a-z0-9], <= 8 chars (default xo); namespaces are
@@ -129,11 +143,11 @@ osd_ip() { echo "$NET_PREFIX.$((10 + $1))"; }
 # sh -c script: set the hostname to $0, then become "$@".
 # shellcheck disable=SC2016 # $0 and $@ belong to the inner sh
 readonly HOSTNAME_THEN_EXEC='hostname "$0" && exec "$@"'
-# The same for an XO daemon, which pins its BPF maps but may not mount bpffs
-# itself once its capabilities are dropped: `ip netns exec` gives each command
-# a fresh /sys without /sys/fs/bpf, so mount one there first.
+# The same for an XO daemon, which pins its BPF maps but may not mount
+# anything once its capabilities are dropped: bind the cluster's bpffs ($1)
+# onto the fresh /sys/fs/bpf that `ip netns exec` left without one.
 # shellcheck disable=SC2016
-readonly HOSTNAME_BPFFS_THEN_EXEC='hostname "$0" && { mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; } && exec "$@"'
+readonly HOSTNAME_BPFFS_THEN_EXEC='hostname "$0" && mount --bind "$1" /sys/fs/bpf && shift && exec "$@"'
 
 # The XO daemons keep only the capabilities their work needs: CAP_NET_ADMIN
 # (TCP_REPAIR, attaching XDP/TC) and CAP_BPF (programs and maps), plus
@@ -171,6 +185,23 @@ tcp_port_open() { ip netns exec "$1" timeout 1 bash -c "exec 3<>/dev/tcp/$2/$3" 
 
 pid_from_file() { [[ -s $1 ]] && cat "$1"; }
 pid_running() { [[ -n $1 && -d /proc/$1 ]] && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+# Whether every thread of process $1 has exited. A killed process's main thread
+# may be a zombie while others still exit, holding its sockets (a restart would
+# find its ports in use); a zombie thread has closed them.
+threads_exited() {
+  local stat state
+  for stat in /proc/"$1"/task/*/stat; do
+    state=$(sed 's/.*) //' "$stat" 2>/dev/null | cut -d' ' -f1) || continue
+    [[ -z $state || $state == [ZX] ]] || return 1
+  done
+}
+# restartable NAME PIDFILE: die if NAME still runs; wait until a killed one is gone.
+restartable() {
+  local pid
+  pid=$(pid_from_file "$2") || return 0
+  ! pid_running "$pid" || die "$1 is running"
+  wait_until 10 threads_exited "$pid" || die "$1 (pid $pid) is still exiting"
+}
 
 # Our namespaces that exist right now (also leftovers of another XO_OSDS value).
 our_namespaces() {
@@ -220,6 +251,9 @@ make_run_dir() {
   echo "$OSDS" >"$RUN/osds"
   echo "$OFFLOAD_THRESHOLD" >"$RUN/offload_threshold"
   echo "$OFFLOAD_STALL_TIMEOUT" >"$RUN/offload_stall_timeout"
+  # The XO daemons' pins (see the top); stop unmounts it.
+  mkdir "$BPFFS"
+  mount -t bpf -o mode=0700 bpf "$BPFFS"
 }
 
 gen_key() { ceph-authtool --gen-print-key; }
@@ -426,11 +460,11 @@ start_xo_responder() {
   read -ra extra <<<"$RESPONDER_ARGS"
   extra+=("$@")
   ns=$(osd_ns "$i") ip=$(osd_ip "$i")
-  ip netns exec "$ns" unshare --uts -- setsid sh -c "$HOSTNAME_BPFFS_THEN_EXEC" "$ns" \
+  ip netns exec "$ns" unshare --uts -- setsid sh -c "$HOSTNAME_BPFFS_THEN_EXEC" "$ns" "$BPFFS" \
     setpriv --bounding-set="$RESPONDER_CAPS" --inh-caps=-all -- \
     "$RESPONDER_BIN" --control "$ip:$RESPONDER_PORT" --address "$ip" --ifname eth0 --instance "$ns" \
     --key "$HANDOFF_KEY" --metrics-listen "$ip:$RESPONDER_METRICS_PORT" --ceph-conf "$CONF" "${extra[@]}" \
-    </dev/null >"$RUN/log/xo-responder.$i.log" 2>&1 &
+    </dev/null >>"$RUN/log/xo-responder.$i.log" 2>&1 &
   echo $! >"$RUN/run/xo-responder.$i.pid"
 }
 
@@ -580,11 +614,11 @@ start_gateway() {
     --offload-ifname eth0 --offload-attach tc --offload-instance "$NS_GW" --responder-port "$RESPONDER_PORT" --ceph-conf "$CONF")
   # in_host spelled out: a backgrounded function would make $! a subshell's pid.
   # Every step execs, so $! is xo-gateway's pid. setsid: no terminal ^C reaches it.
-  ip netns exec "$NS_GW" unshare --uts -- setsid sh -c "$HOSTNAME_BPFFS_THEN_EXEC" "$NS_GW" \
+  ip netns exec "$NS_GW" unshare --uts -- setsid sh -c "$HOSTNAME_BPFFS_THEN_EXEC" "$NS_GW" "$BPFFS" \
     setpriv --bounding-set="$GATEWAY_CAPS" --inh-caps=-all -- \
     "$GATEWAY_BIN" --listen "$GW_IP:$S3_PORT" --upstream "127.0.0.1:$RGW_PORT" \
     --access-log "$GATEWAY_ACCESS_LOG" --metrics-listen "$GW_IP:$METRICS_PORT" "${offload[@]}" "${extra[@]}" \
-    </dev/null >"$GATEWAY_LOG" 2>&1 &
+    </dev/null >>"$GATEWAY_LOG" 2>&1 &
   echo $! >"$RUN/run/xo-gateway.pid"
 }
 
@@ -747,23 +781,29 @@ stop_instance() {
   remove_run_dir
 }
 
-# Pinned BPF maps of the instance's gateway and responders: a daemon that was
-# killed (not stopped) leaves them behind.
+# Pinned BPF maps of the instance's gateway and responders (a daemon that was
+# killed, not stopped, leaves them behind), then the bpffs itself.
 remove_pins() {
-  local dir
-  for dir in "$BPFFS_XO/$NS_GW" "$BPFFS_XO/$INST"-osd*; do
-    [[ -d $dir ]] && rm -rf -- "$dir"
-  done
-  rmdir "$BPFFS_XO" 2>/dev/null || true
+  mountpoint -q "$BPFFS" || return 0
+  rm -rf -- "${BPFFS:?}/xo"   # (the kernel's own maps.debug and progs.debug cannot be removed)
+  umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS"
 }
 
 cmd_start_responder() {
   validate_config
   local i=${1:-}
   [[ $i =~ ^[0-9]+$ && -d $RUN && $i -lt $(cat "$RUN/osds") ]] || die "start-responder: no OSD host '$i' in instance '$INST'"
-  ! pid_running "$(pid_from_file "$RUN/run/xo-responder.$i.pid")" || die "xo-responder $i is running"
+  restartable "xo-responder $i" "$RUN/run/xo-responder.$i.pid"
   start_xo_responder "$@"
   wait_until 20 responders_listening "$i" || die "xo-responder $i did not listen within 20 s"
+}
+
+cmd_start_gateway() {
+  validate_config
+  { [[ -d $RUN ]] && mountpoint -q "$BPFFS"; } || die "start-gateway: instance '$INST' is not running"
+  restartable xo-gateway "$RUN/run/xo-gateway.pid"
+  start_gateway
+  wait_for_gateway
 }
 
 cmd_stop() {
@@ -865,6 +905,7 @@ main() {
     stop) cmd_stop ;;
     status) cmd_status ;;
     start-responder) shift; cmd_start_responder "$@" ;;
+    start-gateway) cmd_start_gateway ;;
     env) cmd_env ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;

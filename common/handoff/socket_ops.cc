@@ -81,10 +81,7 @@ TcpAsioEndpoint to_asio_endpoint(const TcpEndpoint& ep, int family)
 
 Result<void> cancel_repair(int fd)
 {
-    int off = TCP_REPAIR_OFF;
-    if (::setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off)) != 0)
-        return Error::from_errno("TCP_REPAIR off");
-    return {};
+    return repair_off(fd, true);
 }
 
 Result<std::size_t> unacked_bytes(int fd)

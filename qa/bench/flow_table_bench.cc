@@ -65,7 +65,7 @@ void time_one_of_pair(benchmark::State& state, bool time_insert)
 {
     if (!ready(state))
         return;
-    xo::bpf::FlowTable table(flow_map_fd());
+    xo::bpf::FlowTable table(flow_map_fd(), xo::bpf::EntryOwner{}); // owner: irrelevant, nothing sweeps
     const auto& k = keys();
     std::size_t i = 0, errors = 0;
     for (auto _ : state) {
@@ -91,7 +91,7 @@ void BM_Redirect(benchmark::State& state)
 {
     if (!ready(state))
         return;
-    xo::bpf::FlowTable table(flow_map_fd());
+    xo::bpf::FlowTable table(flow_map_fd(), xo::bpf::EntryOwner{}); // owner: irrelevant, nothing sweeps
     const auto& key = keys().front();
     std::size_t errors = !table.block(key).ok();
     xo::bpf::RedirectTarget to{xo::bpf::Endpoint(boost::asio::ip::make_address("198.18.0.10"), 40000), {}, {}};

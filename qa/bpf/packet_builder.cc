@@ -41,9 +41,10 @@ Bytes l4_segment(const FrameSpec& spec)
         put16(seg, 0, spec.sport);
         put16(seg, 2, spec.dport);
         put16(seg, 4, 0x1234); // sequence number
-        put16(seg, 10, 0x0001); // ack number
+        put16(seg, 8, static_cast<std::uint16_t>(spec.ack >> 16)); // ack number
+        put16(seg, 10, static_cast<std::uint16_t>(spec.ack));
         seg[12] = static_cast<std::uint8_t>((hdr / 4) << 4);
-        seg[13] = 0x18; // PSH|ACK
+        seg[13] = spec.tcp_flags;
         put16(seg, 14, 64240);
         std::memcpy(seg.data() + 20, spec.tcp_options.data(), spec.tcp_options.size());
     } else if (spec.protocol == kProtoUdp) {

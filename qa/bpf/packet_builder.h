@@ -32,6 +32,8 @@ struct FrameSpec {
     MacAddr src_mac {0x02, 0, 0, 0, 0, 0x0a};
     MacAddr dst_mac {0x02, 0, 0, 0, 0, 0x01};
     std::uint8_t protocol = kProtoTcp; ///< TCP, UDP or ICMP (ICMPv6 for ipv6)
+    std::uint8_t tcp_flags = 0x18;     ///< PSH|ACK
+    std::uint32_t ack = 1;             ///< TCP acknowledgment number
     /// MSS 1460, SACK permitted, timestamps, NOP: 20 bytes of TCP options.
     Bytes tcp_options {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1, 1, 1};
     std::string payload = "GET /bucket/object HTTP/1.1\r\nHost: s3\r\n\r\n";

@@ -5,7 +5,7 @@
 # vstart-scripts/xo-vstart.sh, runs the pytest suite in the client network
 # namespace, stops the cluster and then checks that nothing of the instance
 # is left behind: no network namespace, no process that ran in one of them or
-# that refers to the instance's run directory, no pinned BPF map.
+# that refers to the instance's run directory, no bpffs (pinned BPF maps).
 #
 # Offload is on with a low threshold (XO_OFFLOAD_THRESHOLD, default 64 KiB),
 # so every test object of 64 KiB and more is served by a responder: the whole
@@ -129,9 +129,10 @@ check_leftovers() {
       bad=1
     fi
   done
-  for ns in /sys/fs/bpf/xo/"$XO_INSTANCE"-*; do
-    [[ -e $ns ]] || continue
-    say "LEFT BEHIND: pinned BPF objects $ns"
+  # The daemons' pins live in a bpffs that xo-vstart.sh mounts in the run directory.
+  for ns in $(findmnt -rn -t bpf -o TARGET); do
+    [[ -n ${XO_RUN_DIR:-} && $ns == "${XO_RUN_DIR%/}"/* ]] || continue
+    say "LEFT BEHIND: bpffs with pinned BPF objects at $ns"
     bad=1
   done
   ((bad == 0)) && say "clean-up check passed: ${#NSES[@]} namespaces and ${#PROCS[@]} processes gone"

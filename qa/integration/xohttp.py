@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import hmac
 import socket
+import struct
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -224,8 +225,9 @@ def read_response(f, method="GET"):
 class RawConn:
     """A plain TCP connection with a buffered reader on top."""
 
-    def __init__(self, host, port, timeout=30):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, host, port, timeout=30, source_port=None):
+        source = ("", source_port) if source_port else None
+        self.sock = socket.create_connection((host, port), timeout=timeout, source_address=source)
         self.rfile = self.sock.makefile("rb")
 
     def send(self, data):
@@ -236,6 +238,11 @@ class RawConn:
 
     def local_addr(self):
         return self.sock.getsockname()
+
+    def reset(self):
+        """Close with RST (SO_LINGER 0): the local port is free again at once."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close()
 
     def close(self):
         try:

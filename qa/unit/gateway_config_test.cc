@@ -275,4 +275,21 @@ TEST(ParseCommandLine, SizeFlagsHaveUpperBounds)
     }
 }
 
+TEST(ParseCommandLine, FlowTableSweepFlags)
+{
+    ParseResult r = parse_command_line({});
+    ASSERT_TRUE(r.config) << dump(r);
+    EXPECT_EQ(r.config->offload.orphan_idle, std::chrono::seconds(60));
+    EXPECT_EQ(r.config->offload.sweep_interval, std::chrono::seconds(5));
+    r = parse_command_line({"--flow-orphan-idle", "8", "--flow-sweep-interval", "1"});
+    ASSERT_TRUE(r.config) << dump(r);
+    EXPECT_EQ(r.config->offload.orphan_idle, std::chrono::seconds(8));
+    EXPECT_EQ(r.config->offload.sweep_interval, std::chrono::seconds(1));
+    for (const char* flag : {"--flow-orphan-idle", "--flow-sweep-interval"}) {
+        r = parse_command_line({flag, "0"});
+        EXPECT_TRUE(r.error) << flag << " 0 accepted";
+        EXPECT_NE(r.message.find(flag), std::string::npos) << r.message;
+    }
+}
+
 } // namespace

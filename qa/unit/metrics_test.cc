@@ -142,4 +142,23 @@ TEST(GatewayMetrics, RecordCountsRequestsBytesAndOffloadOutcomes)
         EXPECT_NE(text.find(line), std::string::npos) << line;
 }
 
+TEST(GatewayMetrics, FlowTableSweepsAndAFullTable)
+{
+    Registry r;
+    xo::gw::GatewayMetrics m(r);
+    m.flow_table_swept({.entries = 7, .dead_blocks = 2, .idle_orphans = 1, .orphans = 3});
+    m.flow_table_swept({.entries = 4, .dead_blocks = 1, .idle_orphans = 0, .orphans = 0});
+    m.record("GET", {.status = 200, .outcome = "fallback",
+                     .offload = {.outcome = xo::gw::OffloadOutcome::fallback, .reason = "flow_table_full"}});
+    const std::string text = r.render();
+    for (const char* line : {
+             "xo_flow_table_entries 4\n",
+             "xo_flow_table_orphans 0\n",
+             "xo_flow_table_swept_total{reason=\"dead_block\"} 3\n",
+             "xo_flow_table_swept_total{reason=\"idle_orphan\"} 1\n",
+             "xo_offload_total{outcome=\"fallback\",reason=\"flow_table_full\"} 1\n",
+         })
+        EXPECT_NE(text.find(line), std::string::npos) << line;
+}
+
 } // namespace

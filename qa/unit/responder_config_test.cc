@@ -74,4 +74,20 @@ TEST(ResponderConfig, HelpIsNotAnError)
     EXPECT_NE(r.message.find("--pipeline-depth"), std::string::npos);
 }
 
+TEST(ResponderConfig, SweepInterval)
+{
+    auto r = parse_command_line(required());
+    ASSERT_TRUE(r.config) << r.message;
+    EXPECT_EQ(r.config->sweep_interval.count(), 5);
+    auto args = required();
+    args.insert(args.end(), {"--sweep-interval", "2"});
+    r = parse_command_line(args);
+    ASSERT_TRUE(r.config) << r.message;
+    EXPECT_EQ(r.config->sweep_interval.count(), 2);
+    args.back() = "0";
+    r = parse_command_line(args);
+    EXPECT_TRUE(r.error);
+    EXPECT_NE(r.message.find("--sweep-interval"), std::string::npos) << r.message;
+}
+
 } // namespace

@@ -564,6 +564,43 @@ TEST_F(TcpRepair, HalfClosedSocketIsRefusedAndStaysReadable)
     EXPECT_EQ(::recv(c.server.get(), &byte, 1, MSG_DONTWAIT), 0);
 }
 
+// A restarted server must be able to listen on its port while a connection
+// it restored there, or took back out of repair mode after an abandoned save
+// (a fallback), is still open or lingering: leaving repair mode clears
+// SO_REUSEADDR, repair_off() sets it again.
+TEST_F(TcpRepair, ConnectionsOutOfRepairDoNotKeepTheirPortFromANewListener)
+{
+    for (bool restored : {true, false}) {
+        for (int family : {AF_INET, AF_INET6}) {
+            SCOPED_TRACE(std::string(restored ? "restored, " : "save cancelled, ") +
+                         (family == AF_INET ? "IPv4" : "IPv6"));
+            Conn c;
+            ASSERT_NO_FATAL_FAILURE(connect_pair(family, 0, c));
+            int one = 1;
+            ASSERT_EQ(::setsockopt(c.server.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+            if (restored) {
+                TcpState st;
+                ASSERT_NO_FATAL_FAILURE(migrate(c.server, st));
+            } else {
+                ASSERT_TRUE(save_tcp_state(c.server.get()).ok());
+                ASSERT_TRUE(repair_off(c.server.get(), true).ok());
+            }
+            int reuse = 0;
+            socklen_t len = sizeof reuse;
+            ASSERT_EQ(::getsockopt(c.server.get(), SOL_SOCKET, SO_REUSEADDR, &reuse, &len), 0);
+            EXPECT_EQ(reuse, 1);
+            c.listener.reset(); // the old server is gone ...
+            ASSERT_EQ(::shutdown(c.server.get(), SHUT_WR), 0); // ... its connection still closing
+            UniqueFd again(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+            ASSERT_EQ(::setsockopt(again.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+            socklen_t addr_len;
+            auto addr = loopback(family, c.port, addr_len);
+            EXPECT_EQ(::bind(again.get(), reinterpret_cast<sockaddr*>(&addr), addr_len), 0)
+                << std::strerror(errno);
+        }
+    }
+}
+
 // Port 0: the kernel picks the port at the repair-mode connect; two restores
 // of one connection must get different ports, neither the listener's.
 TEST_F(TcpRepair, KernelChosenPortsAreDistinct)
