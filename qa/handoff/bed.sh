@@ -18,7 +18,8 @@
 # daemons, deletes every namespace, pin directory and temporary file, and is
 # safe to call twice or after a partial setup.
 #
-# Needs: BED_BIN (directory of the testbed executables).
+# Needs: BED_BIN (directory of the testbed executables). XO_BED_KEEP=1 keeps
+# the run directory (logs, client capture) for a failure to be read.
 
 BED_ID="xot$$"
 BED_NS_BR="$BED_ID-br" BED_NS_CL="$BED_ID-cl" BED_NS_GW="$BED_ID-gw"
@@ -145,6 +146,6 @@ bed_teardown() {
   # The shared parent goes with its last user (a daemon killed by a scenario
   # never got to remove it); rmdir leaves it while other instances use it.
   rmdir /sys/fs/bpf/xo 2>/dev/null || true
-  [[ -n $BED_DIR ]] && rm -rf "$BED_DIR"
+  [[ -n $BED_DIR && -z ${XO_BED_KEEP:-} ]] && rm -rf "$BED_DIR"
   BED_DIR=""
 }
