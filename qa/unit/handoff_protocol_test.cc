@@ -6,7 +6,9 @@
 // Theory of operation: each channel test runs its coroutines on a local
 // io_context with run_for(), so a hang shows up as a missing result after a
 // few seconds, never as a stuck ctest. Results are declared before the
-// io_context so that coroutine frames it still owns at the end die first.
+// io_context so that coroutine frames it still owns at the end die first;
+// channels and streams after it, so that they close before the io_context's
+// services they use go (found by ASan).
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -370,9 +372,9 @@ TEST(ControlChannel, WrongKeyFailsAndServerKeepsServing)
     auto wrong_key = tls_with(ControlTls::Role::client, 8);
     auto wrong_id = tls_with(ControlTls::Role::client, 7, "someone-else");
     std::vector<std::string> server_rejections;
-    std::optional<Result<std::unique_ptr<ControlChannel>>> bad_key_client, bad_id_client;
     std::optional<Result<h::Message>> served;
     boost::asio::io_context ioc;
+    std::optional<Result<std::unique_ptr<ControlChannel>>> bad_key_client, bad_id_client;
     Loopback lo(ioc);
 
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
@@ -427,8 +429,8 @@ StallResult stall_after(const h::Bytes& client_bytes, Clock::duration deadline, 
     auto server_tls = tls_with(ControlTls::Role::server, 7);
     auto client_tls = tls_with(ControlTls::Role::client, 7);
     StallResult out;
-    std::unique_ptr<ControlChannel::Stream> client;
     boost::asio::io_context ioc;
+    std::unique_ptr<ControlChannel::Stream> client;
     Loopback lo(ioc);
 
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
@@ -554,8 +556,8 @@ TEST(ControlChannel, SendToAPeerThatDoesNotReadFailsAtTheDeadline)
     std::optional<Result<void>> failed;
     int sent_ok = 0;
     Clock::duration overshoot{};
-    std::unique_ptr<ControlChannel> server_side;
     boost::asio::io_context ioc;
+    std::unique_ptr<ControlChannel> server_side;
     Loopback lo(ioc);
 
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
@@ -655,9 +657,9 @@ TEST(FlowMux, ConcurrentFlowsKeepTheirCorrelation)
     auto client_tls = tls_with(ControlTls::Role::client, 7);
     int responder_done = -2;
     int gateway_ok = 0, gateway_finished = 0;
+    boost::asio::io_context ioc;
     std::unique_ptr<ControlChannel> server_ch, client_ch;
     std::unique_ptr<FlowMux> server_mux, client_mux;
-    boost::asio::io_context ioc;
     Loopback lo(ioc);
 
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
@@ -698,9 +700,9 @@ TEST(FlowMux, WaitingForAReplyTimesOutWithoutKillingTheChannel)
     auto server_tls = tls_with(ControlTls::Role::server, 7);
     auto client_tls = tls_with(ControlTls::Role::client, 7);
     std::optional<Result<h::Message>> timed_out, later;
+    boost::asio::io_context ioc;
     std::unique_ptr<ControlChannel> server_ch, client_ch;
     std::unique_ptr<FlowMux> mux;
-    boost::asio::io_context ioc;
     Loopback lo(ioc);
 
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
