@@ -4,11 +4,11 @@
 // several flows in flight on one channel).
 //
 // Theory of operation: each channel test runs its coroutines on a local
-// io_context with run_for(), so a hang shows up as a missing result after a
-// few seconds, never as a stuck ctest. Results are declared before the
-// io_context so that coroutine frames it still owns at the end die first;
-// channels and streams after it, so that they close before the io_context's
-// services they use go (found by ASan).
+// io_context with run_for() (channel_support.h), so a hang shows up as a
+// missing result after a few seconds, never as a stuck ctest. Results are
+// declared before the io_context so that coroutine frames it still owns at
+// the end die first; channels and streams after it, so that they close
+// before the io_context's services they use go (found by ASan).
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "channel_support.h"
 #include "control_channel.h"
 #include "flow_mux.h"
 #include "handoff_messages.h"
@@ -286,33 +287,9 @@ TEST_F(KeyFile, MalformedFilesAreRefused)
 
 // --- the channel ------------------------------------------------------------
 
-std::shared_ptr<ControlTls> tls_with(ControlTls::Role role, std::uint8_t fill, std::string id = "xo-test")
-{
-    h::Bytes secret(PresharedKey::key_size, fill);
-    auto key = PresharedKey::from_bytes(std::move(id), secret);
-    EXPECT_TRUE(key.ok());
-    auto tls = ControlTls::make(std::move(*key), role);
-    EXPECT_TRUE(tls.ok()) << tls.error().message;
-    return *tls;
-}
-
-void rethrow(std::exception_ptr e)
-{
-    if (e)
-        std::rethrow_exception(e);
-}
-
-// A listening server endpoint on an ephemeral loopback port.
-struct Loopback {
-    explicit Loopback(boost::asio::io_context& ioc) : acceptor(ioc, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0)) {}
-    tcp::endpoint endpoint() const { return acceptor.local_endpoint(); }
-    awaitable<Result<std::unique_ptr<ControlChannel>>> accept_one(std::shared_ptr<ControlTls> tls)
-    {
-        auto socket = co_await acceptor.async_accept(use_awaitable);
-        co_return co_await accept_channel(std::move(tls), std::move(socket), deadline_in(5s));
-    }
-    tcp::acceptor acceptor;
-};
+using test::Loopback;
+using test::rethrow;
+using test::tls_with;
 
 // A TLS client that speaks raw bytes, to send what ControlChannel never would.
 awaitable<std::unique_ptr<ControlChannel::Stream>> raw_client(std::shared_ptr<ControlTls> tls, tcp::endpoint to)
