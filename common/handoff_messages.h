@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "result.h"
+#include "tcp_state.h"
 
 namespace xo::handoff {
 
@@ -55,8 +56,9 @@ inline constexpr std::uint8_t protocol_version = 2; // 2: PROGRESS, resumable AB
 inline constexpr std::size_t header_size = 8;
 
 // Field limits. The TCP state carries both socket queues, so it is the big one;
-// a connection whose state does not fit is relayed instead of offloaded.
-inline constexpr std::size_t max_tcp_state = 8u << 20;
+// its limit is the TCP state module's, whose save refuses a connection that
+// would not fit (tcp_state.h): such a connection is relayed, not offloaded.
+inline constexpr std::size_t max_tcp_state = kMaxEncodedTcpState;
 inline constexpr std::size_t max_read_ahead = 1u << 20;
 inline constexpr std::size_t max_app_payload = 1u << 20;
 inline constexpr std::size_t max_ticket = 1024;

@@ -195,8 +195,25 @@ Result<void> read_options(int fd, TcpState& st)
     return {};
 }
 
-Result<void> read_send_queue(int fd, TcpState& st)
+/** The error for a @which queue of @size bytes when only @room bytes of kMaxTcpQueuesBytes are left. */
+Error queue_too_large(const char* which, int size, std::size_t room)
 {
+    return Error{std::string(which) + " queue of " + std::to_string(size) + " bytes does not fit the " +
+                     std::to_string(room) + " bytes left of the " + std::to_string(kMaxTcpQueuesBytes) +
+                     " both queues may hold in a handoff",
+                 EMSGSIZE};
+}
+
+Result<void> read_send_queue(int fd, TcpState& st, std::size_t room)
+{
+    // Sized before the queue is selected, which from then on swallows deferred
+    // sends: a refused save leaves nothing to retransmit. The queue cannot grow
+    // afterwards (its owner is not writing; ACKs only shrink it).
+    auto queued = ioctl_int(fd, SIOCOUTQ, "SIOCOUTQ");
+    if (!queued)
+        return queued.error();
+    if (static_cast<std::size_t>(*queued) > room)
+        return queue_too_large("send", *queued, room);
     if (auto r = select_queue(fd, TCP_SEND_QUEUE); !r)
         return r.error();
     auto outq = ioctl_int(fd, SIOCOUTQ, "SIOCOUTQ");
@@ -217,7 +234,7 @@ Result<void> read_send_queue(int fd, TcpState& st)
     return {};
 }
 
-Result<void> read_recv_queue(int fd, TcpState& st)
+Result<void> read_recv_queue(int fd, TcpState& st, std::size_t room)
 {
     if (auto r = select_queue(fd, TCP_RECV_QUEUE); !r)
         return r.error();
@@ -228,6 +245,8 @@ Result<void> read_recv_queue(int fd, TcpState& st)
         auto inq = ioctl_int(fd, SIOCINQ, "SIOCINQ");
         if (!inq)
             return inq.error();
+        if (static_cast<std::size_t>(*inq) > room)
+            return queue_too_large("receive", *inq, room);
         auto data = peek_queue(fd, static_cast<std::size_t>(*inq), "receive");
         if (!data)
             return data.error();
@@ -262,9 +281,10 @@ Result<TcpState> read_state(int fd)
         return r.error();
     if (auto r = read_options(fd, st); !r)
         return r.error();
-    if (auto r = read_recv_queue(fd, st); !r)
+    if (auto r = read_recv_queue(fd, st, kMaxTcpQueuesBytes); !r)
         return r.error();
-    if (auto r = read_send_queue(fd, st); !r) // last, and the send queue stays selected
+    // Last, and the send queue stays selected.
+    if (auto r = read_send_queue(fd, st, kMaxTcpQueuesBytes - st.recv_queue.size()); !r)
         return r.error();
     // A FIN that arrived meanwhile would be lost with the old socket.
     if (auto r = require_established(fd, "after saving"); !r)

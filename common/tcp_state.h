@@ -97,8 +97,23 @@ struct RestoredSocket {
     std::uint16_t local_port = 0; ///< host byte order
 };
 
-/** Default cap on each queue accepted by decode_tcp_state(). */
-inline constexpr std::size_t kMaxTcpQueueBytes = 64u << 20;
+/*
+ * Size limits. A saved state travels in one handoff message, whose TCP state
+ * field holds at most kMaxEncodedTcpState bytes (handoff_messages.h takes its
+ * limit from here), so both queues together may hold at most what is left of
+ * that after the fixed fields. save_tcp_state() refuses a socket holding more,
+ * before copying anything and leaving it usable, so its caller relays instead;
+ * decode_tcp_state() rejects more. A saved state therefore always fits its
+ * message. 8 MiB bounds what one handoff holds in memory (the state, its
+ * encoding and its frame, on each host) while fitting what a connection
+ * queues at Linux's default buffer limits (tcp_wmem: a send queue of at most
+ * 4 MiB; the receive queue at a handoff holds only pipelined requests).
+ */
+inline constexpr std::size_t kMaxEncodedTcpState = 8u << 20;
+/** The most encode() writes besides the queues' bytes (an IPv6 state). */
+inline constexpr std::size_t kTcpStateFixedBytes = 87;
+/** The most both queues of a TcpState may hold together. */
+inline constexpr std::size_t kMaxTcpQueuesBytes = kMaxEncodedTcpState - kTcpStateFixedBytes;
 
 /**
  * save_tcp_state() - snapshot an ESTABLISHED TCP socket.
@@ -106,8 +121,9 @@ inline constexpr std::size_t kMaxTcpQueueBytes = 64u << 20;
  *
  * Puts @fd into repair mode and leaves it there on success: the caller closes
  * it in repair mode so that nothing reaches the wire. On failure (including a
- * socket that is not ESTABLISHED) repair mode is turned off again, without a
- * window probe, and the socket stays usable. Needs CAP_NET_ADMIN.
+ * socket that is not ESTABLISHED, or one whose queues hold more than
+ * kMaxTcpQueuesBytes together: EMSGSIZE) repair mode is turned off again,
+ * without a window probe, and the socket stays usable. Needs CAP_NET_ADMIN.
  *
  * Return: the state, or an error naming the step that failed.
  */
@@ -160,13 +176,13 @@ void encode(const TcpState& state, WireWriter& out);
 /**
  * decode_tcp_state() - read a TcpState written by encode().
  * @in: the reader, positioned at the state.
- * @max_queue_bytes: reject a send or receive queue longer than this.
+ * @max_queues_bytes: reject send and receive queues longer than this together.
  *
  * Checks the version, family, option values and that the unsent length fits
  * the send queue; the kernel checks the rest at restore time.
  *
  * Return: the state, or an error for truncated or invalid input.
  */
-Result<TcpState> decode_tcp_state(WireReader& in, std::size_t max_queue_bytes = kMaxTcpQueueBytes);
+Result<TcpState> decode_tcp_state(WireReader& in, std::size_t max_queues_bytes = kMaxTcpQueuesBytes);
 
 } // namespace xo

@@ -4,8 +4,9 @@
 // family byte of 4 or 6, so the encoding does not depend on the host's
 // AF_INET6 value. Decoding rejects anything a restore could misread: unknown
 // version, family or option bits, window scales beyond RFC 7323, queues over
-// the caller's limit and an unsent tail longer than the send queue. Values
-// only the kernel can judge (sequence numbers, windows) are left to it.
+// the caller's limit (both together) and an unsent tail longer than the send
+// queue. Values only the kernel can judge (sequence numbers, windows) are left
+// to it.
 #include <sys/socket.h>
 
 #include <string>
@@ -95,7 +96,7 @@ Result<void> get_options(WireReader& in, TcpState& st)
     return {};
 }
 
-Result<void> get_body(WireReader& in, TcpState& st, std::size_t max_queue_bytes)
+Result<void> get_body(WireReader& in, TcpState& st, std::size_t max_queues_bytes)
 {
     Error err;
     if (!get_u32(in, st.send_seq, err) || !get_u32(in, st.recv_seq, err))
@@ -105,7 +106,7 @@ Result<void> get_body(WireReader& in, TcpState& st, std::size_t max_queue_bytes)
     if (!get_u32(in, st.timestamp, err) || !get_u32(in, st.snd_wl1, err) || !get_u32(in, st.snd_wnd, err) ||
         !get_u32(in, st.max_window, err) || !get_u32(in, st.rcv_wnd, err) || !get_u32(in, st.rcv_wup, err))
         return err;
-    auto send_queue = in.bytes(max_queue_bytes);
+    auto send_queue = in.bytes(max_queues_bytes);
     if (!send_queue)
         return with_context("send queue", send_queue.error());
     st.send_queue = std::move(*send_queue);
@@ -115,7 +116,7 @@ Result<void> get_body(WireReader& in, TcpState& st, std::size_t max_queue_bytes)
         return Error{"unsent length " + std::to_string(st.unsent_len) + " exceeds send queue of " +
                          std::to_string(st.send_queue.size()) + " bytes",
                      EINVAL};
-    auto recv_queue = in.bytes(max_queue_bytes);
+    auto recv_queue = in.bytes(max_queues_bytes - st.send_queue.size());
     if (!recv_queue)
         return with_context("receive queue", recv_queue.error());
     st.recv_queue = std::move(*recv_queue);
@@ -148,7 +149,7 @@ void encode(const TcpState& st, WireWriter& out)
     out.bytes(st.recv_queue);
 }
 
-Result<TcpState> decode_tcp_state(WireReader& in, std::size_t max_queue_bytes)
+Result<TcpState> decode_tcp_state(WireReader& in, std::size_t max_queues_bytes)
 {
     auto version = in.u8();
     if (!version)
@@ -168,7 +169,7 @@ Result<TcpState> decode_tcp_state(WireReader& in, std::size_t max_queue_bytes)
     if (!remote)
         return with_context("decode TCP state: remote endpoint", remote.error());
     st.remote = *remote;
-    if (auto r = get_body(in, st, max_queue_bytes); !r)
+    if (auto r = get_body(in, st, max_queues_bytes); !r)
         return with_context("decode TCP state", r.error());
     return st;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command (README, CI): installs what is missing, builds, then runs
-# the unit tests (ctest) and the integration suite against a real cluster in
-# network namespaces. Every stage runs even if an earlier one failed; the
-# exit status is non-zero if any did.
+# the unit tests (ctest), the same tests built with ASan + UBSan
+# (qa/sanitizers.sh, its own tree build-asan/) and the integration suite
+# against a real cluster in network namespaces. Every stage runs even if an
+# earlier one failed; the exit status is non-zero if any did.
 set -uo pipefail
 repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$repo"
@@ -13,6 +14,9 @@ scripts/build.sh || exit 1
 failed=()
 echo "== unit tests (ctest)"
 ctest --test-dir build --output-on-failure -j2 || failed+=(unit)
+
+echo "== sanitizers (ASan + UBSan: unit tests and handoff test bed in build-asan/)"
+qa/sanitizers.sh || failed+=(sanitizers)
 
 echo "== integration suite (real cluster in namespaces)"
 qa/integration/run.sh || failed+=(integration)

@@ -1,6 +1,8 @@
 #include "byte_range.h"
 
+#include <algorithm>
 #include <charconv>
+#include <limits>
 
 namespace xo::gw {
 
@@ -64,9 +66,10 @@ std::string range_value(std::uint64_t first, std::uint64_t last)
     return "bytes=" + std::to_string(first) + "-" + std::to_string(last);
 }
 
-std::string prefix_range(std::uint64_t bytes)
+std::string range_of(std::uint64_t first, std::uint64_t bytes)
 {
-    return range_value(0, bytes - 1);
+    const std::uint64_t after_first = std::numeric_limits<std::uint64_t>::max() - first;
+    return range_value(first, first + std::min(bytes - 1, after_first));
 }
 
 std::optional<Split> split_body(const ContentRange& range, std::uint64_t relay_limit)

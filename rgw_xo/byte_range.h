@@ -45,8 +45,15 @@ struct RangeRequest {
  */
 std::optional<RangeRequest> parse_range_request(std::string_view value);
 
-/** prefix_range() - the Range header value that asks for the first @bytes (> 0) bytes. */
-std::string prefix_range(std::uint64_t bytes);
+/**
+ * range_of() - the Range header value that asks for @bytes (> 0) bytes from offset @first on.
+ *
+ * The last offset saturates at 2^64-1 rather than wrapping round: a client's
+ * `bytes=N-` with N near 2^64 then still asks radosgw for bytes from N on
+ * (which it answers 416, as it would the client's own header), never for a
+ * range that ends before it starts.
+ */
+std::string range_of(std::uint64_t first, std::uint64_t bytes);
 
 /** range_value() - "bytes=first-last" for the inclusive range. */
 std::string range_value(std::uint64_t first, std::uint64_t last);

@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "byte_range.h"
+#include "offload_service.h"
 #include "relay.h"
 #include "responder_links.h"
 
@@ -41,7 +42,10 @@ struct HandoffResult {
 
 class GetOffload {
 public:
-    explicit GetOffload(OffloadService& service) : service_(service), links_(service) {}
+    explicit GetOffload(OffloadService& service)
+        : service_(service), links_(service.tls(), service.config().responder_port, service.config().ifname)
+    {
+    }
 
     /** threshold() - bodies larger than this are offloaded after this many relayed bytes. */
     std::uint64_t threshold() const { return service_.config().threshold; }

@@ -197,7 +197,7 @@ void Relay::consider_offload(Exchange& x)
             x.narrowed = wanted;
     }
     if (x.narrowed)
-        req.set(http::field::range, range_value(x.narrowed->first, x.narrowed->first + threshold - 1));
+        req.set(http::field::range, range_of(x.narrowed->first, threshold));
 }
 
 /*
@@ -513,7 +513,7 @@ boost::asio::awaitable<bool> Relay::relay_rest(Exchange& x, const Split& split)
     std::span<char> scratch(scratch_);
     if (x.narrowed) {
         auto& req = x.req_parser.get();
-        req.set(http::field::range, range_value(split.offload_first, split.offload_first + split.offload_length - 1));
+        req.set(http::field::range, range_of(split.offload_first, split.offload_length));
         if (req.find(http::field::if_match) == req.end())
             req.set(http::field::if_match, x.res->get()[http::field::etag]);
         http::request_serializer<http::buffer_body> rest{req};

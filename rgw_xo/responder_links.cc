@@ -46,15 +46,18 @@ boost::asio::awaitable<Result<std::shared_ptr<handoff::ResponderLink>>> Responde
     slot.last_attempt = Clock::now();
     slot.link.reset();
     handoff::ResponderLink::Address to;
-    to.control = {address, service_.config().responder_port};
+    to.control = {address, port_};
     to.data = address;
-    auto link = co_await handoff::ResponderLink::connect(service_.tls(), to, deadline_in(connect_limit));
+    auto link = co_await handoff::ResponderLink::connect(tls_, to, deadline_in(connect_limit));
     slot.connecting = false;
     if (!link)
         co_return with_context("responder " + host, link.error());
-    auto mac = neighbor_mac(service_.config().ifname, address);
-    if (!mac)
-        co_return mac.error();
+    auto mac = neighbor_mac(ifname_, address);
+    if (!mac) {
+        // Only the link's reader still holds it: closing the channel ends the reader and frees the link.
+        (*link)->close(mac.error().message);
+        co_return with_context("responder " + host, mac.error());
+    }
     (*link)->set_mac(*mac);
     log::info("offload: connected to responder ", host);
     slot.link = std::move(*link);

@@ -5,24 +5,35 @@
 // more than one short connect timeout. Requests that arrive while a connect
 // is in flight wait for it (as long as the connect may take).
 // Each link also carries the responder's MAC, read from the neighbour table
-// right after connecting (the connect itself resolved it). Links belong to
-// the worker's io_context: nothing here is shared between threads.
+// right after connecting (the connect itself resolved it); a link whose MAC
+// cannot be read (a responder behind a router, or on another NIC) is closed
+// again and the request relayed. Links belong to the worker's io_context:
+// nothing here is shared between threads.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 
-#include "offload_service.h"
+#include "control_tls.h"
 #include "responder_link.h"
 
 namespace xo::gw {
 
 class ResponderLinks {
 public:
-    explicit ResponderLinks(OffloadService& service) : service_(service) {}
+    /**
+     * @tls: the gateway's client-role ControlTls.
+     * @port: the control port of every responder.
+     * @ifname: the public NIC, whose neighbour table holds the responders' MACs.
+     */
+    ResponderLinks(std::shared_ptr<ControlTls> tls, std::uint16_t port, std::string ifname)
+        : tls_(std::move(tls)), port_(port), ifname_(std::move(ifname))
+    {
+    }
 
     /**
      * link() - a live control channel to the responder on @host (an IP address).
@@ -40,7 +51,9 @@ private:
         bool connecting = false;
     };
 
-    OffloadService& service_;
+    std::shared_ptr<ControlTls> tls_;
+    std::uint16_t port_;
+    std::string ifname_;
     std::map<std::string, Slot> slots_;
 };
 

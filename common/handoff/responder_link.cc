@@ -30,18 +30,24 @@ ResponderLink::connect(std::shared_ptr<ControlTls> tls, Address to, Deadline dea
     if (!channel)
         co_return with_context("responder " + to_string(to.control), channel.error());
     std::shared_ptr<ResponderLink> link(new ResponderLink(std::move(*channel), std::move(to)));
-    boost::asio::co_spawn(co_await boost::asio::this_coro::executor, link->read_until_closed(),
+    // The reader's reference is a parameter, copied into its frame here: co_spawn
+    // only starts the body later, by which time the caller may have dropped the link.
+    boost::asio::co_spawn(co_await boost::asio::this_coro::executor, read_until_closed(link),
                           boost::asio::detached);
     co_return link;
 }
 
-boost::asio::awaitable<void> ResponderLink::read_until_closed()
+void ResponderLink::close(const std::string& reason)
 {
-    auto self = shared_from_this();
-    Error why = co_await mux_->run(frame_stall_limit);
-    ended_ = true;
-    channel_->close(why.message);
-    log::warn("responder ", name_, ": control channel ended: ", why.message);
+    channel_->close(reason);
+}
+
+boost::asio::awaitable<void> ResponderLink::read_until_closed(std::shared_ptr<ResponderLink> self)
+{
+    Error why = co_await self->mux_->run(frame_stall_limit);
+    self->ended_ = true;
+    self->channel_->close(why.message);
+    log::warn("responder ", self->name_, ": control channel ended: ", why.message);
 }
 
 } // namespace xo::handoff

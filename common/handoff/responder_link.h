@@ -3,8 +3,10 @@
 // plus the two facts the data plane needs to send that responder a client's
 // packets: its data address (where restored sockets live) and the MAC the
 // redirected frames are addressed to. The mux reader runs as its own
-// coroutine holding a reference to the link, so the link lives as long as
-// anyone (the reader, an in-flight handoff) still uses it. When the channel
+// coroutine holding a reference to the link from the moment it is spawned
+// (before its body first runs), so the link lives as long as anyone (the
+// reader, an in-flight handoff) still uses it; an owner that gives a link up
+// before the channel ended closes it, which ends the reader. When the channel
 // ends, every waiting handoff fails with the reason and alive() turns false;
 // handoffs to a dead link are refused at once so the caller serves the
 // request itself. A dead link is not reconnected: the owner replaces it.
@@ -23,7 +25,7 @@
 
 namespace xo::handoff {
 
-class ResponderLink : public std::enable_shared_from_this<ResponderLink> {
+class ResponderLink {
 public:
     /** struct Address - where a responder is reached. */
     struct Address {
@@ -58,13 +60,20 @@ public:
     /** set_mac() - the responder's MAC, when it was learnt only by connecting (which resolved it). */
     void set_mac(const bpf::Mac& mac) { address_.mac = mac; }
 
+    /**
+     * close() - end the control channel now, for an owner that gives the link
+     * up: the reader then ends and drops its reference, waiting handoffs fail
+     * with @reason and alive() turns false.
+     */
+    void close(const std::string& reason);
+
     FlowMux& mux() { return *mux_; }
     const Address& address() const { return address_; }
     const std::string& name() const { return name_; }
 
 private:
     ResponderLink(std::unique_ptr<ControlChannel> channel, Address address);
-    boost::asio::awaitable<void> read_until_closed();
+    static boost::asio::awaitable<void> read_until_closed(std::shared_ptr<ResponderLink> self);
 
     std::unique_ptr<ControlChannel> channel_;
     std::unique_ptr<FlowMux> mux_;

@@ -78,12 +78,13 @@ bed_wait_ready() {
   return 1
 }
 
-# bed_start_responder NAME NS ADDR [extra responder options...]
+# bed_start_responder NAME NS ADDR [extra responder options...]; a restarted
+# responder appends to its predecessor's stderr, so no report is lost.
 bed_start_responder() {
   local name=$1 ns=$2 addr=$3
   shift 3
   nsenter --net="/run/netns/$ns" -- "$BED_BIN/xo-testbed-responder" --control "$addr:7000" --address "$addr" --ifname r0 \
-    --instance "$BED_ID-$name" --key "$BED_DIR/psk" "$@" > "$BED_DIR/$name.out" 2> "$BED_DIR/$name.err" &
+    --instance "$BED_ID-$name" --key "$BED_DIR/psk" "$@" > "$BED_DIR/$name.out" 2>> "$BED_DIR/$name.err" &
   BED_PIDS[$name]=$!
   bed_wait_ready "$name"
 }

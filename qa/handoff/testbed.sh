@@ -30,8 +30,10 @@
 #               having detached its program (no XDP program, no TC filter
 #               left on its NIC) and removed its pinned maps
 #
-# Every client verifies every byte it receives (xo-testbed-client). Prints
-# "PASS: <scenario>" or "FAIL: <scenario>: <why>" per scenario and exits 1 if
+# Every client verifies every byte it receives (xo-testbed-client), and at
+# the end any sanitizer report in a daemon's log is a "FAIL: sanitizer" (for a
+# -DXO_SANITIZE=ON build; the clients' own reports fail their scenario).
+# Prints "PASS: <scenario>" or "FAIL: <scenario>: <why>" per scenario and exits 1 if
 # any failed, 0 otherwise; exits 0 with "SKIPPED: <why>" where it cannot run
 # (not root, a tool missing). The gateway's data plane runs in TC mode, or
 # with --attach xdp in native XDP mode (bed_prepare_xdp sets the veths up).
@@ -214,5 +216,18 @@ if wants shutdown; then
   done
   if [[ -z $why ]]; then pass "shutdown (no pins, programs or filters left)"; else fail shutdown "$why"; fi
 fi
+
+# Sanitizer builds (-DXO_SANITIZE=ON, qa/sanitizers.sh): a daemon's ASan,
+# UBSan or LeakSanitizer report fails the run even where no scenario noticed
+# it. The daemons still running are stopped first (as teardown would), so
+# that LeakSanitizer's report at their exit is in the logs.
+for name in "${!BED_PIDS[@]}"; do bed_stop "$name"; done
+# The report itself is printed (the logs go with the test bed).
+sanitizer_report='^==[0-9]+==ERROR: |runtime error: '
+for log in "$BED_DIR"/*.err; do
+  first=$(grep -m 1 -E "$sanitizer_report" "$log") || continue
+  sed -n -E "/$sanitizer_report/,\$p" "$log" | head -n 80
+  fail sanitizer "$(basename "$log" .err): $first"
+done
 
 exit "$FAILED"

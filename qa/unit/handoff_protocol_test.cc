@@ -4,9 +4,11 @@
 // several flows in flight on one channel).
 //
 // Theory of operation: each channel test runs its coroutines on a local
-// io_context with run_for(), so a hang shows up as a missing result after a
-// few seconds, never as a stuck ctest. Results are declared before the
-// io_context so that coroutine frames it still owns at the end die first.
+// io_context with run_for() (channel_support.h), so a hang shows up as a
+// missing result after a few seconds, never as a stuck ctest. Results are
+// declared before the io_context so that coroutine frames it still owns at
+// the end die first; channels and streams after it, so that they close
+// before the io_context's services they use go (found by ASan).
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -20,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "channel_support.h"
 #include "control_channel.h"
 #include "flow_mux.h"
 #include "handoff_messages.h"
@@ -287,33 +290,9 @@ TEST_F(KeyFile, MalformedFilesAreRefused)
 
 // --- the channel ------------------------------------------------------------
 
-std::shared_ptr<ControlTls> tls_with(ControlTls::Role role, std::uint8_t fill, std::string id = "xo-test")
-{
-    h::Bytes secret(PresharedKey::key_size, fill);
-    auto key = PresharedKey::from_bytes(std::move(id), secret);
-    EXPECT_TRUE(key.ok());
-    auto tls = ControlTls::make(std::move(*key), role);
-    EXPECT_TRUE(tls.ok()) << tls.error().message;
-    return *tls;
-}
-
-void rethrow(std::exception_ptr e)
-{
-    if (e)
-        std::rethrow_exception(e);
-}
-
-// A listening server endpoint on an ephemeral loopback port.
-struct Loopback {
-    explicit Loopback(boost::asio::io_context& ioc) : acceptor(ioc, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0)) {}
-    tcp::endpoint endpoint() const { return acceptor.local_endpoint(); }
-    awaitable<Result<std::unique_ptr<ControlChannel>>> accept_one(std::shared_ptr<ControlTls> tls)
-    {
-        auto socket = co_await acceptor.async_accept(use_awaitable);
-        co_return co_await accept_channel(std::move(tls), std::move(socket), deadline_in(5s));
-    }
-    tcp::acceptor acceptor;
-};
+using test::Loopback;
+using test::rethrow;
+using test::tls_with;
 
 // A TLS client that speaks raw bytes, to send what ControlChannel never would.
 awaitable<std::unique_ptr<ControlChannel::Stream>> raw_client(std::shared_ptr<ControlTls> tls, tcp::endpoint to)
@@ -373,9 +352,9 @@ TEST(ControlChannel, WrongKeyFailsAndServerKeepsServing)
     auto wrong_key = tls_with(ControlTls::Role::client, 8);
     auto wrong_id = tls_with(ControlTls::Role::client, 7, "someone-else");
     std::vector<std::string> server_rejections;
-    std::optional<Result<std::unique_ptr<ControlChannel>>> bad_key_client, bad_id_client;
     std::optional<Result<h::Message>> served;
     boost::asio::io_context ioc;
+    std::optional<Result<std::unique_ptr<ControlChannel>>> bad_key_client, bad_id_client;
     Loopback lo(ioc);
 
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
@@ -430,8 +409,8 @@ StallResult stall_after(const h::Bytes& client_bytes, Clock::duration deadline, 
     auto server_tls = tls_with(ControlTls::Role::server, 7);
     auto client_tls = tls_with(ControlTls::Role::client, 7);
     StallResult out;
-    std::unique_ptr<ControlChannel::Stream> client;
     boost::asio::io_context ioc;
+    std::unique_ptr<ControlChannel::Stream> client;
     Loopback lo(ioc);
 
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
@@ -557,8 +536,8 @@ TEST(ControlChannel, SendToAPeerThatDoesNotReadFailsAtTheDeadline)
     std::optional<Result<void>> failed;
     int sent_ok = 0;
     Clock::duration overshoot{};
-    std::unique_ptr<ControlChannel> server_side;
     boost::asio::io_context ioc;
+    std::unique_ptr<ControlChannel> server_side;
     Loopback lo(ioc);
 
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
@@ -658,9 +637,9 @@ TEST(FlowMux, ConcurrentFlowsKeepTheirCorrelation)
     auto client_tls = tls_with(ControlTls::Role::client, 7);
     int responder_done = -2;
     int gateway_ok = 0, gateway_finished = 0;
+    boost::asio::io_context ioc;
     std::unique_ptr<ControlChannel> server_ch, client_ch;
     std::unique_ptr<FlowMux> server_mux, client_mux;
-    boost::asio::io_context ioc;
     Loopback lo(ioc);
 
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
@@ -701,9 +680,9 @@ TEST(FlowMux, WaitingForAReplyTimesOutWithoutKillingTheChannel)
     auto server_tls = tls_with(ControlTls::Role::server, 7);
     auto client_tls = tls_with(ControlTls::Role::client, 7);
     std::optional<Result<h::Message>> timed_out, later;
+    boost::asio::io_context ioc;
     std::unique_ptr<ControlChannel> server_ch, client_ch;
     std::unique_ptr<FlowMux> mux;
-    boost::asio::io_context ioc;
     Loopback lo(ioc);
 
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {

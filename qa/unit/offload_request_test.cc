@@ -6,6 +6,8 @@
 
 #include <boost/beast/http/message.hpp>
 
+#include <limits>
+
 #include "byte_range.h"
 #include "object_get.h"
 #include "serve_plan.h"
@@ -81,9 +83,34 @@ TEST(ByteRange, ParsesSatisfiedContentRangesOnly)
 
 TEST(ByteRange, RangeHeaders)
 {
-    EXPECT_EQ(prefix_range(1), "bytes=0-0");
-    EXPECT_EQ(prefix_range(1048576), "bytes=0-1048575");
+    EXPECT_EQ(range_of(0, 1), "bytes=0-0");
+    EXPECT_EQ(range_of(0, 1048576), "bytes=0-1048575");
+    EXPECT_EQ(range_of(100, 10), "bytes=100-109");
     EXPECT_EQ(range_value(10, 19), "bytes=10-19");
+}
+
+// An unsigned `bytes=N-` is narrowed to range_of(N, T): near 2^64 the last
+// offset saturates instead of wrapping round to a range that ends before N.
+TEST(ByteRange, RangeNearTheTopOfTheOffsetsSaturates)
+{
+    constexpr std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+    constexpr std::uint64_t threshold = 1048576;
+    EXPECT_EQ(range_of(max, threshold), "bytes=18446744073709551615-18446744073709551615");
+    EXPECT_EQ(range_of(max, 1), "bytes=18446744073709551615-18446744073709551615");
+    EXPECT_EQ(range_of(max - 10, threshold), "bytes=18446744073709551605-18446744073709551615");
+    // N + T is exactly 2^64: the last byte of the range is the last offset, no saturation needed.
+    EXPECT_EQ(range_of(max - threshold + 1, threshold), "bytes=18446744073708503040-18446744073709551615");
+    // One further down the range fits.
+    EXPECT_EQ(range_of(max - threshold, threshold), "bytes=18446744073708503039-18446744073709551614");
+    EXPECT_EQ(range_of(1, max), "bytes=1-18446744073709551615");
+    EXPECT_EQ(range_of(0, max), "bytes=0-18446744073709551614");
+    // What the gateway sends for such a client range still parses as one range from N on.
+    auto client = parse_range_request("bytes=18446744073709551610-");
+    ASSERT_TRUE(client);
+    auto narrowed = parse_range_request(range_of(client->first, threshold));
+    ASSERT_TRUE(narrowed);
+    EXPECT_EQ(narrowed->first, client->first);
+    EXPECT_EQ(narrowed->last, max);
 }
 
 TEST(ByteRange, SplitsOnlyWhatExceedsTheRelayLimit)

@@ -145,7 +145,7 @@ TEST(ResponderVet, MissingManifestIsRefused)
 TEST(ResponderVet, UndecodableManifestIsRefused)
 {
     auto x = clean_head();
-    x["user.rgw.manifest"] = std::string("\x09\x06\x10\x00\x00\x00garbage", 15);
+    x["user.rgw.manifest"] = std::string("\x09\x06\x10\x00\x00\x00garbage", 13);
     EXPECT_NE(refusal(x).find("unknown manifest"), std::string::npos);
     x["user.rgw.manifest"].resize(3);
     EXPECT_NE(refusal(x).find("unknown manifest"), std::string::npos);

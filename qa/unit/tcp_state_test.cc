@@ -37,6 +37,7 @@
 
 #include <gtest/gtest.h>
 
+#include "handoff_messages.h"
 #include "tcp_state.h"
 #include "unique_fd.h"
 #include "wire.h"
@@ -509,6 +510,98 @@ int repair_mode(int fd)
     return ::getsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &v, &len) == 0 ? v : -1;
 }
 
+/** Let @fd queue far more than kMaxTcpQueuesBytes each way (the kernel doubles the value). */
+void grow_buffers(int fd)
+{
+    int big = 4 * static_cast<int>(kMaxTcpQueuesBytes);
+    ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big), 0) << std::strerror(errno);
+    ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big), 0) << std::strerror(errno);
+}
+
+// Queues of exactly kMaxTcpQueuesBytes are saved, and the encoded state of an
+// IPv6 connection (the largest fixed part) is exactly the handoff message's
+// TCP state limit: an OFFER carries it, and it migrates byte-exact.
+TEST_F(TcpRepair, QueuesAtTheLimitAreSavedIntoAStateThatFitsItsMessage)
+{
+    Conn c;
+    ASSERT_NO_FATAL_FAILURE(connect_pair(AF_INET6, 16384, c));
+    ASSERT_NO_FATAL_FAILURE(grow_buffers(c.server.get()));
+    const std::size_t down = 1u << 20, up = kMaxTcpQueuesBytes - down;
+    ASSERT_NO_FATAL_FAILURE(send_all(c.client.get(), pattern(0, up, 1)));
+    ASSERT_TRUE(wait_until([&] { return ioctl_value(c.server.get(), SIOCINQ) == int(up); }, kIoTimeoutMs));
+    // The client reads nothing, so what the server writes stays queued on one side or the other.
+    ASSERT_EQ(write_some(c.server.get(), pattern(0, down, 2)), down);
+    ASSERT_NO_FATAL_FAILURE(wait_quiet(c));
+    const std::size_t client_has = static_cast<std::size_t>(ioctl_value(c.client.get(), SIOCINQ));
+    ASSERT_LT(client_has, down);
+    // Top the receive queue up so that both queues hold exactly the limit.
+    ASSERT_NO_FATAL_FAILURE(send_all(c.client.get(), pattern(up, client_has, 1)));
+    ASSERT_TRUE(wait_until([&] { return ioctl_value(c.server.get(), SIOCINQ) == int(up + client_has); },
+                           kIoTimeoutMs));
+    ASSERT_NO_FATAL_FAILURE(wait_quiet(c));
+
+    TcpState st;
+    ASSERT_NO_FATAL_FAILURE(migrate(c.server, st));
+    EXPECT_EQ(st.recv_queue.size() + st.send_queue.size(), kMaxTcpQueuesBytes);
+    WireWriter w;
+    encode(st, w);
+    EXPECT_EQ(w.data().size(), handoff::max_tcp_state);
+    auto offer = handoff::encode(handoff::Offer{.flow_id = 1, .tcp_state = w.take(), .read_ahead = {},
+                                                .app_payload = {}, .ticket = {}});
+    EXPECT_TRUE(offer.ok()) << offer.error().message;
+
+    ASSERT_NO_FATAL_FAILURE(expect_stream(c.server.get(), 0, up + client_has, 1));
+    ASSERT_NO_FATAL_FAILURE(expect_stream(c.client.get(), 0, down, 2));
+    EXPECT_EQ(out_rsts(), 0);
+}
+
+// One byte over the limit in the receive queue: refused before anything is
+// copied, with EMSGSIZE, and the connection keeps working both ways.
+TEST_F(TcpRepair, ReceiveQueueOverTheLimitIsRefusedAndTheSocketKeepsWorking)
+{
+    Conn c;
+    ASSERT_NO_FATAL_FAILURE(connect_pair(AF_INET, 0, c));
+    ASSERT_NO_FATAL_FAILURE(grow_buffers(c.server.get()));
+    const std::size_t up = kMaxTcpQueuesBytes + 1;
+    ASSERT_NO_FATAL_FAILURE(send_all(c.client.get(), pattern(0, up, 1)));
+    ASSERT_TRUE(wait_until([&] { return ioctl_value(c.server.get(), SIOCINQ) == int(up); }, kIoTimeoutMs));
+
+    auto st = save_tcp_state(c.server.get());
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, EMSGSIZE);
+    EXPECT_NE(st.error().message.find("receive queue of " + std::to_string(up) + " bytes"), std::string::npos)
+        << st.error().message;
+    EXPECT_EQ(repair_mode(c.server.get()), 0);
+    ASSERT_NO_FATAL_FAILURE(expect_stream(c.server.get(), 0, up, 1));
+    ASSERT_NO_FATAL_FAILURE(send_all(c.server.get(), pattern(0, 1000, 2)));
+    ASSERT_NO_FATAL_FAILURE(expect_stream(c.client.get(), 0, 1000, 2));
+    EXPECT_EQ(out_rsts(), 0);
+}
+
+// Queues that fit one by one but not together: the send queue is refused,
+// sized before it was selected, and every byte still reaches the client.
+TEST_F(TcpRepair, SendQueueOverWhatIsLeftIsRefusedAndEveryByteStillArrives)
+{
+    Conn c;
+    ASSERT_NO_FATAL_FAILURE(connect_pair(AF_INET, 16384, c));
+    ASSERT_NO_FATAL_FAILURE(grow_buffers(c.server.get()));
+    const std::size_t up = 1u << 20, down = kMaxTcpQueuesBytes;
+    ASSERT_NO_FATAL_FAILURE(send_all(c.client.get(), pattern(0, up, 1)));
+    ASSERT_TRUE(wait_until([&] { return ioctl_value(c.server.get(), SIOCINQ) == int(up); }, kIoTimeoutMs));
+    ASSERT_EQ(write_some(c.server.get(), pattern(0, down, 2)), down);
+    ASSERT_NO_FATAL_FAILURE(wait_quiet(c));
+    ASSERT_GT(static_cast<std::size_t>(ioctl_value(c.server.get(), SIOCOUTQ)), kMaxTcpQueuesBytes - up);
+
+    auto st = save_tcp_state(c.server.get());
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, EMSGSIZE);
+    EXPECT_NE(st.error().message.find("send queue"), std::string::npos) << st.error().message;
+    EXPECT_EQ(repair_mode(c.server.get()), 0);
+    ASSERT_NO_FATAL_FAILURE(expect_stream(c.server.get(), 0, up, 1));
+    ASSERT_NO_FATAL_FAILURE(expect_stream(c.client.get(), 0, down, 2));
+    EXPECT_EQ(out_rsts(), 0);
+}
+
 TEST_F(TcpRepair, ListeningSocketIsRefusedAndKeepsWorking)
 {
     Conn c;
@@ -747,6 +840,30 @@ TEST(TcpStateWire, InvalidFieldsAreErrors)
     auto over = decode_tcp_state(r3, 999); // send queue is 1000 bytes
     ASSERT_FALSE(over.ok());
     EXPECT_NE(over.error().message.find("send queue"), std::string::npos) << over.error().message;
+}
+
+// The limit is on both queues together (1000 + 77 bytes in sample_state()).
+TEST(TcpStateWire, QueuesAreLimitedTogether)
+{
+    auto bytes = encoded(sample_state(AF_INET6));
+    WireReader at_limit(bytes);
+    EXPECT_TRUE(decode_tcp_state(at_limit, 1077).ok());
+    WireReader over(bytes);
+    auto refused = decode_tcp_state(over, 1076);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("receive queue"), std::string::npos) << refused.error().message;
+}
+
+// kTcpStateFixedBytes is what an IPv6 state costs besides its queues (IPv4 costs less),
+// so queues of kMaxTcpQueuesBytes encode to exactly the message limit.
+TEST(TcpStateWire, FixedPartIsWhatTheLimitsAssume)
+{
+    TcpState empty;
+    empty.family = AF_INET6;
+    EXPECT_EQ(encoded(empty).size(), kTcpStateFixedBytes);
+    empty.family = AF_INET;
+    EXPECT_LT(encoded(empty).size(), kTcpStateFixedBytes);
+    EXPECT_EQ(kMaxTcpQueuesBytes + kTcpStateFixedBytes, handoff::max_tcp_state);
 }
 
 TEST(TcpStateWire, GarbageNeverCrashes)
