@@ -51,9 +51,6 @@ public:
     /** alive() - whether the control channel is still up. */
     bool alive() const { return channel_->is_open() && !ended_; }
 
-    /** close() - end the channel; handoffs waiting on it fail with @reason. */
-    void close(const std::string& reason) { channel_->close(reason); }
-
     /** next_flow_id() - a flow id not used before on this channel. */
     std::uint64_t next_flow_id() { return ++last_flow_id_; }
 
