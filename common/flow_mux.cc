@@ -51,8 +51,10 @@ void FlowMux::deliver(handoff::Message m)
     Mailbox& box = it != flows_.end() ? it->second : unclaimed_;
     std::size_t limit = it != flows_.end() ? limits_.per_flow : limits_.unclaimed;
     if (box.queue.size() >= limit) {
-        log::warn("control channel to ", channel_.peer(), ": dropped ", handoff::type_name(handoff::type_of(m)),
-                  " for flow ", flow, " (", box.queue.size(), " messages already waiting)");
+        // A PROGRESS racing the end of its flow is expected; anything else dropped is worth a warning.
+        auto level = std::holds_alternative<handoff::Progress>(m) ? log::Level::debug : log::Level::warn;
+        log::emit(level, "control channel to ", channel_.peer(), ": dropped ", handoff::type_name(handoff::type_of(m)),
+                " for flow ", flow, " (", box.queue.size(), " messages already waiting)");
         return;
     }
     box.queue.push_back(std::move(m));
