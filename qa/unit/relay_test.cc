@@ -495,6 +495,10 @@ TEST(Relay, NonUtf8TargetGivesWellFormed503)
 // allocated) must cost that connection only, never the accept loop.
 TEST(Relay, ConnectionSetupFailureDoesNotKillAcceptLoop)
 {
+#ifdef __SANITIZE_ADDRESS__
+    GTEST_SKIP() << "SKIPPED: under ASan an impossible allocation aborts the process instead of throwing "
+                    "std::bad_alloc, and that exception is what this test provokes";
+#endif
     FakeUpstream up(FakeUpstream::serving(echo_target()));
     Gateway gw(up.port(), [](xo::gw::GatewayConfig& c) { c.relay_buffer_bytes = SIZE_MAX; });
     ASSERT_TRUE(gw.ok()) << gw.error();
