@@ -251,23 +251,29 @@ def locate_host_index(responders, bucket, key):
         tool.close()
 
 
+def streaming_from_its_responder(s3_gw, bucket, responders, prefix, timeout):
+    """A 64 MiB GET whose client has read its first MiB from the responder:
+    (size, data, key, responder index, pid, socket, body so far)."""
+    size = 64 * MiB
+    data = os.urandom(size)
+    key = f"{prefix}-{uuid.uuid4().hex[:6]}"
+    put_public(s3_gw, bucket, key, data)
+    victim = locate_host_index(responders, bucket, key)
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    s.settimeout(timeout)
+    s.connect(endpoint())
+    s.sendall(get_request(bucket, key))
+    _, body = read_response(s, threshold() + MiB)
+    return size, data, key, victim, responders.pid(victim), s, body
+
+
 def test_stopped_responder_mid_stream_closes_the_client_promptly(s3_gw, public_bucket, responders):
     """SIGSTOP the responder while it streams: its kernel keeps the TCP session
     alive, but PROGRESS stops, and the gateway resets the client within the
     stall timeout (plus one probe round trip). Continued, it serves again."""
-    size = 64 * MiB
-    data = os.urandom(size)
-    key = f"stop-{uuid.uuid4().hex[:6]}"
-    put_public(s3_gw, public_bucket, key, data)
-    victim = locate_host_index(responders, public_bucket, key)
-    pid = responders.pid(victim)
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
-    s.settimeout(60)
-    s.connect(endpoint())
+    size, data, key, victim, pid, s, body = streaming_from_its_responder(s3_gw, public_bucket, responders, "stop", 60)
     try:
-        s.sendall(get_request(public_bucket, key))
-        _, body = read_response(s, threshold() + MiB)
         os.kill(pid, signal.SIGSTOP)
         stopped = time.monotonic()
         try:
@@ -386,19 +392,8 @@ def test_responder_sigterm_cuts_its_connections_at_once(s3_gw, public_bucket, re
     """SIGTERM on a responder that is streaming: the client's connection is
     reset through the rewrite (not left silent), the responder exits cleanly
     and leaves no rewrite behind; started again, it serves."""
-    size = 64 * MiB
-    data = os.urandom(size)
-    key = f"term-{uuid.uuid4().hex[:6]}"
-    put_public(s3_gw, public_bucket, key, data)
-    victim = locate_host_index(responders, public_bucket, key)
-    pid = responders.pid(victim)
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
-    s.settimeout(30)
-    s.connect(endpoint())
+    size, data, key, victim, pid, s, body = streaming_from_its_responder(s3_gw, public_bucket, responders, "term", 30)
     try:
-        s.sendall(get_request(public_bucket, key))
-        _, body = read_response(s, threshold() + MiB)
         os.kill(pid, signal.SIGTERM)
         signalled, got = time.monotonic(), len(body)
         try:
