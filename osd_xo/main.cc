@@ -139,12 +139,14 @@ int run(const rsp::ResponderConfig& config)
     // Outlives the cluster handle: librados completions still draining at
     // shutdown post to it, and posting to a stopped io_context is harmless.
     asio::io_context ioc;
-    auto key = PresharedKey::load(config.key_file);
-    if (!key)
-        return log::error(key.error().message), 1;
-    // The same key authenticates gateways and keys the tickets they issue.
-    std::vector<std::uint8_t> ticket_key(key->secret().begin(), key->secret().end());
-    auto tls = ControlTls::make(std::move(*key), ControlTls::Role::server);
+    // Read once here so that a wrong file fails the start, not the first handshake.
+    if (auto channel = Keyring::load(config.channel_key); !channel)
+        return log::error(channel.error().message), 1;
+    auto tickets = Keyring::load(config.ticket_key);
+    if (!tickets)
+        return log::error(tickets.error().message), 1;
+    std::vector<std::uint8_t> ticket_key(tickets->current().secret().begin(), tickets->current().secret().end());
+    auto tls = ControlTls::make(ControlTls::Role::server, key_file_source(config.channel_key));
     if (!tls)
         return log::error(tls.error().message), 1;
     auto rados = rsp::connect_cluster(config.cluster);

@@ -146,10 +146,19 @@ awaitable<void> ConnectionHost::serve(std::unique_ptr<ControlChannel> channel)
             log::info("gateway ", session->channel->peer(), ": channel ended: ", m.error().message);
             co_return;
         }
-        if (auto* offer = std::get_if<Offer>(&*m))
-            boost::asio::co_spawn(executor, host_flow(session, std::move(*offer)), boost::asio::detached);
-        else
+        auto* offer = std::get_if<Offer>(&*m);
+        if (!offer) {
             log::debug("flow ", flow_id(*m), ": ignoring stray ", type_name(type_of(*m)));
+            continue;
+        }
+        // A rotation may have withdrawn the key this channel proved: its
+        // gateway reconnects with the key it holds now, and the flow falls back.
+        if (auto held = session->channel->key_still_held(); !held) {
+            log::warn("gateway ", session->channel->peer(), ": closing the channel: ", held.error().message);
+            session->channel->close(held.error().message);
+            co_return;
+        }
+        boost::asio::co_spawn(executor, host_flow(session, std::move(*offer)), boost::asio::detached);
     }
 }
 
