@@ -108,7 +108,8 @@ bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::
         give_up = std::chrono::steady_clock::now() + kCutTimeout;
         stop_when_cut();
     });
-    asio::co_spawn(ioc, host.accept_gateways(acceptor, std::move(tls), &metrics.control_accept_backoffs),
+    asio::co_spawn(ioc, host.accept_gateways(acceptor, std::move(tls),
+                                             {&metrics.control_accept_backoffs, &metrics.control_rejected}),
                    asio::detached);
     log::info("responder control on ", to_string(config.control), ", restoring on ", config.address, ", egress ",
               config.ifname, ", pipeline ", config.reads.pipeline_depth, " x ", config.reads.read_bytes, " bytes");

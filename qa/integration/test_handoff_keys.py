@@ -101,6 +101,29 @@ def test_a_certificate_on_the_control_port_gets_no_handoff(s3_gw, public_bucket)
     assert "error" in text.lower() or "alert" in text.lower(), text
 
 
+REJECTED = "xo_responder_control_rejected_total"
+
+
+def test_a_responder_accepts_only_a_peer_that_proves_its_key(s3_gw, public_bucket):
+    """A TLS client that offers a PSK of the right name but not the right
+    bytes, and one that offers no PSK, get no channel, and the responder counts both."""
+    responders = Responders()
+    i = 0
+    url = responder_urls()[i]
+    control = control_endpoint(responders.pid(i))
+    key_id = open(f"{env('XO_KEYS_DIR')}/responder.{i}.key").read().split()[0]
+    before = scrape(url)[0].get(REJECTED, 0)
+    attempts = [["-psk_identity", key_id, "-psk", os.urandom(32).hex()], []]
+    for extra in attempts:
+        out = subprocess.run(["openssl", "s_client", "-brief", "-tls1_3", "-connect", control, *extra],
+                             input=b"", capture_output=True, timeout=20)
+        assert b"CONNECTION ESTABLISHED" not in out.stdout + out.stderr, out
+    deadline = time.monotonic() + 5
+    while scrape(url)[0].get(REJECTED, 0) - before < len(attempts) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert scrape(url)[0].get(REJECTED, 0) - before == len(attempts)
+
+
 def replace_key_file(path, text):
     """Write @text to @path the way an operator would (a new file moved over the old), keeping owner and mode."""
     st = os.stat(path)
@@ -137,6 +160,7 @@ def test_channel_key_rotates_without_a_restart(s3_gw, public_bucket):
     with open(env("XO_RUN_DIR") + "/run/xo-gateway.pid") as f:
         gateway_pid = int(f.read())
 
+    rejected_before = scrape(responder_urls()[i])[0].get(REJECTED, 0)
     assert offloaded_gets(public_bucket, key, data, 2) >= 1
     replace_key_file(responder_file, new + old)  # 1. the responder accepts both
     assert offloaded_gets(public_bucket, key, data, 2) >= 1
@@ -151,6 +175,8 @@ def test_channel_key_rotates_without_a_restart(s3_gw, public_bucket):
         offloaded = offloaded_gets(public_bucket, key, data, 1)
         time.sleep(0.3)
     assert offloaded, "no GET was offloaded after the rotation"
+    # The old-key channels (one per gateway worker that had one), closed.
+    assert scrape(responder_urls()[i])[0].get(REJECTED, 0) > rejected_before
     assert responders.pid(i) == pid and os.path.exists(f"/proc/{pid}")
     assert os.path.exists(f"/proc/{gateway_pid}")
 
