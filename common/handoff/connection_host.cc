@@ -99,7 +99,7 @@ Admission admit_all()
     };
 }
 
-ConnectionHost::ConnectionHost(bpf::RewriteTable& rewrites, boost::asio::ip::address own_address, Application app,
+ConnectionHost::ConnectionHost(SourceRewrites& rewrites, boost::asio::ip::address own_address, Application app,
                                HostLimits limits, Admission admit)
     : rewrites_(rewrites), own_address_(own_address), app_(std::move(app)), limits_(limits), admit_(std::move(admit))
 {
@@ -216,10 +216,8 @@ awaitable<std::variant<ConnectionHost::PreparedFlow, Refuse>> ConnectionHost::pr
     if (!restored)
         co_return refusal(flow, RefuseReason::restore_failed, restored.error());
     times.restore = clock.lap();
-    auto key = bpf::flow_key({own_address_, restored->local_port}, client);
-    if (!key)
-        co_return refusal(flow, RefuseReason::restore_failed, key.error());
-    auto rewrite = RewriteEntry::insert(rewrites_, *key, to_asio_endpoint(state->local, state->family));
+    auto rewrite = RewriteEntry::insert(rewrites_, Flow{{own_address_, restored->local_port}, client},
+                                        to_asio_endpoint(state->local, state->family));
     if (!rewrite)
         co_return refusal(flow, RefuseReason::restore_failed, rewrite.error());
     times.rewrite = clock.lap();

@@ -55,7 +55,7 @@
 #include "metrics.h"
 #include "flow_mailbox.h"
 #include "handoff_messages.h"
-#include "rewrite_table.h"
+#include "steering.h"
 #include "unique_fd.h"
 
 namespace xo::handoff {
@@ -134,12 +134,12 @@ class ConnectionHost {
 public:
     /**
      * ConnectionHost() - host handed-off connections.
-     * @rewrites: the responder data plane's rewrite table (outlives the host).
+     * @rewrites: the responder data plane's source rewrites (outlive the host).
      * @own_address: the address restored sockets bind to.
      * @app: runs each connection after GO.
      * @admit: vets each OFFER first.
      */
-    ConnectionHost(bpf::RewriteTable& rewrites, boost::asio::ip::address own_address, Application app,
+    ConnectionHost(SourceRewrites& rewrites, boost::asio::ip::address own_address, Application app,
                    HostLimits limits = {}, Admission admit = admit_all());
 
     /**
@@ -180,7 +180,7 @@ private:
     boost::asio::awaitable<Result<void>> give_back(Session& session, std::uint64_t flow, UniqueFd& socket,
                                                    HandBack back, FlowMailbox& mailbox);
 
-    bpf::RewriteTable& rewrites_;
+    SourceRewrites& rewrites_;
     boost::asio::ip::address own_address_;
     Application app_;
     HostLimits limits_;
