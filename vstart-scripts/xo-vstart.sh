@@ -9,7 +9,7 @@
 # between the two namespaces. Addresses come from 198.18.0.0/24 (RFC 2544), so
 # nothing can leak out even by mistake.
 #
-#   <inst>-gw      198.18.0.2      ceph-mon, [ceph-mgr], radosgw, xo-gateway
+#   <inst>-gw      198.18.0.2      ceph-mon, [ceph-mgr], two radosgw, xo-gateway
 #   <inst>-osdI    198.18.0.(10+I) one ceph-osd (memstore) and one xo-responder per host
 #   <inst>-client  198.18.0.100    nothing runs here; tests, s3cmd, boto3, ceph CLI run here
 #
@@ -25,14 +25,27 @@
 # 1 MiB): larger GET bodies are sent by the responder of the object's host.
 # Any failure or signal during `start` runs `stop`.
 #
+# Two radosgw serve the same zone, pools and users. The gateway's upstream
+# (127.0.0.1:8000) takes the client's address from the gateway's
+# X-XO-Client-Addr header (`rgw remote addr param`) for logs and aws:SourceIp,
+# so it listens on the gateway host's loopback only: whoever could reach it
+# could claim any address. The other (198.18.0.2:8000, XO_RGW_ENDPOINT, what
+# tests and benchmarks compare with) takes the socket's address.
+#
+# The XO daemons run as user xo (scripts/install-deps.sh creates it) with
+# only the capabilities they need, no_new_privs and cephx users of their own
+# that may only read (see RESPONDER_CAPS and write_keyrings); they read only
+# files of theirs: the handoff key and their keyrings, 0600. Every keyring is
+# 0600. docs/architecture.md, "Privileges", has the why of each.
+#
 # The XO daemons pin their BPF maps (flow and rewrite tables) so that a
 # restarted daemon finds what its predecessor left: the gateway keeps the
 # transfers its responders are still sending, both sweep what no live
 # process owns. `ip netns exec` gives every command a fresh /sys without
 # bpffs, and a bpffs mounted there would die with the daemon's mount
 # namespace, pins and all. So `start` mounts one bpffs instance for the whole
-# cluster at <run dir>/bpffs, and every XO daemon's launcher bind-mounts it
-# on its own /sys/fs/bpf before dropping its capabilities. `start-gateway`
+# cluster at <run dir>/bpffs, owned by xo, and every XO daemon's launcher
+# bind-mounts it on its own /sys/fs/bpf before becoming xo. `start-gateway`
 # and `start-responder N` start a daemon again after a test killed it (same
 # command line, same environment as `start`), whose maps are then the ones
 # its predecessor pinned.
