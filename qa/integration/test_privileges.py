@@ -9,6 +9,7 @@ import pwd
 import stat
 
 import pytest
+import rados
 
 import xometrics
 
@@ -106,3 +107,40 @@ def test_offload_as_xo(s3_gw, bucket_gw):
     assert s3_gw.get_object(Bucket=bucket_gw, Key="as-xo")["Body"].read() == data
     after = xometrics.scrape_until(url, lambda s: s.get(key, 0) > before)
     assert after.get(key, 0) == before + 1
+
+
+def test_cephx_users_of_the_daemons_only_read(bucket_gw):
+    """client.xo-gateway reads bucket entrypoints (namespace root of the meta
+    pool), neither of them the S3 users' records with their secret keys
+    (users.uid) nor writes anything."""
+    conf = os.environ.get("CEPH_CONF")
+    if not conf:
+        pytest.fail("CEPH_CONF not set")
+    user = "xo-test"  # vstart's first S3 user
+
+    def attempt(name, pool, nspace, op):
+        c = rados.Rados(conffile=conf, name=name)
+        c.connect(timeout=20)
+        try:
+            io = c.open_ioctx(pool)
+            io.set_namespace(nspace)
+            try:
+                op(io)
+                return "allowed"
+            except rados.PermissionError:
+                return "denied"
+            finally:
+                io.close()
+        finally:
+            c.shutdown()
+
+    def read(oid):
+        return lambda io: io.read(oid, 4096)
+
+    meta, data = "default.rgw.meta", "default.rgw.buckets.data"
+    assert attempt("client.admin", meta, "users.uid", read(user)) == "allowed"  # the record exists
+    assert attempt("client.xo-gateway", meta, "root", read(bucket_gw)) == "allowed"
+    for name in ("client.xo-gateway", "client.xo-responder"):
+        assert attempt(name, meta, "users.uid", read(user)) == "denied", name
+        assert attempt(name, data, "", lambda io: io.write_full("xoit-priv", b"x")) == "denied", name
+    assert attempt("client.xo-responder", meta, "root", read(bucket_gw)) == "denied"
