@@ -282,7 +282,8 @@ make_run_dir() {
   # The XO daemons' pins (see the top); stop unmounts it. Owned by their user,
   # who creates and removes the pins.
   mkdir "$BPFFS"
-  mount -t bpf -o "mode=0700,uid=$(id -u "$XO_USER"),gid=$(id -g "$XO_USER")" bpf "$BPFFS"
+  mount -t bpf -o mode=0700 bpf "$BPFFS"
+  chown "$XO_USER:$XO_USER" "$BPFFS"   # (not uid=/gid= mount options: kernels before 6.8 lack them)
 }
 
 gen_key() { ceph-authtool --gen-print-key; }
