@@ -294,12 +294,11 @@ gen_key() { ceph-authtool --gen-print-key; }
 # cephx users may only read: the gateway the monitor's maps (osd map, the
 # cluster log's new-epoch lines), the data pool and the bucket entrypoints
 # (namespace root of the meta pool, not the users' keys beside them); a
-# responder the maps and the data pool.
-write_keyrings() {
-  local admin mon mgr rgw direct gwkey rspkey i data=default.rgw.buckets.data old_umask
+# responder the maps and the data pool. (A subshell: umask 077 for it alone.)
+write_keyrings() (
+  local admin mon mgr rgw direct gwkey rspkey i data=default.rgw.buckets.data
   admin=$(gen_key) mon=$(gen_key) mgr=$(gen_key) rgw=$(gen_key) direct=$(gen_key)
   gwkey=$(gen_key) rspkey=$(gen_key)
-  old_umask=$(umask)
   umask 077
   printf '[client.admin]\n\tkey = %s\n' "$admin" >"$RUN/keyring"
   printf '[%s]\n\tkey = %s\n' "$RGW_NAME" "$rgw" >"$RUN/rgw.gw/keyring"
@@ -350,8 +349,7 @@ EOF
     uuidgen >"$RUN/osd.$i/xo-uuid"
     printf '[osd.%d]\n\tkey = %s\n' "$i" "$(gen_key)" >"$RUN/osd.$i/keyring"
   done
-  umask "$old_umask"
-}
+)
 
 write_ceph_conf() {
   local size=$((OSDS >= 2 ? 2 : 1))
