@@ -109,7 +109,8 @@ bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::
         give_up = std::chrono::steady_clock::now() + kCutTimeout;
         stop_when_cut();
     });
-    asio::co_spawn(ioc, host.accept_gateways(acceptor, std::move(tls), &metrics.control_accept_backoffs),
+    asio::co_spawn(ioc, host.accept_gateways(acceptor, std::move(tls),
+                                             {&metrics.control_accept_backoffs, &metrics.control_rejected}),
                    asio::detached);
     log::info("responder control on ", to_string(config.control), ", restoring on ", config.address, ", egress ",
               config.ifname, ", pipeline ", config.reads.pipeline_depth, " x ", config.reads.read_bytes, " bytes");
@@ -140,12 +141,14 @@ int run(const rsp::ResponderConfig& config)
     // Outlives the cluster handle: librados completions still draining at
     // shutdown post to it, and posting to a stopped io_context is harmless.
     asio::io_context ioc;
-    auto key = PresharedKey::load(config.key_file);
-    if (!key)
-        return log::error(key.error().message), 1;
-    // The same key authenticates gateways and keys the tickets they issue.
-    std::vector<std::uint8_t> ticket_key(key->secret().begin(), key->secret().end());
-    auto tls = ControlTls::make(std::move(*key), ControlTls::Role::server);
+    // Read once here so that a wrong file fails the start, not the first handshake.
+    if (auto channel = Keyring::load(config.channel_key); !channel)
+        return log::error(channel.error().message), 1;
+    auto tickets = Keyring::load(config.ticket_key);
+    if (!tickets)
+        return log::error(tickets.error().message), 1;
+    std::vector<std::uint8_t> ticket_key(tickets->current().secret().begin(), tickets->current().secret().end());
+    auto tls = ControlTls::make(ControlTls::Role::server, key_file_source(config.channel_key));
     if (!tls)
         return log::error(tls.error().message), 1;
     auto rados = rsp::connect_cluster(config.cluster);
@@ -178,7 +181,7 @@ int main(int argc, char** argv)
         return parsed.error ? 2 : 0;
     }
     log::set_level(parsed.config->log_level);
-    // Before the key is read: it, the ticket key and TLS session keys must never reach a core file.
+    // Before any key is read: channel, ticket and TLS session keys must never reach a core file.
     if (auto forbidden = forbid_core_dumps(); !forbidden)
         return log::error(forbidden.error().message), 1;
     // A client that vanishes must cost an error value, never the process.

@@ -34,7 +34,9 @@ po::options_description describe(RawOptions& raw, ResponderConfig& c)
         ("address", po::value(&raw.address)->required(), "own IP address that restored client sockets bind to")
         ("ifname", po::value(&c.ifname)->required(), "NIC the responder's egress data plane attaches to")
         ("instance", po::value(&c.instance)->required(), "bpffs pin directory name (/sys/fs/bpf/xo/<instance>)")
-        ("key", po::value(&c.key_file)->required(), "PSK file (mode 0600): control channel and ticket key")
+        ("channel-key", po::value(&c.channel_key)->required(),
+            "key file (mode 0600) of this responder's control channel; every key in it is accepted")
+        ("ticket-key", po::value(&c.ticket_key)->required(), "key file (mode 0600) of the tickets gateways sign")
         ("metrics-listen", po::value(&raw.metrics_listen)->default_value(""),
             "Prometheus endpoint IP:port serving GET /metrics (default: off)")
         ("ceph-conf", po::value(&c.cluster.conf_path)->default_value(""), "ceph.conf (default: CEPH_CONF or the usual search)")

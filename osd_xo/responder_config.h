@@ -23,7 +23,8 @@ struct ResponderConfig {
     boost::asio::ip::address address;         ///< restored sockets bind here
     std::string ifname;                       ///< egress data plane attaches here
     std::string instance;                     ///< bpffs pin directory name
-    std::string key_file;                     ///< PSK: control channel and ticket HMAC
+    std::string channel_key;                  ///< keyring the control channel's gateways prove
+    std::string ticket_key;                   ///< keyring of the gateways' tickets
     std::optional<boost::asio::ip::tcp::endpoint> metrics_listen;
     ClusterSettings cluster;
     ReadSettings reads;

@@ -23,11 +23,11 @@ void log_sweep(const bpf::FlowSweep& swept)
 
 Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfig& config, GatewayMetrics& metrics)
 {
-    auto key = PresharedKey::load(config.key_file);
-    if (!key)
-        return with_context("--handoff-key", key.error());
-    std::vector<std::uint8_t> ticket_key(key->secret().begin(), key->secret().end());
-    auto tls = ControlTls::make(std::move(*key), ControlTls::Role::client);
+    auto tickets = Keyring::load(config.ticket_key);
+    if (!tickets)
+        return with_context("--ticket-key", tickets.error());
+    std::vector<std::uint8_t> ticket_key(tickets->current().secret().begin(), tickets->current().secret().end());
+    auto tls = ControlTls::make(ControlTls::Role::client, key_dir_source(config.channel_keys));
     if (!tls)
         return tls.error();
 

@@ -81,11 +81,19 @@ def test_daemons_cannot_dump_core(xo_ids):
 def test_secrets_are_0600_and_the_daemons_read_only_theirs(xo_ids):
     uid, gid = xo_ids
     run = run_dir()
-    theirs = [os.path.join(run, "handoff.key")] + glob.glob(os.path.join(run, "xo", "*.keyring"))
-    assert len(theirs) == 3, theirs  # the handoff key, the gateway's and the responders' cephx keys
+    keys = os.environ.get("XO_KEYS_DIR") or pytest.fail("XO_KEYS_DIR not set")
+    theirs, dirs = glob.glob(os.path.join(run, "xo", "*.keyring")), [os.path.join(run, "xo")]
+    assert len(theirs) == 2, theirs  # the gateway's and the responders' cephx keys
+    for root, subdirs, files in os.walk(keys):
+        dirs.append(root)
+        theirs += [os.path.join(root, f) for f in files]
+    assert len(theirs) > 4, theirs  # + the ticket key, each responder's channel key and the gateway's copies
     for path in theirs:
         st = os.stat(path)
         assert stat.S_IMODE(st.st_mode) == 0o600 and (st.st_uid, st.st_gid) == (uid, gid), path
+    for path in dirs:
+        st = os.stat(path)
+        assert stat.S_IMODE(st.st_mode) == 0o700 and (st.st_uid, st.st_gid) == (uid, gid), path
     others = [os.path.join(run, "keyring"), os.path.join(run, "mon.keyring")] + \
         glob.glob(os.path.join(run, "*", "keyring"))
     assert len(others) >= 6, others  # admin, mon bootstrap, mon, two radosgw, the OSDs
