@@ -3,6 +3,7 @@
 // Theory of operation: one thread, one io_context. A ConnectionHost accepts
 // gateway control channels on --control (TLS 1.3 PSK from --key), restores
 // offered connections on --address and installs their egress rewrites
+// (only with a --gateway-address as source)
 // through the data plane attached to --ifname (maps pinned under
 // --instance). Before it serves, and then every --sweep-interval on a thread
 // of its own, the rewrite table is swept of entries whose owner is dead (a
@@ -73,7 +74,8 @@ bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::
     handoff::HostLimits limits;
     limits.max_connections = config.max_connections;
     limits.go = config.go_timeout;
-    handoff::ConnectionHost host(plane.rewrites(), config.address, service.application(), limits,
+    handoff::HostAddresses addresses{config.address, config.gateway_addresses, &metrics.refused_bad_address};
+    handoff::ConnectionHost host(plane.rewrites(), std::move(addresses), service.application(), limits,
                                  service.admission());
     tcp::acceptor acceptor(ioc);
     if (auto ec = listen_on(acceptor, config.control))

@@ -15,6 +15,7 @@ ResponderMetrics::ResponderMetrics(metrics::Registry& r)
     : served(r.counter(kOffers, kOffersHelp, {{"outcome", "served"}})),
       failed(r.counter(kOffers, kOffersHelp, {{"outcome", "failed"}})),
       unserved(r.counter(kOffers, kOffersHelp, {{"outcome", "unserved"}})),
+      refused_bad_address(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_bad_address"}})),
       refused_bad_ticket(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_bad_ticket"}})),
       refused_unsupported(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_unsupported"}})),
       refused_error(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_error"}})),

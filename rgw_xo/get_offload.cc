@@ -30,6 +30,8 @@ std::string_view fallback_reason(const handoff::Fallback& fallback)
 {
     if (fallback.reason.code == E2BIG) // FlowTable::block(): no room for the flow's entry
         return "flow_table_full";
+    if (fallback.distrusted)
+        return "bad_ready";
     if (!fallback.refused)
         return "handoff";
     switch (*fallback.refused) {
@@ -39,6 +41,10 @@ std::string_view fallback_reason(const handoff::Fallback& fallback)
         return "refused_bad_ticket";
     case handoff::RefuseReason::unsupported:
         return "refused_unsupported";
+    case handoff::RefuseReason::bad_address:
+        return "refused_bad_address";
+    case handoff::RefuseReason::replayed:
+        return "refused_replayed";
     default:
         return "refused_other";
     }
