@@ -60,3 +60,5 @@ private:
 };
 
 } // namespace xo
+
+#include "keyring_stub.h"
