@@ -7,7 +7,8 @@
 // through the data plane attached to --ifname (maps pinned under
 // --instance). Before it serves, and then every --sweep-interval on a thread
 // of its own, the rewrite table is swept of entries whose owner is dead (a
-// killed predecessor's: its sockets died with it). ResponderService decides each OFFER (ticket, head object)
+// killed predecessor's: its sockets died with it). ResponderService decides each OFFER (ticket
+// under a key of --ticket-key, used once; head object)
 // and streams the admitted ones from RADOS, whose completions are posted
 // back to this thread. Startup failures — key, cluster (bounded by
 // --cluster-timeout), data plane, sockets — end the process with status 1;
@@ -63,13 +64,13 @@ void sweep_rewrites(bpf::ResponderDataPlane& plane, rsp::ResponderMetrics& metri
 
 /** serve() - run until SIGTERM/SIGINT with everything set up; false on a setup failure. */
 bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::Rados& rados,
-           bpf::ResponderDataPlane& plane, std::shared_ptr<ControlTls> tls, std::vector<std::uint8_t> ticket_key)
+           bpf::ResponderDataPlane& plane, std::shared_ptr<ControlTls> tls, rsp::TicketKeys ticket_keys)
 {
     metrics::Registry registry;
     rsp::ResponderMetrics metrics(registry);
     sweep_rewrites(plane, metrics); // before any gateway can offer
     PeriodicThread sweeper(config.sweep_interval, [&] { sweep_rewrites(plane, metrics); });
-    rsp::ResponderService service(ioc.get_executor(), rados, std::move(ticket_key), config.reads,
+    rsp::ResponderService service(ioc.get_executor(), rados, std::move(ticket_keys), config.reads,
                                   config.write_timeout, metrics);
     handoff::HostLimits limits;
     limits.max_connections = config.max_connections;
@@ -144,8 +145,11 @@ int run(const rsp::ResponderConfig& config)
     auto key = PresharedKey::load(config.key_file);
     if (!key)
         return log::error(key.error().message), 1;
-    // The same key authenticates gateways and keys the tickets they issue.
-    std::vector<std::uint8_t> ticket_key(key->secret().begin(), key->secret().end());
+    // Tickets have keys of their own; the file is read again whenever it changes (rotation).
+    auto ticket_file = std::make_shared<KeyringFile>(config.ticket_key_file);
+    if (auto keys = ticket_file->keys(); !keys)
+        return log::error("--ticket-key: ", keys.error().message), 1;
+    rsp::TicketKeys ticket_keys = [ticket_file] { return ticket_file->keys(); };
     auto tls = ControlTls::make(std::move(*key), ControlTls::Role::server);
     if (!tls)
         return log::error(tls.error().message), 1;
@@ -159,7 +163,7 @@ int run(const rsp::ResponderConfig& config)
     if (auto attached = (*plane)->attach(config.ifname); !attached)
         log::error(attached.error().message);
     else
-        served = serve(ioc, config, **rados, **plane, std::move(*tls), std::move(ticket_key));
+        served = serve(ioc, config, **rados, **plane, std::move(*tls), std::move(ticket_keys));
     // Detach first (the object's destructor), then the pins: nothing of this
     // instance stays in the kernel after we exit.
     plane->reset();

@@ -17,6 +17,8 @@ ResponderMetrics::ResponderMetrics(metrics::Registry& r)
       unserved(r.counter(kOffers, kOffersHelp, {{"outcome", "unserved"}})),
       refused_bad_address(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_bad_address"}})),
       refused_bad_ticket(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_bad_ticket"}})),
+      refused_replayed(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_replayed"}})),
+      refused_replay_cache_full(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_replay_cache_full"}})),
       refused_unsupported(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_unsupported"}})),
       refused_error(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_error"}})),
       sent_body_bytes(r.counter("xo_responder_sent_body_bytes_total", "Object bytes written to clients.")),

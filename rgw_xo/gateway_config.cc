@@ -68,6 +68,9 @@ po::options_description describe(RawOptions& raw)
         ("log-level", po::value(&raw.log_level)->default_value("info"), "debug, info, warn or error")
         ("handoff-key", po::value(&raw.offload.key_file)->default_value(""),
             "PSK file shared with the responders (mode 0600); enables GET offload (default: off)")
+        ("ticket-key", po::value(&raw.offload.ticket_key_file)->default_value(""),
+            "ticket key file (mode 0600, lines \"<id> <64 hex>\"): tickets are signed with the first line's key; "
+            "re-read when it changes, for rotation. Required with --handoff-key")
         ("offload-threshold", po::value(&raw.offload.threshold)->default_value(defaults.offload.threshold),
             "GET bodies larger than this many bytes are offloaded; the gateway relays the first this many")
         ("offload-ifname", po::value(&raw.offload.ifname)->default_value(defaults.offload.ifname),
@@ -163,6 +166,10 @@ std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
     }
     c.client_addr_header = raw.client_addr_header;
     c.offload = raw.offload;
+    if (c.offload.enabled() && c.offload.ticket_key_file.empty()) {
+        error = "--handoff-key needs --ticket-key";
+        return std::nullopt;
+    }
     if (raw.offload.threshold == 0) {
         error = "--offload-threshold must be at least 1";
         return std::nullopt;

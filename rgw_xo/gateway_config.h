@@ -17,7 +17,8 @@ namespace xo::gw {
 
 /** struct OffloadConfig - GET offload; enabled when a handoff key is given. */
 struct OffloadConfig {
-    std::string key_file;                 ///< PSK of the control channel (and ticket HMAC); empty: offload off
+    std::string key_file;                 ///< PSK of the control channel; empty: offload off
+    std::string ticket_key_file;          ///< keys tickets are signed with (the first line's); required with key_file
     std::uint64_t threshold = 1024 * 1024; ///< larger bodies are offloaded after this many relayed bytes
     std::string ifname = "eth0";          ///< public NIC, where the data plane attaches
     std::string attach = "auto";          ///< auto (native XDP if the driver has it), xdp or tc

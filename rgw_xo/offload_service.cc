@@ -3,8 +3,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <openssl/crypto.h>
-
 #include "log.h"
 
 namespace xo::gw {
@@ -26,7 +24,9 @@ Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfi
     auto key = PresharedKey::load(config.key_file);
     if (!key)
         return with_context("--handoff-key", key.error());
-    std::vector<std::uint8_t> ticket_key(key->secret().begin(), key->secret().end());
+    KeyringFile ticket_keys(config.ticket_key_file);
+    if (auto keys = ticket_keys.keys(); !keys)
+        return with_context("--ticket-key", keys.error());
     auto tls = ControlTls::make(std::move(*key), ControlTls::Role::client);
     if (!tls)
         return tls.error();
@@ -64,14 +64,14 @@ Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfi
     }
     log::info("offload: data plane on ", config.ifname, " (", bpf::to_string(*mode), "), threshold ",
               config.threshold, " bytes, responders on port ", config.responder_port);
-    return std::unique_ptr<OffloadService>(new OffloadService(config, std::move(ticket_key), std::move(*tls),
+    return std::unique_ptr<OffloadService>(new OffloadService(config, std::move(ticket_keys), std::move(*tls),
                                                               std::move(*locator), std::move(*plane), metrics));
 }
 
-OffloadService::OffloadService(const OffloadConfig& config, std::vector<std::uint8_t> ticket_key,
+OffloadService::OffloadService(const OffloadConfig& config, KeyringFile ticket_keys,
                                std::shared_ptr<ControlTls> tls, std::unique_ptr<rgw::Locator> locator,
                                std::unique_ptr<bpf::GatewayDataPlane> plane, GatewayMetrics& metrics)
-    : config_(config), ticket_key_(std::move(ticket_key)), tls_(std::move(tls)), locator_(std::move(locator)),
+    : config_(config), ticket_keys_(std::move(ticket_keys)), tls_(std::move(tls)), locator_(std::move(locator)),
       plane_(std::move(plane)),
       offloader_(std::make_unique<handoff::Offloader>(
           plane_->flows(), plane_->nic_mac(),
@@ -79,6 +79,12 @@ OffloadService::OffloadService(const OffloadConfig& config, std::vector<std::uin
       locator_threads_(config.locator_threads), metrics_(metrics),
       sweeper_(std::make_unique<PeriodicThread>(config.sweep_interval, [this] { sweep(); }))
 {
+}
+
+Result<std::shared_ptr<const Keyring>> OffloadService::ticket_keys()
+{
+    std::lock_guard lock(ticket_keys_mutex_);
+    return ticket_keys_.keys();
 }
 
 void OffloadService::sweep()
@@ -100,7 +106,6 @@ OffloadService::~OffloadService()
     plane_.reset(); // detaches
     if (auto r = bpf::GatewayDataPlane::remove(config_.instance); !r)
         log::warn("removing the data plane's pins: ", r.error().message);
-    OPENSSL_cleanse(ticket_key_.data(), ticket_key_.size());
 }
 
 boost::asio::awaitable<Result<rgw::Location>> OffloadService::locate(rgw::ObjectName name)

@@ -86,6 +86,7 @@ readonly RGW_NAME=client.rgw.gw
 readonly GATEWAY_LOG=$RUN/xo-gateway.log
 readonly GATEWAY_ACCESS_LOG=$RUN/xo-gateway.access.log
 readonly HANDOFF_KEY=$RUN/handoff.key
+readonly TICKET_KEY=$RUN/ticket.key
 readonly BPFFS=$RUN/bpffs
 
 # Fixed test credentials (throwaway clusters only).
@@ -450,6 +451,8 @@ EOF
 # The key gateway and responders authenticate each other with (and sign tickets with).
 write_handoff_key() {
   (umask 077 && printf 'xo1 %s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$HANDOFF_KEY")
+  # Tickets have a key of their own (docs/architecture.md); the gateway signs with its first line.
+  (umask 077 && printf 't1 %s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$TICKET_KEY")
 }
 
 # xo-responder on OSD host $1: serves offloaded GETs from there; arguments
@@ -463,7 +466,7 @@ start_xo_responder() {
   ip netns exec "$ns" unshare --uts -- setsid sh -c "$HOSTNAME_BPFFS_THEN_EXEC" "$ns" "$BPFFS" \
     setpriv --bounding-set="$RESPONDER_CAPS" --inh-caps=-all -- \
     "$RESPONDER_BIN" --control "$ip:$RESPONDER_PORT" --address "$ip" --gateway-address "$GW_IP" --ifname eth0 --instance "$ns" \
-    --key "$HANDOFF_KEY" --metrics-listen "$ip:$RESPONDER_METRICS_PORT" --ceph-conf "$CONF" "${extra[@]}" \
+    --key "$HANDOFF_KEY" --ticket-key "$TICKET_KEY" --metrics-listen "$ip:$RESPONDER_METRICS_PORT" --ceph-conf "$CONF" "${extra[@]}" \
     </dev/null >>"$RUN/log/xo-responder.$i.log" 2>&1 &
   echo $! >"$RUN/run/xo-responder.$i.pid"
 }
@@ -609,7 +612,7 @@ start_gateway() {
   read -ra extra <<<"$GATEWAY_ARGS"
   # TC, not native XDP: XDP_TX on a veth needs an XDP program on the peer in the
   # bridge namespace and loses the client's partial checksums (notes/kernel.md).
-  ((OFFLOAD == 0)) || offload=(--handoff-key "$HANDOFF_KEY" --offload-threshold "$OFFLOAD_THRESHOLD"
+  ((OFFLOAD == 0)) || offload=(--handoff-key "$HANDOFF_KEY" --ticket-key "$TICKET_KEY" --offload-threshold "$OFFLOAD_THRESHOLD"
     --offload-stall-timeout "$OFFLOAD_STALL_TIMEOUT"
     --offload-ifname eth0 --offload-attach tc --offload-instance "$NS_GW" --responder-port "$RESPONDER_PORT" --ceph-conf "$CONF")
   # in_host spelled out: a backgrounded function would make $! a subshell's pid.
@@ -879,6 +882,7 @@ cmd_env() {
     XO_GATEWAY_METRICS "http://$GW_IP:$METRICS_PORT/metrics"
     XO_RESPONDER_METRICS "${metrics[*]}"
     XO_OFFLOAD_THRESHOLD "$threshold"
+    XO_TICKET_KEY "$TICKET_KEY"
     XO_OFFLOAD_STALL_TIMEOUT "$stall"
     XO_S3CFG "$RUN/s3cfg"
     XO_S3CFG2 "$RUN/s3cfg2"

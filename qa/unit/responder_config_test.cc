@@ -10,7 +10,8 @@ using xo::rsp::parse_command_line;
 std::vector<std::string> required()
 {
     return {"--control", "198.18.0.11:7000", "--address",  "198.18.0.11", "--gateway-address", "198.18.0.2",
-            "--ifname",  "eth0",             "--instance", "xorsp-osd1",  "--key",             "/etc/xo/xo.key"};
+            "--ifname",  "eth0",             "--instance", "xorsp-osd1",  "--key",             "/etc/xo/xo.key",
+            "--ticket-key", "/etc/xo/ticket.key"};
 }
 
 TEST(ResponderConfig, DefaultsWithTheRequiredFlags)
@@ -22,6 +23,7 @@ TEST(ResponderConfig, DefaultsWithTheRequiredFlags)
     ASSERT_EQ(r.config->gateway_addresses.size(), 1u);
     EXPECT_EQ(r.config->gateway_addresses[0].to_string(), "198.18.0.2");
     EXPECT_EQ(r.config->instance, "xorsp-osd1");
+    EXPECT_EQ(r.config->ticket_key_file, "/etc/xo/ticket.key");
     EXPECT_EQ(r.config->cluster.id, "admin");
     EXPECT_EQ(r.config->reads.pipeline_depth, 4u);
     EXPECT_EQ(r.config->reads.read_bytes, 1u << 20);
