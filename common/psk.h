@@ -60,5 +60,3 @@ private:
 };
 
 } // namespace xo
-
-#include "keyring_stub.h"
