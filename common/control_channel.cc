@@ -117,19 +117,44 @@ Error ControlChannel::fail(const std::string& what, const error_code& ec)
     return closed_error();
 }
 
-boost::asio::awaitable<Result<void>> ControlChannel::handshake(ControlTls::Role role, Deadline deadline)
+boost::asio::awaitable<Result<void>> ControlChannel::handshake(Deadline deadline)
 {
     error_code ec;
+    auto remote = stream_.next_layer().remote_endpoint(ec);
+    if (ec)
+        co_return fail("TLS handshake", ec);
+    if (auto bound = tls_->bind(stream_.native_handle(), remote.address(), keys_); !bound) {
+        close("no key for this peer: " + bound.error().message);
+        co_return closed_error();
+    }
     {
         Watchdog watchdog(*this, deadline, "TLS handshake");
-        auto type = role == ControlTls::Role::client ? ssl::stream_base::client : ssl::stream_base::server;
+        auto type = tls_->role() == ControlTls::Role::client ? ssl::stream_base::client : ssl::stream_base::server;
         co_await stream_.async_handshake(type, redirect_error(use_awaitable, ec));
     }
     if (ec.category() == boost::asio::error::get_ssl_category())
-        co_return fail("TLS handshake (wrong pre-shared key or key id?)", ec);
+        co_return fail("TLS handshake (wrong pre-shared key or key id, or a peer without the key?)", ec);
     if (ec || !is_open())
         co_return fail("TLS handshake", ec);
+    if (auto proved = ControlTls::check_proved(stream_.native_handle(), keys_); !proved) {
+        close(proved.error().message);
+        co_return closed_error();
+    }
     co_return Result<void>{};
+}
+
+Result<void> ControlChannel::key_still_held() const
+{
+    error_code ec;
+    auto remote = stream_.next_layer().remote_endpoint(ec);
+    if (ec)
+        return Error{"control channel to " + peer_ + ": " + ec.message()};
+    auto ring = tls_->keys_for(remote.address());
+    if (!ring)
+        return ring.error();
+    if (!(*ring)->find(keys_.proved))
+        return Error{"key " + keys_.proved + " of the control channel to " + peer_ + " was withdrawn"};
+    return {};
 }
 
 void ControlChannel::wake_next_sender()
@@ -256,7 +281,7 @@ connect_channel(std::shared_ptr<ControlTls> tls, boost::asio::ip::tcp::endpoint 
                             (socket.is_open() ? ec.message() : std::string("deadline passed")),
                         socket.is_open() ? ec.value() : ETIMEDOUT};
     auto channel = std::make_unique<ControlChannel>(std::move(tls), std::move(socket));
-    if (auto ok = co_await channel->handshake(ControlTls::Role::client, deadline); !ok)
+    if (auto ok = co_await channel->handshake(deadline); !ok)
         co_return ok.error();
     co_return channel;
 }
@@ -265,7 +290,7 @@ boost::asio::awaitable<Result<std::unique_ptr<ControlChannel>>>
 accept_channel(std::shared_ptr<ControlTls> tls, boost::asio::ip::tcp::socket socket, Deadline deadline)
 {
     auto channel = std::make_unique<ControlChannel>(std::move(tls), std::move(socket));
-    if (auto ok = co_await channel->handshake(ControlTls::Role::server, deadline); !ok)
+    if (auto ok = co_await channel->handshake(deadline); !ok)
         co_return ok.error();
     co_return channel;
 }

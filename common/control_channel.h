@@ -78,8 +78,21 @@ public:
     boost::asio::awaitable<Result<handoff::Message>> recv(Deadline deadline,
                                                           Clock::duration stall_limit = Clock::duration::max());
 
-    /** handshake() - the TLS handshake as @role, by @deadline; closes on failure. */
-    boost::asio::awaitable<Result<void>> handshake(ControlTls::Role role, Deadline deadline);
+    /**
+     * handshake() - the TLS handshake in the ControlTls's role, by @deadline,
+     * with the keys for this peer; fails (and closes) unless the peer proved
+     * one of them.
+     */
+    boost::asio::awaitable<Result<void>> handshake(Deadline deadline);
+
+    /** key_id() - the id of the key the handshake proved. */
+    const std::string& key_id() const { return keys_.proved; }
+
+    /**
+     * key_still_held() - whether this channel's key is still in the keyring
+     * its ControlTls uses for this peer (a rotation may have withdrawn it).
+     */
+    Result<void> key_still_held() const;
 
     /** close() - drop the connection; pending and later calls fail with @reason. */
     void close(const std::string& reason);
@@ -98,6 +111,7 @@ private:
 
     std::shared_ptr<ControlTls> tls_;
     Stream stream_;
+    ChannelKeys keys_; ///< the handshake's keys; OpenSSL points at them while it runs
     std::string peer_;
     std::string close_reason_;
     bool sending_ = false;

@@ -13,8 +13,8 @@ namespace xo {
 
 namespace {
 
-// A key file is one short line; anything much larger is not a key file.
-constexpr std::size_t max_file_size = 256;
+// A key file is a few short lines; anything much larger is not a key file.
+constexpr std::size_t max_file_size = 1024;
 
 bool valid_id(const std::string& id)
 {
@@ -95,29 +95,101 @@ Result<std::string> read_private_file(const std::string& path)
 
 } // namespace
 
-Result<PresharedKey> PresharedKey::load(const std::string& path)
+namespace {
+
+/** parse_line() - one "<key id> <hex key>" line. */
+Result<PresharedKey> parse_line(std::string_view line)
+{
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+        line.remove_suffix(1);
+    auto space = line.find(' ');
+    if (space == std::string_view::npos)
+        return Error{"expected \"<key id> <hex key>\""};
+    auto secret = parse_hex(line.substr(space + 1));
+    if (!secret)
+        return secret.error();
+    auto key = PresharedKey::from_bytes(std::string(line.substr(0, space)), *secret);
+    OPENSSL_cleanse(secret->data(), secret->size());
+    return key;
+}
+
+} // namespace
+
+Result<Keyring> Keyring::load(const std::string& path)
 {
     auto text = read_private_file(path);
     if (!text)
         return text.error();
-    std::string_view line(*text);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == ' '))
-        line.remove_suffix(1);
-    auto space = line.find(' ');
-    Result<PresharedKey> key = Error{"expected \"<key id> <hex key>\" on one line"};
-    if (space != std::string_view::npos && line.find('\n') == std::string_view::npos) {
-        auto secret = parse_hex(line.substr(space + 1));
-        if (secret) {
-            key = from_bytes(std::string(line.substr(0, space)), *secret);
-            OPENSSL_cleanse(secret->data(), secret->size());
-        } else {
-            key = secret.error();
-        }
+    std::vector<PresharedKey> keys;
+    std::string_view rest(*text);
+    Error error;
+    for (int line_no = 1; !rest.empty() && error.message.empty(); ++line_no) {
+        auto eol = rest.find('\n');
+        std::string_view line = rest.substr(0, eol);
+        rest.remove_prefix(eol == std::string_view::npos ? rest.size() : eol + 1);
+        auto key = parse_line(line);
+        if (key)
+            keys.push_back(std::move(*key));
+        else
+            error = with_context("line " + std::to_string(line_no), key.error());
     }
     OPENSSL_cleanse(text->data(), text->size());
-    if (!key)
-        return with_context("key file " + path, key.error());
-    return key;
+    if (!error.message.empty())
+        return with_context("key file " + path, error);
+    auto ring = of(std::move(keys));
+    if (!ring)
+        return with_context("key file " + path, ring.error());
+    return ring;
+}
+
+Result<Keyring> Keyring::of(std::vector<PresharedKey> keys)
+{
+    if (keys.empty() || keys.size() > max_keys)
+        return Error{"a keyring holds 1 to " + std::to_string(max_keys) + " keys, not " +
+                     std::to_string(keys.size())};
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (keys[i].id() == keys[j].id())
+                return Error{"key id " + keys[i].id() + " appears twice"};
+    return Keyring(std::move(keys));
+}
+
+const PresharedKey* Keyring::find(std::string_view id) const
+{
+    for (const PresharedKey& key : keys_)
+        if (key.id() == id)
+            return &key;
+    return nullptr;
+}
+
+bool KeyringFile::Stamp::operator==(const Stamp& o) const
+{
+    return dev == o.dev && ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
+           mtime.tv_nsec == o.mtime.tv_nsec &&
+           ctime.tv_sec == o.ctime.tv_sec && ctime.tv_nsec == o.ctime.tv_nsec;
+}
+
+Result<std::shared_ptr<const Keyring>> KeyringFile::keys()
+{
+    std::lock_guard lock(mutex_);
+    struct stat st {};
+    if (::lstat(path_.c_str(), &st) != 0) {
+        keys_.reset();
+        stamp_ = {};
+        return Error::from_errno("stat key file " + path_);
+    }
+    Stamp now{st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim};
+    if (keys_ && now == stamp_)
+        return keys_;
+    // Stamped before reading: a change while we read is seen next time.
+    stamp_ = now;
+    auto ring = Keyring::load(path_);
+    if (!ring) {
+        keys_.reset();
+        return ring.error();
+    }
+    keys_ = std::make_shared<const Keyring>(std::move(*ring));
+    return keys_;
 }
 
 Result<PresharedKey> PresharedKey::from_bytes(std::string id, std::span<const std::uint8_t> key)

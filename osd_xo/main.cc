@@ -111,7 +111,8 @@ bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::
         give_up = std::chrono::steady_clock::now() + kCutTimeout;
         stop_when_cut();
     });
-    asio::co_spawn(ioc, host.accept_gateways(acceptor, std::move(tls), &metrics.control_accept_backoffs),
+    asio::co_spawn(ioc, host.accept_gateways(acceptor, std::move(tls),
+                                             {&metrics.control_accept_backoffs, &metrics.control_rejected}),
                    asio::detached);
     log::info("responder control on ", to_string(config.control), ", restoring on ", config.address, ", egress ",
               config.ifname, ", pipeline ", config.reads.pipeline_depth, " x ", config.reads.read_bytes, " bytes");
@@ -142,15 +143,15 @@ int run(const rsp::ResponderConfig& config)
     // Outlives the cluster handle: librados completions still draining at
     // shutdown post to it, and posting to a stopped io_context is harmless.
     asio::io_context ioc;
-    auto key = PresharedKey::load(config.key_file);
-    if (!key)
-        return log::error(key.error().message), 1;
+    // Read once here so that a wrong file fails the start, not the first handshake.
+    if (auto channel = Keyring::load(config.channel_key); !channel)
+        return log::error(channel.error().message), 1;
     // Tickets have keys of their own; the file is read again whenever it changes (rotation).
-    auto ticket_file = std::make_shared<KeyringFile>(config.ticket_key_file);
+    auto ticket_file = std::make_shared<KeyringFile>(config.ticket_key);
     if (auto keys = ticket_file->keys(); !keys)
-        return log::error("--ticket-key: ", keys.error().message), 1;
+        return log::error(keys.error().message), 1;
     rsp::TicketKeys ticket_keys = [ticket_file] { return ticket_file->keys(); };
-    auto tls = ControlTls::make(std::move(*key), ControlTls::Role::server);
+    auto tls = ControlTls::make(ControlTls::Role::server, key_file_source(config.channel_key));
     if (!tls)
         return log::error(tls.error().message), 1;
     auto rados = rsp::connect_cluster(config.cluster);

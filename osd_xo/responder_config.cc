@@ -38,10 +38,9 @@ po::options_description describe(RawOptions& raw, ResponderConfig& c)
             "on another address is refused, so the egress rewrite never sends with any other source")
         ("ifname", po::value(&c.ifname)->required(), "NIC the responder's egress data plane attaches to")
         ("instance", po::value(&c.instance)->required(), "bpffs pin directory name (/sys/fs/bpf/xo/<instance>)")
-        ("key", po::value(&c.key_file)->required(), "PSK file (mode 0600) of the control channel")
-        ("ticket-key", po::value(&c.ticket_key_file)->required(),
-            "ticket key file (mode 0600, lines \"<id> <64 hex>\"): a ticket signed with any of its keys is "
-            "accepted; re-read when it changes, for rotation")
+        ("channel-key", po::value(&c.channel_key)->required(),
+            "key file (mode 0600) of this responder's control channel; every key in it is accepted")
+        ("ticket-key", po::value(&c.ticket_key)->required(), "key file (mode 0600) of the tickets gateways sign")
         ("metrics-listen", po::value(&raw.metrics_listen)->default_value(""),
             "Prometheus endpoint IP:port serving GET /metrics (default: off)")
         ("ceph-conf", po::value(&c.cluster.conf_path)->default_value(""), "ceph.conf (default: CEPH_CONF or the usual search)")

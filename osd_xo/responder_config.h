@@ -24,8 +24,8 @@ struct ResponderConfig {
     std::vector<boost::asio::ip::address> gateway_addresses; ///< public addresses rewrites may use as source
     std::string ifname;                       ///< egress data plane attaches here
     std::string instance;                     ///< bpffs pin directory name
-    std::string key_file;                     ///< PSK of the control channel
-    std::string ticket_key_file;              ///< keys tickets may be signed with (any line)
+    std::string channel_key;                  ///< keyring the control channel's gateways prove
+    std::string ticket_key;                   ///< keyring of the gateways' tickets
     std::optional<boost::asio::ip::tcp::endpoint> metrics_listen;
     ClusterSettings cluster;
     ReadSettings reads;

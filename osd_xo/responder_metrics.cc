@@ -21,6 +21,9 @@ ResponderMetrics::ResponderMetrics(metrics::Registry& r)
       refused_replay_cache_full(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_replay_cache_full"}})),
       refused_unsupported(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_unsupported"}})),
       refused_error(r.counter(kOffers, kOffersHelp, {{"outcome", "refused_error"}})),
+      control_rejected(r.counter("xo_responder_control_rejected_total",
+                                 "Control connections refused: no key of this responder's keyring proved, "
+                                 "or a withdrawn one.")),
       sent_body_bytes(r.counter("xo_responder_sent_body_bytes_total", "Object bytes written to clients.")),
       stream_errors(r.counter("xo_responder_stream_errors_total", "Streams that failed after GO.")),
       connections(r.gauge("xo_responder_connections", "Client connections being served now.")),

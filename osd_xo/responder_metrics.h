@@ -20,6 +20,8 @@
 //   xo_responder_stream_seconds           from GO to the last byte written
 //   xo_accept_backoff_total{listener}     pauses of the control and metrics
 //       accept loops after a failed accept (accept_backoff.h)
+//   xo_responder_control_rejected_total   control connections refused: the peer
+//       proved no key of this responder's keyring, or a rotation withdrew its key
 //   xo_responder_rewrite_entries          egress rewrite entries at the last sweep
 //   xo_responder_rewrites_swept_total     rewrite entries of dead responders removed
 #pragma once
@@ -40,6 +42,7 @@ struct ResponderMetrics {
     metrics::Counter& refused_replay_cache_full;
     metrics::Counter& refused_unsupported;
     metrics::Counter& refused_error;
+    metrics::Counter& control_rejected;
     metrics::Counter& sent_body_bytes;
     metrics::Counter& stream_errors;
     metrics::Gauge& connections;

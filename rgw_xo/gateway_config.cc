@@ -66,11 +66,11 @@ po::options_description describe(RawOptions& raw)
             "header carrying the client's address to radosgw (rgw remote addr param); "
             "a client-supplied one is replaced")
         ("log-level", po::value(&raw.log_level)->default_value("info"), "debug, info, warn or error")
-        ("handoff-key", po::value(&raw.offload.key_file)->default_value(""),
-            "PSK file shared with the responders (mode 0600); enables GET offload (default: off)")
-        ("ticket-key", po::value(&raw.offload.ticket_key_file)->default_value(""),
-            "ticket key file (mode 0600, lines \"<id> <64 hex>\"): tickets are signed with the first line's key; "
-            "re-read when it changes, for rotation. Required with --handoff-key")
+        ("channel-keys", po::value(&raw.offload.channel_keys)->default_value(""),
+            "directory of the responders' control channel keys, one file <responder IP>.key each "
+            "(mode 0600); enables GET offload (default: off)")
+        ("ticket-key", po::value(&raw.offload.ticket_key)->default_value(""),
+            "key file (mode 0600) whose first key signs tickets; required with --channel-keys")
         ("offload-threshold", po::value(&raw.offload.threshold)->default_value(defaults.offload.threshold),
             "GET bodies larger than this many bytes are offloaded; the gateway relays the first this many")
         ("offload-ifname", po::value(&raw.offload.ifname)->default_value(defaults.offload.ifname),
@@ -166,12 +166,12 @@ std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
     }
     c.client_addr_header = raw.client_addr_header;
     c.offload = raw.offload;
-    if (c.offload.enabled() && c.offload.ticket_key_file.empty()) {
-        error = "--handoff-key needs --ticket-key";
-        return std::nullopt;
-    }
     if (raw.offload.threshold == 0) {
         error = "--offload-threshold must be at least 1";
+        return std::nullopt;
+    }
+    if (c.offload.enabled() && c.offload.ticket_key.empty()) {
+        error = "--channel-keys needs --ticket-key: responders serve only what a ticket authorizes";
         return std::nullopt;
     }
     if (raw.responder_port == 0 || raw.responder_port > 65535) {

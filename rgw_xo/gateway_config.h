@@ -17,8 +17,8 @@ namespace xo::gw {
 
 /** struct OffloadConfig - GET offload; enabled when a handoff key is given. */
 struct OffloadConfig {
-    std::string key_file;                 ///< PSK of the control channel; empty: offload off
-    std::string ticket_key_file;          ///< keys tickets are signed with (the first line's); required with key_file
+    std::string channel_keys;             ///< directory of per-responder channel keys; empty: offload off
+    std::string ticket_key;               ///< key file whose current key signs tickets
     std::uint64_t threshold = 1024 * 1024; ///< larger bodies are offloaded after this many relayed bytes
     std::string ifname = "eth0";          ///< public NIC, where the data plane attaches
     std::string attach = "auto";          ///< auto (native XDP if the driver has it), xdp or tc
@@ -31,7 +31,7 @@ struct OffloadConfig {
     unsigned stall_timeout = 10;          ///< seconds an offloaded transfer may go without progress
     std::chrono::seconds orphan_idle{60};   ///< a dead gateway's REDIRECT without progress is swept after this
     std::chrono::seconds sweep_interval{5}; ///< how often the flow table is swept
-    bool enabled() const { return !key_file.empty(); }
+    bool enabled() const { return !channel_keys.empty(); }
 };
 
 struct GatewayConfig {

@@ -21,13 +21,10 @@ void log_sweep(const bpf::FlowSweep& swept)
 
 Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfig& config, GatewayMetrics& metrics)
 {
-    auto key = PresharedKey::load(config.key_file);
-    if (!key)
-        return with_context("--handoff-key", key.error());
-    KeyringFile ticket_keys(config.ticket_key_file);
-    if (auto keys = ticket_keys.keys(); !keys)
+    auto ticket_keys = std::make_unique<KeyringFile>(config.ticket_key);
+    if (auto keys = ticket_keys->keys(); !keys)
         return with_context("--ticket-key", keys.error());
-    auto tls = ControlTls::make(std::move(*key), ControlTls::Role::client);
+    auto tls = ControlTls::make(ControlTls::Role::client, key_dir_source(config.channel_keys));
     if (!tls)
         return tls.error();
 
@@ -68,7 +65,7 @@ Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfi
                                                               std::move(*locator), std::move(*plane), metrics));
 }
 
-OffloadService::OffloadService(const OffloadConfig& config, KeyringFile ticket_keys,
+OffloadService::OffloadService(const OffloadConfig& config, std::unique_ptr<KeyringFile> ticket_keys,
                                std::shared_ptr<ControlTls> tls, std::unique_ptr<rgw::Locator> locator,
                                std::unique_ptr<bpf::GatewayDataPlane> plane, GatewayMetrics& metrics)
     : config_(config), ticket_keys_(std::move(ticket_keys)), tls_(std::move(tls)), locator_(std::move(locator)),
@@ -83,8 +80,7 @@ OffloadService::OffloadService(const OffloadConfig& config, KeyringFile ticket_k
 
 Result<std::shared_ptr<const Keyring>> OffloadService::ticket_keys()
 {
-    std::lock_guard lock(ticket_keys_mutex_);
-    return ticket_keys_.keys();
+    return ticket_keys_->keys();
 }
 
 void OffloadService::sweep()

@@ -20,15 +20,14 @@
 //
 // Everything here is safe to use from any worker thread: the flow table is
 // a kernel map, the Offloader keeps no per-flow state, the Locator is
-// thread-safe, the TLS context is read-only after creation and the ticket
-// key file is read under a mutex (one short lock per offloaded GET).
+// thread-safe, the TLS context is read-only after creation and KeyringFile
+// is thread-safe.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <memory>
-#include <mutex>
 
 #include "control_tls.h"
 #include "gateway_config.h"
@@ -64,7 +63,7 @@ public:
     const OffloadConfig& config() const { return config_; }
 
 private:
-    OffloadService(const OffloadConfig& config, KeyringFile ticket_keys, std::shared_ptr<ControlTls> tls,
+    OffloadService(const OffloadConfig& config, std::unique_ptr<KeyringFile> ticket_keys, std::shared_ptr<ControlTls> tls,
                    std::unique_ptr<rgw::Locator> locator, std::unique_ptr<bpf::GatewayDataPlane> plane,
                    GatewayMetrics& metrics);
 
@@ -72,8 +71,7 @@ private:
     void sweep();
 
     OffloadConfig config_;
-    std::mutex ticket_keys_mutex_;
-    KeyringFile ticket_keys_; ///< guarded by ticket_keys_mutex_
+    std::unique_ptr<KeyringFile> ticket_keys_;
     std::shared_ptr<ControlTls> tls_;
     std::unique_ptr<rgw::Locator> locator_;
     std::unique_ptr<bpf::GatewayDataPlane> plane_;

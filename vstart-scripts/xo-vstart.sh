@@ -20,7 +20,10 @@
 # registers the OSDs and pre-creates every pool radosgw would otherwise create
 # lazily (that, plus `paxos propose interval = 0.1`, is what makes startup
 # fast) → OSDs and their hosts' xo-responders (in parallel) → [mgr] → radosgw →
-# S3 users → xo-gateway. Gateway and responders share a fresh PSK (handoff.key);
+# S3 users → xo-gateway. Handoff keys are fresh per cluster, in <run dir>/keys:
+# each responder its own control channel key (responder.I.key), of which the
+# gateway holds a copy per responder address (gateway/<ip>.key), and the
+# ticket key (ticket.key) with which the gateway signs what responders serve;
 # offload is on unless XO_OFFLOAD=0, with XO_OFFLOAD_THRESHOLD (bytes, default
 # 1 MiB): larger GET bodies are sent by the responder of the object's host.
 # Any failure or signal during `start` runs `stop`.
@@ -85,8 +88,7 @@ readonly MARKER=$RUN/.xo-vstart
 readonly RGW_NAME=client.rgw.gw
 readonly GATEWAY_LOG=$RUN/xo-gateway.log
 readonly GATEWAY_ACCESS_LOG=$RUN/xo-gateway.access.log
-readonly HANDOFF_KEY=$RUN/handoff.key
-readonly TICKET_KEY=$RUN/ticket.key
+readonly KEYS=$RUN/keys TICKET_KEY=$RUN/keys/ticket.key
 readonly BPFFS=$RUN/bpffs
 
 # Fixed test credentials (throwaway clusters only).
@@ -448,11 +450,22 @@ finally:
 EOF
 }
 
-# The key gateway and responders authenticate each other with (and sign tickets with).
-write_handoff_key() {
-  (umask 077 && printf 'xo1 %s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$HANDOFF_KEY")
-  # Tickets have a key of their own (docs/architecture.md); the gateway signs with its first line.
-  (umask 077 && printf 't1 %s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$TICKET_KEY")
+# One key file line: "<id> <64 hex digits>".
+key_line() { printf '%s %s\n' "$1" "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"; }
+
+# Handoff keys: a control channel key per responder (the gateway holds each
+# under the responder's address) and the ticket key.
+write_handoff_keys() {
+  local i
+  (
+    umask 077
+    mkdir -p "$KEYS/gateway"
+    key_line ticket-1 >"$TICKET_KEY"
+    for ((i = 0; i < OSDS; i++)); do
+      key_line "$(osd_ns "$i")-1" >"$KEYS/responder.$i.key"
+      cp "$KEYS/responder.$i.key" "$KEYS/gateway/$(osd_ip "$i").key"
+    done
+  )
 }
 
 # xo-responder on OSD host $1: serves offloaded GETs from there; arguments
@@ -466,7 +479,7 @@ start_xo_responder() {
   ip netns exec "$ns" unshare --uts -- setsid sh -c "$HOSTNAME_BPFFS_THEN_EXEC" "$ns" "$BPFFS" \
     setpriv --bounding-set="$RESPONDER_CAPS" --inh-caps=-all -- \
     "$RESPONDER_BIN" --control "$ip:$RESPONDER_PORT" --address "$ip" --gateway-address "$GW_IP" --ifname eth0 --instance "$ns" \
-    --key "$HANDOFF_KEY" --ticket-key "$TICKET_KEY" --metrics-listen "$ip:$RESPONDER_METRICS_PORT" --ceph-conf "$CONF" "${extra[@]}" \
+    --channel-key "$KEYS/responder.$i.key" --ticket-key "$TICKET_KEY" --metrics-listen "$ip:$RESPONDER_METRICS_PORT" --ceph-conf "$CONF" "${extra[@]}" \
     </dev/null >>"$RUN/log/xo-responder.$i.log" 2>&1 &
   echo $! >"$RUN/run/xo-responder.$i.pid"
 }
@@ -612,7 +625,7 @@ start_gateway() {
   read -ra extra <<<"$GATEWAY_ARGS"
   # TC, not native XDP: XDP_TX on a veth needs an XDP program on the peer in the
   # bridge namespace and loses the client's partial checksums (notes/kernel.md).
-  ((OFFLOAD == 0)) || offload=(--handoff-key "$HANDOFF_KEY" --ticket-key "$TICKET_KEY" --offload-threshold "$OFFLOAD_THRESHOLD"
+  ((OFFLOAD == 0)) || offload=(--channel-keys "$KEYS/gateway" --ticket-key "$TICKET_KEY" --offload-threshold "$OFFLOAD_THRESHOLD"
     --offload-stall-timeout "$OFFLOAD_STALL_TIMEOUT"
     --offload-ifname eth0 --offload-attach tc --offload-instance "$NS_GW" --responder-port "$RESPONDER_PORT" --ceph-conf "$CONF")
   # in_host spelled out: a backgrounded function would make $! a subshell's pid.
@@ -665,7 +678,7 @@ cmd_start() {
   trap 'exit 129' HUP
 
   make_run_dir
-  write_handoff_key
+  write_handoff_keys
   write_keyrings
   write_ceph_conf
   build_network
@@ -891,6 +904,7 @@ cmd_env() {
     XO_ACCESS_KEY2 "$ACCESS_KEY2"
     XO_SECRET_KEY2 "$SECRET_KEY2"
     XO_RUN_DIR "$RUN"
+    XO_KEYS_DIR "$KEYS"
     XO_GATEWAY_LOG "$GATEWAY_LOG"
     XO_GATEWAY_ACCESS_LOG "$GATEWAY_ACCESS_LOG"
     AWS_SHARED_CREDENTIALS_FILE "$RUN/aws/credentials"

@@ -107,10 +107,10 @@ ConnectionHost::ConnectionHost(bpf::RewriteTable& rewrites, HostAddresses addres
 }
 
 awaitable<void> ConnectionHost::accept_gateways(boost::asio::ip::tcp::acceptor& acceptor,
-                                                std::shared_ptr<ControlTls> tls, metrics::Counter* accept_backoffs)
+                                                std::shared_ptr<ControlTls> tls, ControlCounters counters)
 {
     auto executor = co_await boost::asio::this_coro::executor;
-    AcceptBackoff backoff(executor, "control listener", accept_backoffs);
+    AcceptBackoff backoff(executor, "control listener", counters.accept_backoffs);
     while (acceptor.is_open()) {
         boost::system::error_code ec;
         auto socket = co_await acceptor.async_accept(boost::asio::redirect_error(use_awaitable, ec));
@@ -121,20 +121,22 @@ awaitable<void> ConnectionHost::accept_gateways(boost::asio::ip::tcp::acceptor& 
             continue;
         }
         backoff.accepted();
-        auto authenticate = [this, tls](boost::asio::ip::tcp::socket s) -> awaitable<void> {
+        auto authenticate = [this, tls, counters](boost::asio::ip::tcp::socket s) -> awaitable<void> {
             auto channel = co_await accept_channel(tls, std::move(s), deadline_in(handshake_limit));
             if (!channel) {
                 log::warn("gateway rejected: ", channel.error().message);
+                if (counters.rejected)
+                    counters.rejected->add();
                 co_return;
             }
-            log::info("gateway connected from ", (*channel)->peer());
-            co_await serve(std::move(*channel));
+            log::info("gateway connected from ", (*channel)->peer(), " with key ", (*channel)->key_id());
+            co_await serve(std::move(*channel), counters.rejected);
         };
         boost::asio::co_spawn(executor, authenticate(std::move(socket)), boost::asio::detached);
     }
 }
 
-awaitable<void> ConnectionHost::serve(std::unique_ptr<ControlChannel> channel)
+awaitable<void> ConnectionHost::serve(std::unique_ptr<ControlChannel> channel, metrics::Counter* rejected)
 {
     auto session = std::make_shared<Session>(std::move(channel));
     auto executor = co_await boost::asio::this_coro::executor;
@@ -147,10 +149,21 @@ awaitable<void> ConnectionHost::serve(std::unique_ptr<ControlChannel> channel)
             log::info("gateway ", session->channel->peer(), ": channel ended: ", m.error().message);
             co_return;
         }
-        if (auto* offer = std::get_if<Offer>(&*m))
-            boost::asio::co_spawn(executor, host_flow(session, std::move(*offer)), boost::asio::detached);
-        else
+        auto* offer = std::get_if<Offer>(&*m);
+        if (!offer) {
             log::debug("flow ", flow_id(*m), ": ignoring stray ", type_name(type_of(*m)));
+            continue;
+        }
+        // A rotation may have withdrawn the key this channel proved: its
+        // gateway reconnects with the key it holds now, and the flow falls back.
+        if (auto held = session->channel->key_still_held(); !held) {
+            log::warn("gateway ", session->channel->peer(), ": closing the channel: ", held.error().message);
+            session->channel->close(held.error().message);
+            if (rejected)
+                rejected->add();
+            co_return;
+        }
+        boost::asio::co_spawn(executor, host_flow(session, std::move(*offer)), boost::asio::detached);
     }
 }
 

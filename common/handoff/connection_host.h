@@ -128,6 +128,12 @@ struct HostLimits {
     std::size_t max_connections = 4096;              ///< beyond this, OFFERs are refused as busy
 };
 
+/** What a responder's control listener counts. */
+struct ControlCounters {
+    metrics::Counter* accept_backoffs = nullptr; ///< pauses after a failed accept (accept_backoff.h)
+    metrics::Counter* rejected = nullptr;        ///< peers that proved no key, or a withdrawn one
+};
+
 class ConnectionHost {
 public:
     /**
@@ -145,17 +151,16 @@ public:
      * accept_gateways() - accept and serve gateway control channels forever.
      * @acceptor: listening on the control endpoint.
      * @tls: a server-role ControlTls.
-     * @accept_backoffs: counts the accept loop's pauses (accept_backoff.h); may be null.
+     * @counters: where the control listener counts; any may be null.
      *
      * A connection that fails authentication is dropped; others go on. Out of
      * descriptors, accepting pauses instead of spinning.
      */
     boost::asio::awaitable<void> accept_gateways(boost::asio::ip::tcp::acceptor& acceptor,
-                                                 std::shared_ptr<ControlTls> tls,
-                                                 metrics::Counter* accept_backoffs = nullptr);
+                                                 std::shared_ptr<ControlTls> tls, ControlCounters counters = {});
 
-    /** serve() - handle OFFERs on @channel until it ends. */
-    boost::asio::awaitable<void> serve(std::unique_ptr<ControlChannel> channel);
+    /** serve() - handle OFFERs on @channel until it ends, or its key is withdrawn (counted in @rejected). */
+    boost::asio::awaitable<void> serve(std::unique_ptr<ControlChannel> channel, metrics::Counter* rejected);
 
     /** hosted() - connections restored here and not yet returned or closed. */
     std::size_t hosted() const { return hosted_; }

@@ -53,7 +53,13 @@ bed_setup() {
   bed_link "$BED_NS_GW" g0 "$BED_VIP" 02:00:00:00:00:02 || return 1
   bed_link "$BED_NS_R1" r0 198.18.0.11 02:00:00:00:00:11 || return 1
   bed_link "$BED_NS_R2" r0 198.18.0.12 02:00:00:00:00:12 || return 1
-  (umask 077 && printf 'xo1 %s\n' "$(openssl rand -hex 32)" > "$BED_DIR/psk") || return 1
+  # Each responder its own channel key; the gateway holds them by address.
+  mkdir -m 700 "$BED_DIR/keys" || return 1
+  local r
+  for r in r1:198.18.0.11 r2:198.18.0.12; do
+    (umask 077 && printf 'xo-%s %s\n' "${r%%:*}" "$(openssl rand -hex 32)" > "$BED_DIR/${r%%:*}.key") || return 1
+    cp -p "$BED_DIR/${r%%:*}.key" "$BED_DIR/keys/${r#*:}.key" || return 1
+  done
 }
 
 # bed_prepare_xdp: what native XDP on the gateway's veth needs in a test bed:
@@ -84,8 +90,7 @@ bed_start_responder() {
   local name=$1 ns=$2 addr=$3
   shift 3
   nsenter --net="/run/netns/$ns" -- "$BED_BIN/xo-testbed-responder" --control "$addr:7000" --address "$addr" \
-    --gateway-address "$BED_VIP" --ifname r0 \
-    --instance "$BED_ID-$name" --key "$BED_DIR/psk" "$@" > "$BED_DIR/$name.out" 2>> "$BED_DIR/$name.err" &
+    --gateway-address "$BED_VIP" --ifname r0 --instance "$BED_ID-$name" --key "$BED_DIR/$name.key" "$@" > "$BED_DIR/$name.out" 2>> "$BED_DIR/$name.err" &
   BED_PIDS[$name]=$!
   bed_wait_ready "$name"
 }
@@ -102,7 +107,7 @@ bed_start_gateway() {
     esac
   done
   nsenter --net="/run/netns/$BED_NS_GW" -- "$BED_BIN/xo-testbed-gateway" --listen "$BED_VIP:$BED_PORT" --ifname g0 \
-    --instance "$BED_ID-gw" --key "$BED_DIR/psk" "${args[@]}" "$@" \
+    --instance "$BED_ID-gw" --keys "$BED_DIR/keys" "${args[@]}" "$@" \
     > "$BED_DIR/gw.out" 2> "$BED_DIR/gw.err" &
   BED_PIDS[gw]=$!
   bed_wait_ready gw

@@ -33,7 +33,7 @@ using namespace xo::testbed;
 
 struct Options {
     tcp::endpoint listen;
-    std::string ifname, instance, key_file;
+    std::string ifname, instance, key_dir;
     std::vector<ResponderLink::Address> responders;
     bpf::AttachPreference attach = bpf::AttachPreference::tc;
     std::chrono::seconds stall {10};
@@ -76,7 +76,7 @@ Result<Options> parse_options(int argc, char** argv)
         ("listen", po::value(&listen)->required(), "public IP:port")
         ("ifname", po::value(&o.ifname)->required(), "public NIC for the data plane")
         ("instance", po::value(&o.instance)->required(), "pin directory name")
-        ("key", po::value(&o.key_file)->required(), "PSK file (mode 0600)")
+        ("keys", po::value(&o.key_dir)->required(), "directory of the responders' keys, <IP>.key (mode 0600)")
         ("responder", po::value(&responders), "CONTROL_IP:PORT,DATA_IP,MAC (repeatable)")
         ("attach", po::value(&attach), "tc | xdp | auto")
         ("stall-seconds", po::value(&stall), "longest an offloaded connection may go without progress");
@@ -106,10 +106,7 @@ Result<Options> parse_options(int argc, char** argv)
 
 int run(const Options& options)
 {
-    auto key = PresharedKey::load(options.key_file);
-    if (!key)
-        return log::error(key.error().message), 1;
-    auto tls = ControlTls::make(std::move(*key), ControlTls::Role::client);
+    auto tls = ControlTls::make(ControlTls::Role::client, key_dir_source(options.key_dir));
     if (!tls)
         return log::error(tls.error().message), 1;
     GatewayCounters counters;

@@ -112,10 +112,9 @@ Application make_application(asio::io_context& ioc, Served& served, testbed::Ste
 
 int run(const Options& options)
 {
-    auto key = PresharedKey::load(options.key_file);
-    if (!key)
-        return log::error(key.error().message), 1;
-    auto tls = ControlTls::make(std::move(*key), ControlTls::Role::server);
+    if (auto keys = Keyring::load(options.key_file); !keys)
+        return log::error(keys.error().message), 1;
+    auto tls = ControlTls::make(ControlTls::Role::server, key_file_source(options.key_file));
     if (!tls)
         return log::error(tls.error().message), 1;
     Served served;

@@ -114,6 +114,9 @@ class Responders:
         out = subprocess.run([str(vstart), "start-responder", str(i), *args], capture_output=True, text=True,
                              timeout=60)
         assert out.returncode == 0, out.stderr
+        # The gateway tries a responder that was down at most once a second
+        # (rgw_xo/responder_links.cc): past that, the next GET finds it.
+        time.sleep(1.1)
 
 
 @pytest.fixture

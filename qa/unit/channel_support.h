@@ -33,7 +33,14 @@ inline std::shared_ptr<ControlTls> tls_with(ControlTls::Role role, std::uint8_t 
     std::vector<std::uint8_t> secret(PresharedKey::key_size, fill);
     auto key = PresharedKey::from_bytes(std::move(id), secret);
     EXPECT_TRUE(key.ok());
-    auto tls = ControlTls::make(std::move(*key), role);
+    std::vector<PresharedKey> keys;
+    keys.push_back(std::move(*key));
+    auto ring = Keyring::of(std::move(keys));
+    EXPECT_TRUE(ring.ok());
+    auto shared = std::make_shared<const Keyring>(std::move(*ring));
+    auto tls = ControlTls::make(role, [shared](const boost::asio::ip::address&) {
+        return Result<std::shared_ptr<const Keyring>>(shared);
+    });
     EXPECT_TRUE(tls.ok()) << tls.error().message;
     return *tls;
 }

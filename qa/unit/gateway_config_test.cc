@@ -292,4 +292,19 @@ TEST(ParseCommandLine, FlowTableSweepFlags)
     }
 }
 
+TEST(ParseCommandLine, OffloadNeedsChannelKeysAndATicketKey)
+{
+    ParseResult r = parse_command_line({});
+    ASSERT_TRUE(r.config) << dump(r);
+    EXPECT_FALSE(r.config->offload.enabled());
+    r = parse_command_line({"--channel-keys", "/etc/xo/responders"});
+    ASSERT_TRUE(r.error) << "offload without a ticket key accepted";
+    EXPECT_NE(r.message.find("--ticket-key"), std::string::npos) << r.message;
+    r = parse_command_line({"--channel-keys", "/etc/xo/responders", "--ticket-key", "/etc/xo/ticket.key"});
+    ASSERT_TRUE(r.config) << dump(r);
+    EXPECT_TRUE(r.config->offload.enabled());
+    EXPECT_EQ(r.config->offload.channel_keys, "/etc/xo/responders");
+    EXPECT_EQ(r.config->offload.ticket_key, "/etc/xo/ticket.key");
+}
+
 } // namespace

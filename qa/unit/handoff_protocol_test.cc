@@ -257,18 +257,19 @@ const std::string good_hex = "000102030405060708090a0b0c0d0e0f101112131415161718
 
 TEST_F(KeyFile, OwnerOnlyFileLoads)
 {
-    auto key = PresharedKey::load(write("k", "xo1 " + good_hex + "\n", 0600));
-    ASSERT_TRUE(key.ok()) << key.error().message;
-    EXPECT_EQ(key->id(), "xo1");
-    ASSERT_EQ(key->secret().size(), PresharedKey::key_size);
-    EXPECT_EQ(key->secret()[0], 0x00);
-    EXPECT_EQ(key->secret()[31], 0x1f);
+    auto ring = Keyring::load(write("k", "xo1 " + good_hex + "\n", 0600));
+    ASSERT_TRUE(ring.ok()) << ring.error().message;
+    const PresharedKey& key = ring->current();
+    EXPECT_EQ(key.id(), "xo1");
+    ASSERT_EQ(key.secret().size(), PresharedKey::key_size);
+    EXPECT_EQ(key.secret()[0], 0x00);
+    EXPECT_EQ(key.secret()[31], 0x1f);
 }
 
 TEST_F(KeyFile, GroupOrWorldReadableFileIsRefused)
 {
     for (mode_t mode : {0644, 0640, 0604, 0660}) {
-        auto key = PresharedKey::load(write("k" + std::to_string(mode), "xo1 " + good_hex + "\n", mode));
+        auto key = Keyring::load(write("k" + std::to_string(mode), "xo1 " + good_hex + "\n", mode));
         ASSERT_FALSE(key.ok()) << std::oct << mode;
         char expect[8];
         std::snprintf(expect, sizeof expect, "%04o", static_cast<unsigned>(mode));
@@ -277,15 +278,63 @@ TEST_F(KeyFile, GroupOrWorldReadableFileIsRefused)
     }
 }
 
-TEST_F(KeyFile, MalformedFilesAreRefused)
+TEST_F(KeyFile, MalformedFilesAreRefusedWithoutQuotingThem)
 {
-    EXPECT_FALSE(PresharedKey::load(write("nokeyid", good_hex + "\n", 0600)).ok());
-    EXPECT_FALSE(PresharedKey::load(write("short", "xo1 " + good_hex.substr(2) + "\n", 0600)).ok());
-    EXPECT_FALSE(PresharedKey::load(write("nothex", "xo1 " + std::string(64, 'g') + "\n", 0600)).ok());
-    EXPECT_FALSE(PresharedKey::load(write("twolines", "xo1 " + good_hex + "\nxo2 " + good_hex + "\n", 0600)).ok());
-    auto missing = PresharedKey::load(dir_ + "/absent");
+    const std::string other_hex(64, 'a');
+    for (auto [name, text] : std::vector<std::pair<std::string, std::string>>{
+             {"nokeyid", good_hex + "\n"},
+             {"short", "xo1 " + good_hex.substr(2) + "\n"},
+             {"nothex", "xo1 " + good_hex.substr(0, 62) + "zz\n"},
+             {"sameid", "xo1 " + good_hex + "\nxo1 " + other_hex + "\n"},
+             {"toomany", "a " + good_hex + "\nb " + good_hex + "\nc " + good_hex + "\nd " + good_hex + "\ne " +
+                             good_hex + "\n"},
+             {"empty", ""}}) {
+        auto ring = Keyring::load(write(name, text, 0600));
+        ASSERT_FALSE(ring.ok()) << name;
+        EXPECT_NE(ring.error().message.find(name), std::string::npos) << ring.error().message; // names the file
+        EXPECT_EQ(ring.error().message.find(good_hex.substr(0, 16)), std::string::npos) << ring.error().message;
+        EXPECT_EQ(ring.error().message.find(other_hex.substr(0, 16)), std::string::npos) << ring.error().message;
+    }
+    auto missing = Keyring::load(dir_ + "/absent");
     ASSERT_FALSE(missing.ok());
     EXPECT_EQ(missing.error().code, ENOENT);
+}
+
+TEST_F(KeyFile, EveryLineIsAKeyAndTheFirstIsCurrent)
+{
+    auto ring = Keyring::load(write("two", "new " + std::string(64, 'b') + "\nold " + good_hex + "\n", 0600));
+    ASSERT_TRUE(ring.ok()) << ring.error().message;
+    EXPECT_EQ(ring->current().id(), "new");
+    ASSERT_NE(ring->find("old"), nullptr);
+    EXPECT_EQ(ring->find("old")->secret()[31], 0x1f);
+    EXPECT_EQ(ring->find("other"), nullptr);
+}
+
+TEST_F(KeyFile, KeyringFileSeesEveryChangeAndABrokenFileStopsItsKeys)
+{
+    std::string path = write("watched", "xo1 " + good_hex + "\n", 0600);
+    KeyringFile file(path);
+    auto first = file.keys();
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    auto again = file.keys();
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(first->get(), again->get()); // unchanged: not read again
+
+    // A rotation's first step: a second key, written as a new file moved over the old.
+    std::string next = write("watched.new", "xo2 " + std::string(64, 'c') + "\nxo1 " + good_hex + "\n", 0600);
+    ASSERT_EQ(::rename(next.c_str(), path.c_str()), 0);
+    auto rotated = file.keys();
+    ASSERT_TRUE(rotated.ok()) << rotated.error().message;
+    EXPECT_EQ((*rotated)->current().id(), "xo2");
+    EXPECT_NE((*rotated)->find("xo1"), nullptr);
+
+    // Broken (made readable to others): no keys at all until it is fixed.
+    ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+    EXPECT_FALSE(file.keys().ok());
+    ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+    auto fixed = file.keys();
+    ASSERT_TRUE(fixed.ok()) << fixed.error().message;
+    EXPECT_EQ((*fixed)->current().id(), "xo2");
 }
 
 // --- the channel ------------------------------------------------------------
@@ -295,10 +344,13 @@ using test::rethrow;
 using test::tls_with;
 
 // A TLS client that speaks raw bytes, to send what ControlChannel never would.
-awaitable<std::unique_ptr<ControlChannel::Stream>> raw_client(std::shared_ptr<ControlTls> tls, tcp::endpoint to)
+// @keys: the keys its handshake uses; they must outlive it.
+awaitable<std::unique_ptr<ControlChannel::Stream>> raw_client(std::shared_ptr<ControlTls> tls, tcp::endpoint to,
+                                                             ChannelKeys& keys)
 {
     auto stream = std::make_unique<ControlChannel::Stream>(co_await boost::asio::this_coro::executor, tls->context());
     co_await stream->next_layer().async_connect(to, use_awaitable);
+    EXPECT_TRUE(tls->bind(stream->native_handle(), to.address(), keys).ok());
     co_await stream->async_handshake(boost::asio::ssl::stream_base::client, use_awaitable);
     co_return stream;
 }
@@ -411,6 +463,7 @@ StallResult stall_after(const h::Bytes& client_bytes, Clock::duration deadline, 
     StallResult out;
     boost::asio::io_context ioc;
     std::unique_ptr<ControlChannel::Stream> client;
+    ChannelKeys client_keys;
     Loopback lo(ioc);
 
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
@@ -425,7 +478,7 @@ StallResult stall_after(const h::Bytes& client_bytes, Clock::duration deadline, 
         ioc.stop();
     }, rethrow);
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
-        client = co_await raw_client(client_tls, lo.endpoint());
+        client = co_await raw_client(client_tls, lo.endpoint(), client_keys);
         if (!client_bytes.empty())
             co_await boost::asio::async_write(*client, boost::asio::buffer(client_bytes), use_awaitable);
         // ...and say nothing more.

@@ -99,7 +99,7 @@ HostAnswer offer_to_host(const TcpState& state)
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
         auto channel = co_await lo.accept_one(server_tls);
         if (channel)
-            co_await host.serve(std::move(*channel));
+            co_await host.serve(std::move(*channel), nullptr);
     }, test::rethrow);
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
         auto channel = co_await connect_channel(client_tls, lo.endpoint(), deadline_in(5s));

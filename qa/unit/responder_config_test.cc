@@ -9,9 +9,10 @@ using xo::rsp::parse_command_line;
 
 std::vector<std::string> required()
 {
-    return {"--control", "198.18.0.11:7000", "--address",  "198.18.0.11", "--gateway-address", "198.18.0.2",
-            "--ifname",  "eth0",             "--instance", "xorsp-osd1",  "--key",             "/etc/xo/xo.key",
-            "--ticket-key", "/etc/xo/ticket.key"};
+    return {"--control",     "198.18.0.11:7000",    "--address",         "198.18.0.11",
+            "--gateway-address", "198.18.0.2",      "--ifname",          "eth0",
+            "--instance",    "xorsp-osd1",          "--channel-key",     "/etc/xo/channel.key",
+            "--ticket-key",  "/etc/xo/ticket.key"};
 }
 
 TEST(ResponderConfig, DefaultsWithTheRequiredFlags)
@@ -23,7 +24,8 @@ TEST(ResponderConfig, DefaultsWithTheRequiredFlags)
     ASSERT_EQ(r.config->gateway_addresses.size(), 1u);
     EXPECT_EQ(r.config->gateway_addresses[0].to_string(), "198.18.0.2");
     EXPECT_EQ(r.config->instance, "xorsp-osd1");
-    EXPECT_EQ(r.config->ticket_key_file, "/etc/xo/ticket.key");
+    EXPECT_EQ(r.config->channel_key, "/etc/xo/channel.key");
+    EXPECT_EQ(r.config->ticket_key, "/etc/xo/ticket.key");
     EXPECT_EQ(r.config->cluster.id, "admin");
     EXPECT_EQ(r.config->reads.pipeline_depth, 4u);
     EXPECT_EQ(r.config->reads.read_bytes, 1u << 20);
@@ -66,9 +68,11 @@ TEST(ResponderConfig, ErrorsNameTheFlag)
     EXPECT_NE(bad({"--metrics-listen", "nowhere"}).find("--metrics-listen"), std::string::npos);
     EXPECT_NE(bad({"--log-level", "loud"}).find("--log-level"), std::string::npos);
     EXPECT_NE(bad({"--bogus"}).find("bogus"), std::string::npos);
-    auto r = parse_command_line({"--address", "198.18.0.11"});
+    auto without_control = required();
+    without_control.erase(without_control.begin(), without_control.begin() + 2);
+    auto r = parse_command_line(without_control);
     EXPECT_TRUE(r.error);
-    EXPECT_NE(r.message.find("control"), std::string::npos);
+    EXPECT_NE(r.message.find("control"), std::string::npos) << r.message;
 }
 
 TEST(ResponderConfig, HelpIsNotAnError)
