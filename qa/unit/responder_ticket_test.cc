@@ -94,6 +94,11 @@ struct Binding {
     std::function<void(ServePlan&, FlowTuple&)> change;
 };
 
+void PrintTo(const Binding& b, std::ostream* os)
+{
+    *os << b.name;
+}
+
 class TicketBinding : public ::testing::TestWithParam<Binding> {};
 
 TEST_P(TicketBinding, ChangingItFailsVerification)
