@@ -13,8 +13,8 @@
 // the 4-tuple), the object's identity (pool, namespace, head oid — which
 // carries the bucket marker and key — and locator), the byte range, the ETag
 // and an expiry with an HMAC-SHA256 under a ticket key of its own (the
-// --ticket-key file, not the control channel's key: a host that may open
-// control channels is not thereby able to mint tickets). The ticket names
+// --ticket-key file, apart from the control channel keys: a channel key
+// authorizes a channel, the ticket key what may be served on it). The ticket names
 // its key id, so a responder holding the old and the new key during a
 // rotation checks it with the right one; the gateway signs with the file's
 // current (first) key. The control channel is already authenticated, so the

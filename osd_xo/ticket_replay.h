@@ -7,10 +7,9 @@
 // read or restored.
 //
 // How long is "as long as it could verify": verify_ticket() accepts a ticket
-// only while the responder's wall clock is within [issue - skew, expiry +
-// skew] and its expiry at most ticket_lifetime + skew ahead, so a ticket can
-// verify for at most ticket_lifetime + 2 × skew after the responder first
-// sees it. Each entry is kept that long, measured on the monotonic clock, so
+// only while the responder's wall clock is within [expiry - lifetime - skew,
+// expiry + skew], so a ticket can verify for at most ticket_lifetime + 2 ×
+// skew after the responder first sees it (ticket_max_validity). Each entry is kept that long, measured on the monotonic clock, so
 // it does not matter what the wall clock does meanwhile (only a backwards
 // step of the responder's wall clock larger than the time since the entry
 // aged out could make an old ticket verify again; NTP slews small offsets
