@@ -10,13 +10,12 @@
 #include <array>
 #include <cstdint>
 
+#include "endpoint.h"
+#include "steering.h"
 #include "flow_maps.h"
 #include "result.h"
 
 namespace xo::bpf {
-
-using Endpoint = boost::asio::ip::tcp::endpoint;
-using Mac = std::array<std::uint8_t, 6>;
 
 /** struct WireAddress - an address as the maps hold it. */
 struct WireAddress {
@@ -35,5 +34,11 @@ WireAddress wire_address(const boost::asio::ip::address& addr);
  * Return: the key, or an error if the two families differ.
  */
 Result<xo_flow_key> flow_key(const Endpoint& src, const Endpoint& dst);
+
+/** flow_key() - the key of @flow's packets. */
+inline Result<xo_flow_key> flow_key(const handoff::Flow& flow)
+{
+    return flow_key(flow.src, flow.dst);
+}
 
 } // namespace xo::bpf

@@ -62,8 +62,40 @@ Result<FlowCounters> FlowTable::counters(const xo_flow_key& key) const
     xo_flow_entry entry {};
     if (bpf_map_lookup_elem(fd_, &key, &entry) != 0)
         return Error::from_errno("flow table: look up entry");
-    return FlowCounters{static_cast<xo_flow_action>(entry.action), entry.packets, entry.bytes, ntohl(entry.last_seq),
-                        ntohl(entry.ack_seq)};
+    return FlowCounters{entry.action == XO_FLOW_REDIRECT ? FlowAction::redirect : FlowAction::block, entry.packets,
+                        entry.bytes, ntohl(entry.last_seq), ntohl(entry.ack_seq)};
+}
+
+Result<void> FlowTable::block(const handoff::Flow& flow)
+{
+    auto key = flow_key(flow);
+    if (!key)
+        return key.error();
+    return block(*key);
+}
+
+Result<void> FlowTable::redirect(const handoff::Flow& flow, const RedirectTarget& to)
+{
+    auto key = flow_key(flow);
+    if (!key)
+        return key.error();
+    return redirect(*key, to);
+}
+
+Result<void> FlowTable::remove(const handoff::Flow& flow)
+{
+    auto key = flow_key(flow);
+    if (!key)
+        return key.error();
+    return remove(*key);
+}
+
+Result<FlowCounters> FlowTable::counters(const handoff::Flow& flow) const
+{
+    auto key = flow_key(flow);
+    if (!key)
+        return key.error();
+    return counters(*key);
 }
 
 Result<FlowSweep> FlowTable::sweep(std::chrono::nanoseconds orphan_idle, std::uint64_t now_ns) const

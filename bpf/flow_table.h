@@ -20,6 +20,8 @@
 //     client SYN on the 4-tuple takes it out, see gateway_ingress.bpf.c) and
 //     kept until it has made no progress for @orphan_idle, then removed.
 // A full map refuses block() with E2BIG: the caller falls back (relays).
+// The table is the handoff engine's FlowSteering (common/handoff/steering.h);
+// its key-based calls serve sweeps, tests and benchmarks.
 #pragma once
 
 #include <chrono>
@@ -30,24 +32,13 @@
 #include "flow_key.h"
 #include "flow_maps.h"
 #include "result.h"
+#include "steering.h"
 
 namespace xo::bpf {
 
-/** struct RedirectTarget - where REDIRECTed client packets go. */
-struct RedirectTarget {
-    Endpoint responder;  ///< responder address and (shifted) port
-    Mac responder_mac{}; ///< destination MAC: responder or next hop
-    Mac gateway_mac{};   ///< source MAC: the gateway NIC's own
-};
-
-/** struct FlowCounters - one entry's action and counters. */
-struct FlowCounters {
-    xo_flow_action action = XO_FLOW_BLOCK;
-    std::uint64_t packets = 0; ///< since the entry's last update
-    std::uint64_t bytes = 0;
-    std::uint32_t last_seq = 0; ///< sequence number of the last packet handled, host order
-    std::uint32_t last_ack = 0; ///< the client's last acknowledgment number, host order
-};
+using handoff::FlowAction;
+using handoff::FlowCounters;
+using handoff::RedirectTarget;
 
 /** struct FlowSweep - what one sweep found and did. */
 struct FlowSweep {
@@ -57,7 +48,7 @@ struct FlowSweep {
     std::size_t orphans = 0;      ///< REDIRECTs of dead owners kept (transfers still moving)
 };
 
-class FlowTable {
+class FlowTable : public handoff::FlowSteering {
 public:
     /** FlowTable() - wrap @map_fd (the xo_gw_flows map; not owned); entries written are @owner's. */
     FlowTable(int map_fd, EntryOwner owner) : fd_(map_fd), owner_(owner) {}
@@ -73,6 +64,11 @@ public:
 
     /** counters() - @key's current action and counters. */
     Result<FlowCounters> counters(const xo_flow_key& key) const;
+
+    Result<void> block(const handoff::Flow& flow) override;
+    Result<void> redirect(const handoff::Flow& flow, const RedirectTarget& to) override;
+    Result<void> remove(const handoff::Flow& flow) override;
+    Result<FlowCounters> counters(const handoff::Flow& flow) const override;
 
     /**
      * sweep() - apply the rules above to every entry.

@@ -35,6 +35,22 @@ Result<void> RewriteTable::remove(const xo_flow_key& key)
     return {};
 }
 
+Result<void> RewriteTable::insert(const handoff::Flow& flow, const Endpoint& public_source)
+{
+    auto key = flow_key(flow);
+    if (!key)
+        return key.error();
+    return insert(*key, public_source);
+}
+
+Result<void> RewriteTable::remove(const handoff::Flow& flow)
+{
+    auto key = flow_key(flow);
+    if (!key)
+        return key.error();
+    return remove(*key);
+}
+
 Result<RewriteCounters> RewriteTable::counters(const xo_flow_key& key) const
 {
     xo_rewrite_entry entry {};

@@ -9,6 +9,7 @@
 // socket it was made for, and a responder's restored sockets die with it.
 // Entries of live processes (this one's belong to a RewriteEntry each) stay.
 // A full map refuses insert() with E2BIG; the responder refuses the OFFER.
+// The table is the handoff engine's SourceRewrites (common/handoff/steering.h).
 #pragma once
 
 #include <cstddef>
@@ -18,6 +19,7 @@
 #include "flow_key.h"
 #include "flow_maps.h"
 #include "result.h"
+#include "steering.h"
 
 namespace xo::bpf {
 
@@ -33,7 +35,7 @@ struct RewriteSweep {
     std::size_t dead = 0;    ///< entries of dead owners removed
 };
 
-class RewriteTable {
+class RewriteTable : public handoff::SourceRewrites {
 public:
     /** RewriteTable() - wrap @map_fd (the xo_rsp_rewrites map; not owned); entries written are @owner's. */
     RewriteTable(int map_fd, EntryOwner owner) : fd_(map_fd), owner_(owner) {}
@@ -47,6 +49,9 @@ public:
 
     /** remove() - stop rewriting @key's packets. */
     Result<void> remove(const xo_flow_key& key);
+
+    Result<void> insert(const handoff::Flow& flow, const Endpoint& public_source) override;
+    Result<void> remove(const handoff::Flow& flow) override;
 
     /** counters() - what @key's entry has rewritten so far. */
     Result<RewriteCounters> counters(const xo_flow_key& key) const;

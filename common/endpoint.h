@@ -1,14 +1,20 @@
 // Endpoints as operators write them: "198.18.0.2:80", "[2001:db8::1]:80",
 // "localhost" is deliberately not accepted — daemons bind and connect to
-// literal addresses so that startup never waits on a resolver.
+// literal addresses so that startup never waits on a resolver. Endpoint and
+// Mac are the one type of each every library uses.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace xo {
+
+using Endpoint = boost::asio::ip::tcp::endpoint;
+using Mac = std::array<std::uint8_t, 6>;
 
 /**
  * parse_endpoint() - parse "IPv4:port" or "[IPv6]:port".

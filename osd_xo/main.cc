@@ -29,6 +29,7 @@
 
 #include "cluster.h"
 #include "connection_host.h"
+#include "core_dumps.h"
 #include "endpoint.h"
 #include "log.h"
 #include "metrics_endpoint.h"
@@ -184,6 +185,9 @@ int main(int argc, char** argv)
         return parsed.error ? 2 : 0;
     }
     log::set_level(parsed.config->log_level);
+    // Before any key is read: channel, ticket and TLS session keys must never reach a core file.
+    if (auto forbidden = forbid_core_dumps(); !forbidden)
+        return log::error(forbidden.error().message), 1;
     // A client that vanishes must cost an error value, never the process.
     std::signal(SIGPIPE, SIG_IGN);
     log_open_files_limit(parsed.config->max_connections);

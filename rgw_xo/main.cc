@@ -7,6 +7,7 @@
 
 #include "access_log.h"
 #include "connection_limit.h"
+#include "core_dumps.h"
 #include "gateway_config.h"
 #include "gateway_metrics.h"
 #include "log.h"
@@ -26,6 +27,11 @@ int main(int argc, char** argv)
     }
     GatewayConfig& config = *parsed.config;
     xo::log::set_level(config.log_level);
+    // Before any key is read: channel and TLS session keys must never reach a core file.
+    if (auto forbidden = xo::forbid_core_dumps(); !forbidden) {
+        xo::log::error(forbidden.error().message);
+        return 1;
+    }
 
     // Peers that vanish must cost an error value, never the process.
     std::signal(SIGPIPE, SIG_IGN);

@@ -23,7 +23,7 @@ constexpr int usable_states = NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE 
 
 } // namespace
 
-Result<bpf::Mac> neighbor_mac(const std::string& ifname, const boost::asio::ip::address& address)
+Result<Mac> neighbor_mac(const std::string& ifname, const boost::asio::ip::address& address)
 {
     const std::string what = "neighbour " + address.to_string() + " on " + ifname;
     unsigned ifindex = if_nametoindex(ifname.c_str());
@@ -54,7 +54,7 @@ Result<bpf::Mac> neighbor_mac(const std::string& ifname, const boost::asio::ip::
     if (!neigh || (rtnl_neigh_get_state(neigh.get()) & usable_states) == 0)
         return Error{what + ": no usable entry"};
     nl_addr* ll = rtnl_neigh_get_lladdr(neigh.get());
-    bpf::Mac mac {};
+    Mac mac {};
     if (!ll || nl_addr_get_len(ll) != mac.size())
         return Error{what + ": no Ethernet address"};
     std::memcpy(mac.data(), nl_addr_get_binary_addr(ll), mac.size());

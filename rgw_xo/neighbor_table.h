@@ -24,6 +24,6 @@ namespace xo::gw {
  * Return: the MAC of a usable (reachable, stale, delayed, probing or
  * permanent) neighbour entry, or an error when there is none.
  */
-Result<bpf::Mac> neighbor_mac(const std::string& ifname, const boost::asio::ip::address& address);
+Result<Mac> neighbor_mac(const std::string& ifname, const boost::asio::ip::address& address);
 
 } // namespace xo::gw

@@ -1,7 +1,19 @@
 #!/usr/bin/env bash
 # Installs every system package XO-Ceph needs to build, test, benchmark and run
-# its demo. Idempotent: when everything is already installed it only checks.
+# its demo, and creates the system user `xo` the XO daemons run as
+# (docs/architecture.md, "Privileges"). Idempotent: when everything is already
+# there it only checks.
 set -euo pipefail
+
+# The daemons' user: a system account and group of its own, no home, no login.
+if ! getent passwd xo >/dev/null; then
+  if ((EUID != 0)); then
+    echo "install-deps: need root to create the system user xo" >&2
+    exit 1
+  fi
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin xo
+  echo "install-deps: created system user xo"
+fi
 
 PACKAGES=(
   # build

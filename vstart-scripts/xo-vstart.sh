@@ -9,7 +9,7 @@
 # between the two namespaces. Addresses come from 198.18.0.0/24 (RFC 2544), so
 # nothing can leak out even by mistake.
 #
-#   <inst>-gw      198.18.0.2      ceph-mon, [ceph-mgr], radosgw, xo-gateway
+#   <inst>-gw      198.18.0.2      ceph-mon, [ceph-mgr], two radosgw, xo-gateway
 #   <inst>-osdI    198.18.0.(10+I) one ceph-osd (memstore) and one xo-responder per host
 #   <inst>-client  198.18.0.100    nothing runs here; tests, s3cmd, boto3, ceph CLI run here
 #
@@ -28,14 +28,27 @@
 # 1 MiB): larger GET bodies are sent by the responder of the object's host.
 # Any failure or signal during `start` runs `stop`.
 #
+# Two radosgw serve the same zone, pools and users. The gateway's upstream
+# (127.0.0.1:8000) takes the client's address from the gateway's
+# X-XO-Client-Addr header (`rgw remote addr param`) for logs and aws:SourceIp,
+# so it listens on the gateway host's loopback only: whoever could reach it
+# could claim any address. The other (198.18.0.2:8000, XO_RGW_ENDPOINT, what
+# tests and benchmarks compare with) takes the socket's address.
+#
+# The XO daemons run as user xo (scripts/install-deps.sh creates it) with
+# only the capabilities they need, no_new_privs and cephx users of their own
+# that may only read (see RESPONDER_CAPS and write_keyrings); they read only
+# files of theirs: the handoff keys and their keyrings, 0600. Every keyring is
+# 0600. docs/architecture.md, "Privileges", has the why of each.
+#
 # The XO daemons pin their BPF maps (flow and rewrite tables) so that a
 # restarted daemon finds what its predecessor left: the gateway keeps the
 # transfers its responders are still sending, both sweep what no live
 # process owns. `ip netns exec` gives every command a fresh /sys without
 # bpffs, and a bpffs mounted there would die with the daemon's mount
 # namespace, pins and all. So `start` mounts one bpffs instance for the whole
-# cluster at <run dir>/bpffs, and every XO daemon's launcher bind-mounts it
-# on its own /sys/fs/bpf before dropping its capabilities. `start-gateway`
+# cluster at <run dir>/bpffs, owned by xo, and every XO daemon's launcher
+# bind-mounts it on its own /sys/fs/bpf before becoming xo. `start-gateway`
 # and `start-responder N` start a daemon again after a test killed it (same
 # command line, same environment as `start`), whose maps are then the ones
 # its predecessor pinned.
@@ -85,10 +98,14 @@ readonly RESPONDER_METRICS_PORT=9101
 
 readonly CONF=$RUN/ceph.conf
 readonly MARKER=$RUN/.xo-vstart
-readonly RGW_NAME=client.rgw.gw
+readonly RGW_NAME=client.rgw.gw          # the gateway's upstream: trusts its client-address header
+readonly RGW_DIRECT_NAME=client.rgw.direct  # XO_RGW_ENDPOINT: judges clients by their socket address
+readonly XO_USER=xo                       # the XO daemons' user (scripts/install-deps.sh creates it)
+readonly GATEWAY_CEPH_ID=xo-gateway RESPONDER_CEPH_ID=xo-responder
 readonly GATEWAY_LOG=$RUN/xo-gateway.log
 readonly GATEWAY_ACCESS_LOG=$RUN/xo-gateway.access.log
-readonly KEYS=$RUN/keys TICKET_KEY=$RUN/keys/ticket.key
+readonly KEYS=$RUN/keys TICKET_KEY=$RUN/keys/ticket.key   # owned by $XO_USER
+readonly XO_DIR=$RUN/xo                   # owned by $XO_USER: the XO daemons' keyrings
 readonly BPFFS=$RUN/bpffs
 
 # Fixed test credentials (throwaway clusters only).
@@ -127,7 +144,7 @@ environment:
   XO_RUN_DIR=dir       all files of the instance (default /tmp/xo-<instance>)
   XO_MEMSTORE_BYTES=n  capacity of each memstore OSD (default 4 GiB, allocated lazily)
 
-addresses: gateway $GW_IP (xo-gateway :$S3_PORT, radosgw :$RGW_PORT and 127.0.0.1:$RGW_PORT),
+addresses: gateway $GW_IP (xo-gateway :$S3_PORT, radosgw :$RGW_PORT; the gateway's radosgw 127.0.0.1:$RGW_PORT),
            OSD host I $NET_PREFIX.(10+I), client $CLIENT_IP
 EOF
 }
@@ -152,13 +169,22 @@ readonly HOSTNAME_THEN_EXEC='hostname "$0" && exec "$@"'
 # shellcheck disable=SC2016
 readonly HOSTNAME_BPFFS_THEN_EXEC='hostname "$0" && mount --bind "$1" /sys/fs/bpf && shift && exec "$@"'
 
-# The XO daemons keep only the capabilities their work needs: CAP_NET_ADMIN
-# (TCP_REPAIR, attaching XDP/TC) and CAP_BPF (programs and maps), plus
-# CAP_NET_BIND_SERVICE for the gateway's port 80. Everything else, including
-# CAP_SYS_ADMIN and CAP_DAC_OVERRIDE, is dropped from the bounding set before
-# exec, so neither daemon nor anything it runs can regain it.
+# The XO daemons run as user $XO_USER with only the capabilities their work
+# needs: CAP_NET_ADMIN (TCP_REPAIR, attaching XDP/TC) and CAP_BPF (programs and
+# maps), plus CAP_NET_BIND_SERVICE for the gateway's port 80. setpriv gives
+# them as ambient capabilities — what a non-root user keeps across exec into a
+# binary without file capabilities — so they are the daemon's permitted and
+# effective sets; the bounding set holds nothing else (neither daemon nor
+# anything it runs can regain CAP_SYS_ADMIN, CAP_DAC_OVERRIDE, ...), and
+# no_new_privs closes setuid binaries and file capabilities too.
 readonly RESPONDER_CAPS=-all,+net_admin,+bpf
 readonly GATEWAY_CAPS=-all,+net_admin,+bpf,+net_bind_service
+
+# xo_setpriv CAPS: setpriv's arguments (one a line) for an XO daemon with CAPS.
+xo_setpriv() {
+  printf '%s\n' --reuid="$XO_USER" --regid="$XO_USER" --clear-groups --bounding-set="$1" \
+    --inh-caps="$1" --ambient-caps="$1" --no-new-privs
+}
 
 # Run a command in namespace $1 with hostname $1 (own UTS namespace).
 in_host() {
@@ -227,6 +253,7 @@ validate_config() {
 check_prerequisites() {
   ((EUID == 0)) || die "must run as root (network namespaces)"
   local tool
+  getent passwd "$XO_USER" >/dev/null || die "no user $XO_USER; run scripts/install-deps.sh"
   for tool in ip unshare setpriv ceph ceph-authtool monmaptool ceph-mon ceph-osd radosgw radosgw-admin uuidgen curl; do
     command -v "$tool" >/dev/null || die "$tool not found; run scripts/install-deps.sh"
   done
@@ -246,7 +273,8 @@ refuse_if_present() {
 }
 
 make_run_dir() {
-  mkdir -p "$RUN"/{run,log,crash,mon.a,rgw.gw}
+  mkdir -p "$RUN"/{run,log,crash,mon.a,rgw.gw,rgw.direct}
+  install -d -m 0700 -o "$XO_USER" -g "$XO_USER" "$XO_DIR"
   echo "$INST" >"$MARKER"
   ((MGR == 0)) || mkdir -p "$RUN/mgr.x"
   local i
@@ -254,26 +282,33 @@ make_run_dir() {
   echo "$OSDS" >"$RUN/osds"
   echo "$OFFLOAD_THRESHOLD" >"$RUN/offload_threshold"
   echo "$OFFLOAD_STALL_TIMEOUT" >"$RUN/offload_stall_timeout"
-  # The XO daemons' pins (see the top); stop unmounts it.
+  # The XO daemons' pins (see the top); stop unmounts it. Owned by their user,
+  # who creates and removes the pins.
   mkdir "$BPFFS"
   mount -t bpf -o mode=0700 bpf "$BPFFS"
+  chown "$XO_USER:$XO_USER" "$BPFFS"   # (not uid=/gid= mount options: kernels before 6.8 lack them)
 }
 
 gen_key() { ceph-authtool --gen-print-key; }
 
 # One keyring per daemon, plus the mon's bootstrap keyring that seeds the auth
-# database with every non-OSD entity (OSDs register through `osd new`).
-write_keyrings() {
-  local admin mon mgr rgw i
-  admin=$(gen_key) mon=$(gen_key) mgr=$(gen_key) rgw=$(gen_key)
-  cat >"$RUN/keyring" <<EOF
-[client.admin]
-	key = $admin
-EOF
-  cat >"$RUN/rgw.gw/keyring" <<EOF
-[$RGW_NAME]
-	key = $rgw
-EOF
+# database with every non-OSD entity (OSDs register through `osd new`). Every
+# keyring is 0600; the XO daemons' own two belong to their user. Those two
+# cephx users may only read: the gateway the monitor's maps (osd map, the
+# cluster log's new-epoch lines), the data pool and the bucket entrypoints
+# (namespace root of the meta pool, not the users' keys beside them); a
+# responder the maps and the data pool. (A subshell: umask 077 for it alone.)
+write_keyrings() (
+  local admin mon mgr rgw direct gwkey rspkey i data=default.rgw.buckets.data
+  admin=$(gen_key) mon=$(gen_key) mgr=$(gen_key) rgw=$(gen_key) direct=$(gen_key)
+  gwkey=$(gen_key) rspkey=$(gen_key)
+  umask 077
+  printf '[client.admin]\n\tkey = %s\n' "$admin" >"$RUN/keyring"
+  printf '[%s]\n\tkey = %s\n' "$RGW_NAME" "$rgw" >"$RUN/rgw.gw/keyring"
+  printf '[%s]\n\tkey = %s\n' "$RGW_DIRECT_NAME" "$direct" >"$RUN/rgw.direct/keyring"
+  printf '[client.%s]\n\tkey = %s\n' "$GATEWAY_CEPH_ID" "$gwkey" >"$XO_DIR/$GATEWAY_CEPH_ID.keyring"
+  printf '[client.%s]\n\tkey = %s\n' "$RESPONDER_CEPH_ID" "$rspkey" >"$XO_DIR/$RESPONDER_CEPH_ID.keyring"
+  chown "$XO_USER:$XO_USER" "$XO_DIR"/*.keyring
   cat >"$RUN/mon.keyring" <<EOF
 [mon.]
 	key = $mon
@@ -289,6 +324,19 @@ EOF
 	caps mon = "allow rw"
 	caps osd = "allow rwx"
 	caps mgr = "allow rw"
+[$RGW_DIRECT_NAME]
+	key = $direct
+	caps mon = "allow rw"
+	caps osd = "allow rwx"
+	caps mgr = "allow rw"
+[client.$GATEWAY_CEPH_ID]
+	key = $gwkey
+	caps mon = "allow r"
+	caps osd = "allow r pool=$data, allow r pool=default.rgw.meta namespace=root"
+[client.$RESPONDER_CEPH_ID]
+	key = $rspkey
+	caps mon = "allow r"
+	caps osd = "allow r pool=$data"
 EOF
   if ((MGR)); then
     printf '[mgr.x]\n\tkey = %s\n' "$mgr" >"$RUN/mgr.x/keyring"
@@ -304,7 +352,7 @@ EOF
     uuidgen >"$RUN/osd.$i/xo-uuid"
     printf '[osd.%d]\n\tkey = %s\n' "$i" "$(gen_key)" >"$RUN/osd.$i/keyring"
   done
-}
+)
 
 write_ceph_conf() {
   local size=$((OSDS >= 2 ? 2 : 1))
@@ -362,9 +410,28 @@ keyring = $RUN/rgw.gw/keyring
 log file = $RUN/log/\$name.log
 pid file = $RUN/run/\$name.pid
 rgw data = $RUN/rgw.gw
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT endpoint=$GW_IP:$RGW_PORT tcp_nodelay=1
+# Only where xo-gateway reaches it: this one takes the client's address from
+# the gateway's header, which anyone else could forge.
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
 rgw remote addr param = HTTP_X_XO_CLIENT_ADDR
 rgw thread pool size = 64
+
+# XO_RGW_ENDPOINT, the reference the tests and benchmarks compare with: same
+# zone, pools and users, but the client's address is its socket's.
+[$RGW_DIRECT_NAME]
+keyring = $RUN/rgw.direct/keyring
+log file = $RUN/log/\$name.log
+pid file = $RUN/run/\$name.pid
+rgw data = $RUN/rgw.direct
+rgw frontends = beast endpoint=$GW_IP:$RGW_PORT tcp_nodelay=1
+rgw thread pool size = 64
+
+# The XO daemons (user $XO_USER) read only their own keyrings.
+[client.$GATEWAY_CEPH_ID]
+keyring = $XO_DIR/$GATEWAY_CEPH_ID.keyring
+
+[client.$RESPONDER_CEPH_ID]
+keyring = $XO_DIR/$RESPONDER_CEPH_ID.keyring
 EOF
 }
 
@@ -454,7 +521,8 @@ EOF
 key_line() { printf '%s %s\n' "$1" "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"; }
 
 # Handoff keys: a control channel key per responder (the gateway holds each
-# under the responder's address) and the ticket key.
+# under the responder's address) and the ticket key. Files 0600, directories
+# 0700, readable by the daemons' user alone.
 write_handoff_keys() {
   local i
   (
@@ -466,20 +534,23 @@ write_handoff_keys() {
       cp "$KEYS/responder.$i.key" "$KEYS/gateway/$(osd_ip "$i").key"
     done
   )
+  chown -R "$XO_USER:$XO_USER" "$KEYS"
 }
 
 # xo-responder on OSD host $1: serves offloaded GETs from there; arguments
 # after $1 are appended to its command line (after XO_RESPONDER_ARGS).
 start_xo_responder() {
-  local i=$1 ns ip extra=()
+  local i=$1 ns ip extra=() priv=()
   shift
   read -ra extra <<<"$RESPONDER_ARGS"
   extra+=("$@")
+  mapfile -t priv < <(xo_setpriv "$RESPONDER_CAPS")
   ns=$(osd_ns "$i") ip=$(osd_ip "$i")
   ip netns exec "$ns" unshare --uts -- setsid sh -c "$HOSTNAME_BPFFS_THEN_EXEC" "$ns" "$BPFFS" \
-    setpriv --bounding-set="$RESPONDER_CAPS" --inh-caps=-all -- \
+    setpriv "${priv[@]}" -- \
     "$RESPONDER_BIN" --control "$ip:$RESPONDER_PORT" --address "$ip" --gateway-address "$GW_IP" --ifname eth0 --instance "$ns" \
-    --channel-key "$KEYS/responder.$i.key" --ticket-key "$TICKET_KEY" --metrics-listen "$ip:$RESPONDER_METRICS_PORT" --ceph-conf "$CONF" "${extra[@]}" \
+    --channel-key "$KEYS/responder.$i.key" --ticket-key "$TICKET_KEY" --metrics-listen "$ip:$RESPONDER_METRICS_PORT" \
+    --ceph-conf "$CONF" --ceph-id "$RESPONDER_CEPH_ID" "${extra[@]}" \
     </dev/null >>"$RUN/log/xo-responder.$i.log" 2>&1 &
   echo $! >"$RUN/run/xo-responder.$i.pid"
 }
@@ -529,28 +600,31 @@ start_mgr() {
 }
 
 start_radosgw() {
-  in_host "$NS_GW" radosgw -c "$CONF" -n "$RGW_NAME" >>"$RUN/log/$RGW_NAME.out" 2>&1 ||
-    { show_log_tail "$RUN/log/$RGW_NAME.out"; die "radosgw failed to start"; }
+  local name
+  for name in "$RGW_NAME" "$RGW_DIRECT_NAME"; do
+    in_host "$NS_GW" radosgw -c "$CONF" -n "$name" >>"$RUN/log/$name.out" 2>&1 ||
+      { show_log_tail "$RUN/log/$name.out"; die "radosgw $name failed to start"; }
+  done
 }
 
-rgw_answers() {
-  [[ $(ip netns exec "$NS_GW" curl -s -m 2 -o /dev/null -w '%{http_code}' \
-    "http://127.0.0.1:$RGW_PORT/") == 200 ]]
-}
-
+# rgw_alive_and_answers NAME ADDRESS: radosgw NAME runs and answers on ADDRESS:$RGW_PORT.
 rgw_alive_and_answers() {
   local pid
-  pid=$(pid_from_file "$RUN/run/$RGW_NAME.pid") || true
+  pid=$(pid_from_file "$RUN/run/$1.pid") || true
   if [[ -n $pid ]] && ! pid_running "$pid"; then
-    show_log_tail "$RUN/log/$RGW_NAME.log"
-    die "radosgw exited during start-up"
+    show_log_tail "$RUN/log/$1.log"
+    die "radosgw $1 exited during start-up"
   fi
-  rgw_answers
+  [[ $(ip netns exec "$NS_GW" curl -s -m 2 -o /dev/null -w '%{http_code}' "http://$2:$RGW_PORT/") == 200 ]]
 }
 
 wait_for_radosgw() {
-  wait_until 60 rgw_alive_and_answers || { show_log_tail "$RUN/log/$RGW_NAME.log"; die "radosgw did not answer on 127.0.0.1:$RGW_PORT within 60 s"; }
-  tcp_port_open "$NS_GW" "$GW_IP" "$RGW_PORT" || die "radosgw does not listen on $GW_IP:$RGW_PORT"
+  local name addr
+  for name in "$RGW_NAME:127.0.0.1" "$RGW_DIRECT_NAME:$GW_IP"; do
+    addr=${name#*:} name=${name%%:*}
+    wait_until 60 rgw_alive_and_answers "$name" "$addr" ||
+      { show_log_tail "$RUN/log/$name.log"; die "radosgw $name did not answer on $addr:$RGW_PORT within 60 s"; }
+  done
 }
 
 all_osds_up() {
@@ -621,17 +695,21 @@ EOF
 }
 
 start_gateway() {
-  local extra=() offload=()
+  local extra=() offload=() priv=()
   read -ra extra <<<"$GATEWAY_ARGS"
+  mapfile -t priv < <(xo_setpriv "$GATEWAY_CAPS")
+  # It appends to its access log as $XO_USER (and may not create files in $RUN).
+  [[ -e $GATEWAY_ACCESS_LOG ]] || install -m 0640 -o "$XO_USER" -g "$XO_USER" /dev/null "$GATEWAY_ACCESS_LOG"
   # TC, not native XDP: XDP_TX on a veth needs an XDP program on the peer in the
   # bridge namespace and loses the client's partial checksums (notes/kernel.md).
   ((OFFLOAD == 0)) || offload=(--channel-keys "$KEYS/gateway" --ticket-key "$TICKET_KEY" --offload-threshold "$OFFLOAD_THRESHOLD"
     --offload-stall-timeout "$OFFLOAD_STALL_TIMEOUT"
-    --offload-ifname eth0 --offload-attach tc --offload-instance "$NS_GW" --responder-port "$RESPONDER_PORT" --ceph-conf "$CONF")
+    --offload-ifname eth0 --offload-attach tc --offload-instance "$NS_GW" --responder-port "$RESPONDER_PORT" --ceph-conf "$CONF"
+    --ceph-id "$GATEWAY_CEPH_ID")
   # in_host spelled out: a backgrounded function would make $! a subshell's pid.
   # Every step execs, so $! is xo-gateway's pid. setsid: no terminal ^C reaches it.
   ip netns exec "$NS_GW" unshare --uts -- setsid sh -c "$HOSTNAME_BPFFS_THEN_EXEC" "$NS_GW" "$BPFFS" \
-    setpriv --bounding-set="$GATEWAY_CAPS" --inh-caps=-all -- \
+    setpriv "${priv[@]}" -- \
     "$GATEWAY_BIN" --listen "$GW_IP:$S3_PORT" --upstream "127.0.0.1:$RGW_PORT" \
     --access-log "$GATEWAY_ACCESS_LOG" --metrics-listen "$GW_IP:$METRICS_PORT" "${offload[@]}" "${extra[@]}" \
     </dev/null >>"$GATEWAY_LOG" 2>&1 &
@@ -839,7 +917,8 @@ describe_process() {
     *ceph-osd*) echo "ceph-osd osd.$(sed -E 's/.* -i ([0-9]+).*/\1/' <<<"$args")" ;;
     *ceph-mon*) echo "ceph-mon mon.a" ;;
     *ceph-mgr*) echo "ceph-mgr mgr.x" ;;
-    *radosgw*) echo "radosgw 127.0.0.1:$RGW_PORT $GW_IP:$RGW_PORT" ;;
+    *radosgw*"$RGW_DIRECT_NAME"*) echo "radosgw $GW_IP:$RGW_PORT (socket addresses)" ;;
+    *radosgw*) echo "radosgw 127.0.0.1:$RGW_PORT (trusts xo-gateway's client-address header)" ;;
     *--listen*--upstream*) echo "xo-gateway $GW_IP:$S3_PORT ($args)" ;;
     *xo-responder*) echo "xo-responder ($args)" ;;
     *) cat "/proc/$pid/comm" 2>/dev/null || true ;;

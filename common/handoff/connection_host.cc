@@ -99,7 +99,7 @@ Admission admit_all()
     };
 }
 
-ConnectionHost::ConnectionHost(bpf::RewriteTable& rewrites, HostAddresses addresses, Application app,
+ConnectionHost::ConnectionHost(SourceRewrites& rewrites, HostAddresses addresses, Application app,
                                HostLimits limits, Admission admit)
     : rewrites_(rewrites), addresses_(std::move(addresses)), app_(std::move(app)), limits_(limits),
       admit_(std::move(admit))
@@ -222,10 +222,8 @@ awaitable<std::variant<ConnectionHost::PreparedFlow, Refuse>> ConnectionHost::pr
     if (!restored)
         co_return refusal(flow, RefuseReason::restore_failed, restored.error());
     times.restore = clock.lap();
-    auto key = bpf::flow_key({addresses_.own, restored->local_port}, client);
-    if (!key)
-        co_return refusal(flow, RefuseReason::restore_failed, key.error());
-    auto rewrite = RewriteEntry::insert(rewrites_, *key, to_asio_endpoint(state->local, state->family));
+    auto rewrite = RewriteEntry::insert(rewrites_, Flow{{addresses_.own, restored->local_port}, client},
+                                        to_asio_endpoint(state->local, state->family));
     if (!rewrite)
         co_return refusal(flow, RefuseReason::restore_failed, rewrite.error());
     times.rewrite = clock.lap();

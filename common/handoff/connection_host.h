@@ -59,7 +59,7 @@
 #include "flow_mailbox.h"
 #include "handoff_messages.h"
 #include "host_addresses.h"
-#include "rewrite_table.h"
+#include "steering.h"
 #include "unique_fd.h"
 
 namespace xo::handoff {
@@ -138,13 +138,13 @@ class ConnectionHost {
 public:
     /**
      * ConnectionHost() - host handed-off connections.
-     * @rewrites: the responder data plane's rewrite table (outlives the host).
+     * @rewrites: the responder data plane's source rewrites (outlive the host).
      * @addresses: the address restored sockets bind to, and the gateway
      *             addresses their rewrites may name (host_addresses.h).
      * @app: runs each connection after GO.
      * @admit: vets each OFFER first.
      */
-    ConnectionHost(bpf::RewriteTable& rewrites, HostAddresses addresses, Application app,
+    ConnectionHost(SourceRewrites& rewrites, HostAddresses addresses, Application app,
                    HostLimits limits = {}, Admission admit = admit_all());
 
     /**
@@ -185,7 +185,7 @@ private:
     boost::asio::awaitable<Result<void>> give_back(Session& session, std::uint64_t flow, UniqueFd& socket,
                                                    HandBack back, FlowMailbox& mailbox);
 
-    bpf::RewriteTable& rewrites_;
+    SourceRewrites& rewrites_;
     HostAddresses addresses_;
     Application app_;
     HostLimits limits_;

@@ -9,16 +9,16 @@ FlowEntry& FlowEntry::operator=(FlowEntry&& other) noexcept
     if (this != &other) {
         (void)remove();
         table_ = std::exchange(other.table_, nullptr);
-        key_ = other.key_;
+        flow_ = other.flow_;
     }
     return *this;
 }
 
-Result<FlowEntry> FlowEntry::create_blocked(bpf::FlowTable& table, const xo_flow_key& key)
+Result<FlowEntry> FlowEntry::create_blocked(FlowSteering& table, const Flow& flow)
 {
-    if (auto r = table.block(key); !r)
+    if (auto r = table.block(flow); !r)
         return r.error();
-    return FlowEntry(table, key);
+    return FlowEntry(table, flow);
 }
 
 Result<void> FlowEntry::remove()
@@ -26,18 +26,17 @@ Result<void> FlowEntry::remove()
     auto* table = std::exchange(table_, nullptr);
     if (!table)
         return {};
-    auto r = table->remove(key_);
+    auto r = table->remove(flow_);
     if (!r)
         log::warn("flow entry removal failed: ", r.error().message);
     return r;
 }
 
-Result<RewriteEntry> RewriteEntry::insert(bpf::RewriteTable& table, const xo_flow_key& key,
-                                          const bpf::Endpoint& public_source)
+Result<RewriteEntry> RewriteEntry::insert(SourceRewrites& table, const Flow& flow, const Endpoint& public_source)
 {
-    if (auto r = table.insert(key, public_source); !r)
+    if (auto r = table.insert(flow, public_source); !r)
         return r.error();
-    return RewriteEntry(table, key);
+    return RewriteEntry(table, flow);
 }
 
 Result<void> RewriteEntry::remove()
@@ -45,7 +44,7 @@ Result<void> RewriteEntry::remove()
     auto* table = std::exchange(table_, nullptr);
     if (!table)
         return {};
-    auto r = table->remove(key_);
+    auto r = table->remove(flow_);
     if (!r)
         log::warn("rewrite entry removal failed: ", r.error().message);
     return r;

@@ -8,9 +8,8 @@
 
 #include <utility>
 
-#include "flow_table.h"
 #include "result.h"
-#include "rewrite_table.h"
+#include "steering.h"
 
 namespace xo::handoff {
 
@@ -18,70 +17,69 @@ namespace xo::handoff {
 class FlowEntry {
 public:
     FlowEntry() = default;
-    FlowEntry(FlowEntry&& other) noexcept : table_(std::exchange(other.table_, nullptr)), key_(other.key_) {}
+    FlowEntry(FlowEntry&& other) noexcept : table_(std::exchange(other.table_, nullptr)), flow_(other.flow_) {}
     FlowEntry& operator=(FlowEntry&& other) noexcept;
     FlowEntry(const FlowEntry&) = delete;
     FlowEntry& operator=(const FlowEntry&) = delete;
     ~FlowEntry() { (void)remove(); }
 
     /**
-     * create_blocked() - insert a BLOCK entry for @key (packets are dropped).
+     * create_blocked() - block @flow in @table (its packets are dropped).
      *
      * Return: the owning entry, or an error (nothing was inserted).
      */
-    static Result<FlowEntry> create_blocked(bpf::FlowTable& table, const xo_flow_key& key);
+    static Result<FlowEntry> create_blocked(FlowSteering& table, const Flow& flow);
 
     /** block() - drop the flow's packets again (replaces a REDIRECT). */
-    Result<void> block() { return table_ ? table_->block(key_) : removed(); }
+    Result<void> block() { return table_ ? table_->block(flow_) : removed(); }
 
     /** redirect() - send the flow's packets to @to (the entry must be BLOCK). */
-    Result<void> redirect(const bpf::RedirectTarget& to) { return table_ ? table_->redirect(key_, to) : removed(); }
+    Result<void> redirect(const RedirectTarget& to) { return table_ ? table_->redirect(flow_, to) : removed(); }
 
     /** counters() - what the data plane has seen of the flow since the entry's last change. */
-    Result<bpf::FlowCounters> counters() const
+    Result<FlowCounters> counters() const
     {
         if (!table_)
             return removed();
-        return table_->counters(key_);
+        return table_->counters(flow_);
     }
 
     /** remove() - delete the entry now; later calls and destruction do nothing. */
     Result<void> remove();
 
 private:
-    FlowEntry(bpf::FlowTable& table, const xo_flow_key& key) : table_(&table), key_(key) {}
+    FlowEntry(FlowSteering& table, const Flow& flow) : table_(&table), flow_(flow) {}
     static Error removed() { return Error{"the flow entry was removed", ENOENT}; }
 
-    bpf::FlowTable* table_ = nullptr;
-    xo_flow_key key_ {};
+    FlowSteering* table_ = nullptr;
+    Flow flow_;
 };
 
 /** RewriteEntry - the responder's egress rewrite of one flow; removed on destruction. */
 class RewriteEntry {
 public:
     RewriteEntry() = default;
-    RewriteEntry(RewriteEntry&& other) noexcept : table_(std::exchange(other.table_, nullptr)), key_(other.key_) {}
+    RewriteEntry(RewriteEntry&& other) noexcept : table_(std::exchange(other.table_, nullptr)), flow_(other.flow_) {}
     RewriteEntry& operator=(RewriteEntry&&) = delete;
     RewriteEntry(const RewriteEntry&) = delete;
     RewriteEntry& operator=(const RewriteEntry&) = delete;
     ~RewriteEntry() { (void)remove(); }
 
     /**
-     * insert() - rewrite the source of @key's packets to @public_source.
+     * insert() - rewrite the source of @flow's packets to @public_source.
      *
      * Return: the owning entry, or an error (nothing was inserted).
      */
-    static Result<RewriteEntry> insert(bpf::RewriteTable& table, const xo_flow_key& key,
-                                       const bpf::Endpoint& public_source);
+    static Result<RewriteEntry> insert(SourceRewrites& table, const Flow& flow, const Endpoint& public_source);
 
     /** remove() - delete the entry now; later calls and destruction do nothing. */
     Result<void> remove();
 
 private:
-    RewriteEntry(bpf::RewriteTable& table, const xo_flow_key& key) : table_(&table), key_(key) {}
+    RewriteEntry(SourceRewrites& table, const Flow& flow) : table_(&table), flow_(flow) {}
 
-    bpf::RewriteTable* table_ = nullptr;
-    xo_flow_key key_ {};
+    SourceRewrites* table_ = nullptr;
+    Flow flow_;
 };
 
 } // namespace xo::handoff

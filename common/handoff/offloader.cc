@@ -86,7 +86,7 @@ Bytes encode_state(const TcpState& state)
 
 } // namespace
 
-Offloader::Offloader(bpf::FlowTable& flows, bpf::Mac gateway_mac, OffloadTimeouts timeouts)
+Offloader::Offloader(FlowSteering& flows, Mac gateway_mac, OffloadTimeouts timeouts)
     : flows_(flows), gateway_mac_(gateway_mac), timeouts_(timeouts)
 {
 }
@@ -106,10 +106,7 @@ awaitable<OffloadOutcome> Offloader::offload(std::shared_ptr<ResponderLink> link
     auto ends = socket_endpoints(fd);
     if (!ends)
         co_return fall_back(ends.error());
-    auto key = bpf::flow_key(ends->remote, ends->local);
-    if (!key)
-        co_return fall_back(key.error());
-    auto entry = FlowEntry::create_blocked(flows_, *key);
+    auto entry = FlowEntry::create_blocked(flows_, Flow{ends->remote, ends->local});
     if (!entry)
         co_return fall_back(entry.error());
     times.block = clock.lap();
@@ -169,7 +166,7 @@ awaitable<OffloadOutcome> Offloader::offload(std::shared_ptr<ResponderLink> link
             fallback->distrusted = true;
         co_return undone;
     }
-    bpf::RedirectTarget target;
+    RedirectTarget target;
     target.responder = {link->address().data, ready->local_port};
     target.responder_mac = link->address().mac;
     target.gateway_mac = gateway_mac_;
@@ -307,7 +304,7 @@ awaitable<void> Offloader::reset_client(Offloaded& flow)
     state.recv_queue = {};
     state.unsent_len = 0;
     auto local = to_tcp_endpoint(flow.public_endpoint);
-    std::optional<bpf::FlowCounters> seen;
+    std::optional<FlowCounters> seen;
     if (auto r = flow.entry.block(); !r) {
         log::info("flow ", flow.flow, ": cannot reset the client: ", r.error().message);
         co_return;

@@ -112,7 +112,7 @@ struct Offloaded {
     TcpAsioEndpoint public_endpoint; ///< the gateway's address and port the client uses
     FlowMailbox mailbox;             ///< the flow's messages on the link
     FlowEntry entry;                 ///< the REDIRECT entry
-    bpf::RedirectTarget target;      ///< where it points
+    RedirectTarget target;           ///< where it points
     HandoffTimes times;
     TcpState saved;                  ///< as offered: to resume from until the responder started, then queues dropped
     Clock::time_point saved_at;      ///< when: the TCP timestamp clock has run on since
@@ -159,7 +159,7 @@ public:
      * @flows: the gateway data plane's flow table (outlives the offloader).
      * @gateway_mac: MAC of the public NIC, the source of redirected frames.
      */
-    Offloader(bpf::FlowTable& flows, bpf::Mac gateway_mac, OffloadTimeouts timeouts = {});
+    Offloader(FlowSteering& flows, Mac gateway_mac, OffloadTimeouts timeouts = {});
 
     /**
      * offload() - move @request's connection to the responder behind @link.
@@ -187,8 +187,8 @@ private:
     FlowEnd ended(const Offloaded& flow, std::optional<ReturnedConnection> connection) const;
     boost::asio::awaitable<void> reset_client(Offloaded& flow);
 
-    bpf::FlowTable& flows_;
-    bpf::Mac gateway_mac_;
+    FlowSteering& flows_;
+    Mac gateway_mac_;
     OffloadTimeouts timeouts_;
 };
 

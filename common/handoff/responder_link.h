@@ -20,7 +20,7 @@
 #include <string>
 
 #include "control_channel.h"
-#include "flow_key.h"
+#include "endpoint.h"
 #include "flow_mux.h"
 
 namespace xo::handoff {
@@ -31,7 +31,7 @@ public:
     struct Address {
         boost::asio::ip::tcp::endpoint control; ///< its control server
         boost::asio::ip::address data;          ///< its own address for restored sockets
-        bpf::Mac mac {};                        ///< destination MAC of redirected frames
+        Mac mac {};                             ///< destination MAC of redirected frames
     };
 
     /**
@@ -55,7 +55,7 @@ public:
     std::uint64_t next_flow_id() { return ++last_flow_id_; }
 
     /** set_mac() - the responder's MAC, when it was learnt only by connecting (which resolved it). */
-    void set_mac(const bpf::Mac& mac) { address_.mac = mac; }
+    void set_mac(const Mac& mac) { address_.mac = mac; }
 
     /**
      * close() - end the control channel now, for an owner that gives the link

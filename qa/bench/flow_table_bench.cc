@@ -29,10 +29,10 @@ const std::vector<xo_flow_key>& keys()
 {
     static const std::vector<xo_flow_key> all = [] {
         std::vector<xo_flow_key> v;
-        auto gateway = xo::bpf::Endpoint(boost::asio::ip::make_address("198.18.0.2"), 80);
+        auto gateway = xo::Endpoint(boost::asio::ip::make_address("198.18.0.2"), 80);
         for (unsigned i = 0; i < kFlows; ++i) {
             boost::asio::ip::address_v4 client(0xc6120000u | (i >> 8)); // 198.18.x.y
-            auto key = xo::bpf::flow_key(xo::bpf::Endpoint(client, static_cast<unsigned short>(1024 + i)), gateway);
+            auto key = xo::bpf::flow_key(xo::Endpoint(client, static_cast<unsigned short>(1024 + i)), gateway);
             if (key)
                 v.push_back(*key);
         }
@@ -94,7 +94,7 @@ void BM_Redirect(benchmark::State& state)
     xo::bpf::FlowTable table(flow_map_fd(), xo::bpf::EntryOwner{}); // owner: irrelevant, nothing sweeps
     const auto& key = keys().front();
     std::size_t errors = !table.block(key).ok();
-    xo::bpf::RedirectTarget to{xo::bpf::Endpoint(boost::asio::ip::make_address("198.18.0.10"), 40000), {}, {}};
+    xo::bpf::RedirectTarget to{xo::Endpoint(boost::asio::ip::make_address("198.18.0.10"), 40000), {}, {}};
     for (auto _ : state)
         errors += !table.redirect(key, to).ok();
     errors += !table.remove(key).ok();

@@ -28,9 +28,9 @@ std::string instance_name(const std::string& what)
     return "xot-" + std::to_string(getpid()) + "-" + what;
 }
 
-xo::bpf::Endpoint endpoint(const std::string& addr, std::uint16_t port)
+xo::Endpoint endpoint(const std::string& addr, std::uint16_t port)
 {
-    return xo::bpf::Endpoint(boost::asio::ip::make_address(addr), port);
+    return xo::Endpoint(boost::asio::ip::make_address(addr), port);
 }
 
 xo_flow_key key_of(const FrameSpec& spec)
@@ -47,9 +47,9 @@ Bytes payload_of(const Bytes& frame)
     return Bytes(frame.begin() + static_cast<std::ptrdiff_t>(start), frame.end());
 }
 
-xo::bpf::Mac to_mac(const MacAddr& mac)
+xo::Mac to_mac(const MacAddr& mac)
 {
-    xo::bpf::Mac out;
+    xo::Mac out;
     std::copy(mac.begin(), mac.end(), out.begin());
     return out;
 }

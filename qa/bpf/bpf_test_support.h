@@ -29,7 +29,7 @@ TestRun test_run(int prog_fd, const Bytes& frame);
 std::string instance_name(const std::string& what);
 
 /** endpoint() - literal address and port (test input). */
-xo::bpf::Endpoint endpoint(const std::string& addr, std::uint16_t port);
+xo::Endpoint endpoint(const std::string& addr, std::uint16_t port);
 
 /** key_of() - the map key of the packets @spec describes. */
 xo_flow_key key_of(const FrameSpec& spec);
@@ -38,6 +38,6 @@ xo_flow_key key_of(const FrameSpec& spec);
 Bytes payload_of(const Bytes& frame);
 
 /** to_mac() - test MAC to the library's type. */
-xo::bpf::Mac to_mac(const MacAddr& mac);
+xo::Mac to_mac(const MacAddr& mac);
 
 } // namespace xo::test

@@ -86,7 +86,7 @@ TEST_P(GatewayIngress, BlockDropsAndCounts)
     }
     auto counters = dp_->flows().counters(key_of(spec_));
     ASSERT_TRUE(counters.ok()) << counters.error().message;
-    EXPECT_EQ(counters->action, XO_FLOW_BLOCK);
+    EXPECT_EQ(counters->action, xo::bpf::FlowAction::block);
     EXPECT_EQ(counters->packets, 2u);
     EXPECT_EQ(counters->bytes, 2 * frame.size());
 }
@@ -115,7 +115,7 @@ TEST_P(GatewayIngress, RedirectRewritesTowardsResponder)
 
     auto counters = dp_->flows().counters(key_of(spec_));
     ASSERT_TRUE(counters.ok());
-    EXPECT_EQ(counters->action, XO_FLOW_REDIRECT);
+    EXPECT_EQ(counters->action, xo::bpf::FlowAction::redirect);
     EXPECT_EQ(counters->packets, 1u);
     EXPECT_EQ(counters->bytes, frame.size());
 }

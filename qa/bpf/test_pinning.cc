@@ -54,7 +54,7 @@ TEST_F(Pinning, GatewayFlowsSurviveRestartAndRemoveDeletesPins)
     ASSERT_TRUE(second.ok()) << second.error().message;
     auto counters = (*second)->flows().counters(key_of(spec));
     ASSERT_TRUE(counters.ok()) << counters.error().message;
-    EXPECT_EQ(counters->action, XO_FLOW_BLOCK);
+    EXPECT_EQ(counters->action, xo::bpf::FlowAction::block);
     // And the new program acts on the reused entry.
     TestRun run = test_run((*second)->xdp_program_fd(), build_frame(spec));
     ASSERT_EQ(run.err, 0);

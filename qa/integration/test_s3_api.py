@@ -2,9 +2,13 @@
 presigned URLs, access control, errors, HEAD."""
 
 import datetime
+import glob
 import http.client
 import json
 import os
+import re
+import socket
+import subprocess
 import urllib.error
 import urllib.request
 
@@ -237,12 +241,12 @@ def test_list_and_delete_many(s3, bucket):
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
 
 
-def test_source_ip_policy(gw, client_addr, s3_gw, bucket_gw, rgw_admin_s3):
-    """The client's real address reaches radosgw: a bucket policy that admits
-    anonymous reads only from this namespace's address works through the
-    gateway, and one that admits a different address denies."""
-    bucket = bucket_gw
-    s3_gw.put_object(Bucket=bucket, Key="ip", Body=b"by address")
+def test_source_ip_policy(target, client_addr, s3, bucket, rgw_admin_s3):
+    """The client's real address decides aws:SourceIp: a bucket policy that
+    admits anonymous reads only from this namespace's address works, one that
+    admits a different address denies. Through the gateway radosgw learns it
+    from the gateway's header; radosgw at XO_RGW_ENDPOINT takes the socket's."""
+    s3.put_object(Bucket=bucket, Key="ip", Body=b"by address")
 
     def policy(addr):
         return json.dumps({
@@ -254,7 +258,7 @@ def test_source_ip_policy(gw, client_addr, s3_gw, bucket_gw, rgw_admin_s3):
             }],
         })
 
-    url = f"{gw.url}/{bucket}/ip"
+    url = f"{target.url}/{bucket}/ip"
     rgw_admin_s3.put_bucket_policy(Bucket=bucket, Policy=policy(client_addr))
     with urllib.request.urlopen(url, timeout=30) as r:
         assert r.read() == b"by address"
@@ -267,20 +271,62 @@ def test_source_ip_policy(gw, client_addr, s3_gw, bucket_gw, rgw_admin_s3):
 
     # A client cannot claim another address by sending the header itself,
     # in any spelling that radosgw maps to the same HTTP_X_XO_CLIENT_ADDR
-    # variable ('_' for '-', any case), before or after other headers.
+    # variable ('_' for '-', any case), before or after other headers: the
+    # gateway replaces it, and radosgw at XO_RGW_ENDPOINT does not read it.
     hdr = os.environ.get("XO_CLIENT_ADDR_HEADER", "X-XO-Client-Addr")
     path = f"/{bucket}/ip"
     for spelling in (hdr, hdr.lower(), hdr.upper(), hdr.replace("-", "_"), hdr.lower().replace("-", "_")):
         for where in ("first", "last"):
-            lines = [f"Host: {gw.hostport}", "User-Agent: xoit"]
+            lines = [f"Host: {target.hostport}", "User-Agent: xoit"]
             if where == "first":
                 lines.insert(0, f"{spelling}: {other}")
             else:
                 lines.append(f"{spelling}: {other}")
             req = f"GET {path} HTTP/1.1\r\n" + "\r\n".join(lines) + "\r\n\r\n"
-            with gw.conn() as c:
+            with target.conn() as c:
                 c.send(req.encode())
                 r = c.response()
             assert r.status in (400, 403), (spelling, where, r)
             assert r.status == 400 or r.error_code() == "AccessDenied", (spelling, where, r)
             assert r.body != b"by address", f"client-supplied {spelling!r} ({where}) was trusted"
+
+
+def _radosgw_listeners():
+    """{pid: [local address:port of each listening TCP socket]} of the radosgw
+    processes in the gateway namespace."""
+    ns = os.environ.get("XO_GATEWAY_NS")
+    if not ns:
+        pytest.fail("XO_GATEWAY_NS not set")
+    out = subprocess.run(["ip", "netns", "exec", ns, "ss", "-Htlnp"], capture_output=True, text=True,
+                         timeout=30, check=True).stdout
+    found = {}
+    for line in out.splitlines():
+        for pid in re.findall(r'"radosgw",pid=(\d+)', line):
+            found.setdefault(int(pid), []).append(line.split()[3])
+    return found
+
+
+def _remote_addr_param(pid):
+    """rgw_remote_addr_param of radosgw @pid, asked through its admin socket."""
+    socks = glob.glob(os.path.join(os.environ["XO_RUN_DIR"], "run", f"ceph-client.rgw.*.{pid}.*.asok"))
+    assert len(socks) == 1, f"admin socket of radosgw {pid}: {socks}"
+    out = subprocess.run(["ceph", "--admin-daemon", socks[0], "config", "get", "rgw_remote_addr_param"],
+                         capture_output=True, text=True, timeout=30, check=True).stdout
+    return json.loads(out)["rgw_remote_addr_param"]
+
+
+def test_header_trusting_radosgw_listens_on_loopback_only(rgw):
+    """The radosgw that takes the client's address from the gateway's header
+    listens only on the gateway host's loopback, out of every client's reach;
+    whatever radosgw a client reaches (XO_RGW_ENDPOINT) uses the socket's address."""
+    listeners = _radosgw_listeners()
+    assert len(listeners) == 2, f"expected the gateway's radosgw and XO_RGW_ENDPOINT's: {listeners}"
+    trusting = {pid: addrs for pid, addrs in listeners.items() if _remote_addr_param(pid) != "REMOTE_ADDR"}
+    assert len(trusting) == 1, f"one radosgw trusts the gateway's header: {listeners}"
+    for pid, addrs in trusting.items():
+        assert addrs and all(a.startswith("127.") for a in addrs), (pid, addrs)
+    public = [pid for pid, addrs in listeners.items() if f"{rgw.host}:{rgw.port}" in addrs]
+    assert len(public) == 1 and public[0] not in trusting, (listeners, trusting)
+    # From here (the client namespace) the loopback address is our own: nothing answers there.
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", rgw.port), timeout=2).close()

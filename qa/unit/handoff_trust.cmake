@@ -1,7 +1,7 @@
 # xo_handoff_trust_tests: the handoff engine refusing what a peer says about
 # addresses (host_addresses.h, Offloader's READY and RETURN checks), with
 # crafted messages over real authenticated control channels on 127.0.0.1.
-# The gateway-side tests need CAP_NET_ADMIN and a BPF map and create a private
+# The gateway-side tests need CAP_NET_ADMIN (TCP_REPAIR) and create a private
 # network namespace per test; without them they report SKIPPED.
 include(GoogleTest)
 

@@ -9,15 +9,15 @@
 // restored: these tests need no privileges. The gateway side runs an
 // Offloader on a real client connection in a fresh network namespace while
 // the test plays the responder with crafted READY and RETURN messages; it
-// needs CAP_NET_ADMIN (TCP_REPAIR, the namespace) and a BPF hash map for the
-// flow table, and reports SKIPPED without them.
+// needs CAP_NET_ADMIN (TCP_REPAIR, the namespace) and reports SKIPPED
+// without it. The data planes are in-memory tables (steering.h): what is
+// tested is what the engine asks of them.
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include <bpf/bpf.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -28,11 +28,12 @@
 
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <optional>
+#include <set>
 
 #include "channel_support.h"
 #include "connection_host.h"
-#include "flow_maps.h"
 #include "offloader.h"
 #include "responder_link.h"
 #include "socket_ops.h"
@@ -47,6 +48,51 @@ using boost::asio::awaitable;
 using boost::asio::ip::make_address;
 
 constexpr auto budget = 10s;
+
+/** FakeRewrites - source rewrites kept in memory. */
+struct FakeRewrites : h::SourceRewrites {
+    Result<void> insert(const h::Flow& flow, const Endpoint&) override
+    {
+        entries.insert(to_string(flow.src) + ">" + to_string(flow.dst));
+        return {};
+    }
+    Result<void> remove(const h::Flow& flow) override
+    {
+        entries.erase(to_string(flow.src) + ">" + to_string(flow.dst));
+        return {};
+    }
+    std::set<std::string> entries;
+};
+
+/** FakeSteering - a gateway flow table in memory; it sees no packets. */
+struct FakeSteering : h::FlowSteering {
+    static std::string key(const h::Flow& flow) { return to_string(flow.src) + ">" + to_string(flow.dst); }
+    Result<void> block(const h::Flow& flow) override
+    {
+        entries[key(flow)] = h::FlowAction::block;
+        return {};
+    }
+    Result<void> redirect(const h::Flow& flow, const h::RedirectTarget&) override
+    {
+        if (!entries.contains(key(flow)))
+            return Error{"no entry", ENOENT};
+        entries[key(flow)] = h::FlowAction::redirect;
+        return {};
+    }
+    Result<void> remove(const h::Flow& flow) override
+    {
+        entries.erase(key(flow));
+        return {};
+    }
+    Result<h::FlowCounters> counters(const h::Flow& flow) const override
+    {
+        auto at = entries.find(key(flow));
+        if (at == entries.end())
+            return Error{"no entry", ENOENT};
+        return h::FlowCounters{at->second};
+    }
+    std::map<std::string, h::FlowAction> entries;
+};
 
 h::Bytes encoded(const TcpState& state)
 {
@@ -83,7 +129,7 @@ HostAnswer offer_to_host(const TcpState& state)
     auto client_tls = test::tls_with(ControlTls::Role::client, 9);
     boost::asio::io_context ioc;
     test::Loopback lo(ioc);
-    bpf::RewriteTable rewrites(-1, bpf::EntryOwner{}); // never reached: the admission refuses first
+    FakeRewrites rewrites; // never reached: the admission refuses first
     h::HostAddresses addresses{make_address("198.18.0.10"), {make_address("198.18.0.2"), make_address("198.18.0.3")},
                                &refused};
     h::Admission admit = [&result](const h::Offer&,
@@ -192,7 +238,7 @@ bool has_cap_net_admin()
 
 /**
  * GatewayTrust - a gateway Offloader with a real client connection, in a
- * fresh network namespace (loopback up) and with a private flow table map.
+ * fresh network namespace (loopback up).
  */
 class GatewayTrust : public ::testing::Test {
 protected:
@@ -209,13 +255,6 @@ protected:
         std::snprintf(ifr.ifr_name, IFNAMSIZ, "lo");
         ifr.ifr_flags = IFF_UP;
         ASSERT_EQ(::ioctl(s.get(), SIOCSIFFLAGS, &ifr), 0) << "bring lo up: " << std::strerror(errno);
-        map_.reset(bpf_map_create(BPF_MAP_TYPE_HASH, "xo_test_flows", sizeof(xo_flow_key), sizeof(xo_flow_entry),
-                                  64, nullptr));
-        if (!map_.valid())
-            GTEST_SKIP() << "SKIPPED: cannot create a BPF map: " << std::strerror(errno);
-        auto owner = bpf::this_process();
-        ASSERT_TRUE(owner.ok()) << owner.error().message;
-        flows_.emplace(map_.get(), *owner);
         connect_client();
     }
 
@@ -248,17 +287,10 @@ protected:
     }
 
     /** flow_entries() - entries left in the flow table. */
-    int flow_entries() const
-    {
-        xo_flow_key key{}, next{};
-        int n = 0;
-        for (const void* at = nullptr; bpf_map_get_next_key(map_.get(), at, &next) == 0; at = &key, ++n)
-            key = next;
-        return n;
-    }
+    std::size_t flow_entries() const { return flows_.entries.size(); }
 
-    UniqueFd original_ns_, map_, listener_, client_, gateway_;
-    std::optional<bpf::FlowTable> flows_;
+    UniqueFd original_ns_, listener_, client_, gateway_;
+    FakeSteering flows_;
 };
 
 /** struct FakeResponder - the test's side of the control channel, playing a responder. */
@@ -308,7 +340,7 @@ TEST_F(GatewayTrust, ReadyNamingAnotherHostIsUndoneAndTheGatewayKeepsTheConnecti
     auto client_tls = test::tls_with(ControlTls::Role::client, 5);
     boost::asio::io_context ioc;
     test::Loopback lo(ioc);
-    h::Offloader offloader(*flows_, bpf::Mac{});
+    h::Offloader offloader(flows_, Mac{});
     std::optional<h::OffloadOutcome> outcome;
     bool aborted = false;
 
@@ -345,7 +377,7 @@ TEST_F(GatewayTrust, ReadyNamingAnotherHostIsUndoneAndTheGatewayKeepsTheConnecti
     EXPECT_TRUE(fallback->distrusted);
     EXPECT_NE(fallback->reason.message.find("READY names 127.0.0.2"), std::string::npos) << fallback->reason.message;
     EXPECT_TRUE(aborted) << "the responder was not told ABORT";
-    EXPECT_EQ(flow_entries(), 0);
+    EXPECT_EQ(flow_entries(), 0u);
     // The connection is the gateway's again, unchanged: it still carries bytes.
     ASSERT_TRUE(fallback->socket.valid());
     ASSERT_EQ(::send(fallback->socket.get(), "still here", 10, 0), 10) << std::strerror(errno);
@@ -360,7 +392,7 @@ TEST_F(GatewayTrust, ReturnOfAnotherClientIsNotRestoredAndTheFlowIsLost)
     auto client_tls = test::tls_with(ControlTls::Role::client, 5);
     boost::asio::io_context ioc;
     test::Loopback lo(ioc);
-    h::Offloader offloader(*flows_, bpf::Mac{});
+    h::Offloader offloader(flows_, Mac{});
     std::optional<h::OffloadOutcome> outcome;
     std::optional<Result<h::FlowEnd>> end;
     bool aborted = false;
@@ -416,7 +448,7 @@ TEST_F(GatewayTrust, ReturnOfAnotherClientIsNotRestoredAndTheFlowIsLost)
     ASSERT_FALSE(end->ok()) << "a RETURN for another client was restored";
     EXPECT_NE(end->error().message.find("RETURN names client"), std::string::npos) << end->error().message;
     EXPECT_TRUE(aborted) << "the responder was not told ABORT";
-    EXPECT_EQ(flow_entries(), 0);
+    EXPECT_EQ(flow_entries(), 0u);
     // The gateway then probes the real client to reset it (Offloader::reset_client);
     // that needs the data plane to record the client's answer, which this test
     // has not attached, so the reset itself is the integration tests' to prove.
