@@ -230,20 +230,16 @@ def test_conditional_and_error_responses_pass_through(s3_gw, bucket_gw):
     assert s3_gw.get_object(Bucket=bucket_gw, Key="cond", IfMatch=etag)["Body"].read() == data
 
 
-def write_key_file(path, lines):
-    """Replace the key file at @path with @lines, atomically and mode 0600, as an operator would."""
-    tmp = f"{path}.new"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write("".join(line + "\n" for line in lines))
-    os.rename(tmp, path)
-
-
 def test_ticket_key_rotation_needs_no_restart(s3_gw, bucket_gw):
     """Rotate the ticket key file under a running cluster: add a new first line, then drop the old one.
 
     Gateway and responders read the same file (vstart), so once the old line is gone an offload
     only succeeds if the gateway signs with the new key it picked up from the rewritten file."""
+    from test_handoff_keys import replace_key_file  # here: that module imports this one
+
+    def write_key_file(path, lines):
+        replace_key_file(path, "".join(line + "\n" for line in lines))
+
     path = env("XO_TICKET_KEY")
     gateways = _gateway_pids()
     with open(path) as f:
