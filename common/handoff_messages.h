@@ -85,6 +85,8 @@ enum class RefuseReason : std::uint16_t {
     unsupported = 3,     ///< it cannot serve this object exactly as radosgw would
     restore_failed = 4,  ///< the socket could not be restored
     duplicate_flow = 5,  ///< the flow id is already in use
+    bad_address = 6,     ///< the TCP state names a client or public address the responder may not use
+    replayed = 7,        ///< the ticket was used before (tickets are single use)
 };
 
 using Bytes = std::vector<std::uint8_t>;

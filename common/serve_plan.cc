@@ -12,24 +12,26 @@ namespace {
 
 constexpr std::uint8_t plan_version = 1;
 constexpr std::size_t max_name = 4096; // RADOS names are far shorter; this bounds allocation
-constexpr std::size_t mac_size = 32;
-constexpr std::string_view ticket_label = "xo-ticket-v1";
+constexpr std::size_t mac_size = std::tuple_size_v<TicketMac>;
+constexpr std::uint8_t ticket_version = 2; // 2: names its key
+constexpr std::string_view ticket_label = "xo-ticket-v2";
 
-/** ticket_mac() - HMAC-SHA256 over the label, the flow, the expiry and the payload. */
-std::vector<std::uint8_t> ticket_mac(std::span<const std::uint8_t> key, const FlowTuple& flow,
-                                     std::span<const std::uint8_t> payload, std::uint64_t expires_ms)
+/** ticket_mac() - HMAC-SHA256 over the label, the key id, the flow, the expiry and the payload. */
+TicketMac ticket_mac(const PresharedKey& key, const FlowTuple& flow, std::span<const std::uint8_t> payload,
+                     std::uint64_t expires_ms)
 {
     WireWriter message;
     message.bytes(ticket_label);
+    message.bytes(key.id());
     message.bytes(flow.client);
     message.bytes(flow.gateway);
     message.u64(expires_ms);
     message.bytes(payload);
-    std::vector<std::uint8_t> mac(mac_size);
+    TicketMac mac{};
     unsigned int length = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), message.data().data(), message.data().size(),
+    auto secret = key.secret();
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), message.data().data(), message.data().size(),
          mac.data(), &length);
-    mac.resize(length);
     return mac;
 }
 
@@ -87,32 +89,46 @@ Result<ServePlan> decode_plan(std::span<const std::uint8_t> payload)
     return plan;
 }
 
-std::vector<std::uint8_t> make_ticket(std::span<const std::uint8_t> key, const FlowTuple& flow,
+std::vector<std::uint8_t> make_ticket(const PresharedKey& key, const FlowTuple& flow,
                                       std::span<const std::uint8_t> payload,
                                       std::chrono::system_clock::time_point expires)
 {
     WireWriter out;
     std::uint64_t expires_ms = to_ms(expires);
+    out.u8(ticket_version);
+    out.bytes(key.id());
     out.u64(expires_ms);
     out.raw(ticket_mac(key, flow, payload, expires_ms));
     return out.take();
 }
 
-Result<void> verify_ticket(std::span<const std::uint8_t> key, std::span<const std::uint8_t> ticket,
-                           const FlowTuple& flow, std::span<const std::uint8_t> payload,
-                           std::chrono::system_clock::time_point now)
+Result<TicketMac> verify_ticket(const Keyring& keys, std::span<const std::uint8_t> ticket, const FlowTuple& flow,
+                                std::span<const std::uint8_t> payload, std::chrono::system_clock::time_point now)
 {
     WireReader in(ticket);
+    auto version = in.u8();
+    auto key_id = in.string(PresharedKey::max_id_size);
     auto expires_ms = in.u64();
     auto mac = in.raw(mac_size);
-    if (!expires_ms || !mac || !in.at_end())
+    if (!version || !key_id || !expires_ms || !mac || !in.at_end())
         return Error{"ticket: malformed"};
-    auto expected = ticket_mac(key, flow, payload, *expires_ms);
-    if (expected.size() != mac->size() || CRYPTO_memcmp(expected.data(), mac->data(), mac->size()) != 0)
+    if (*version != ticket_version)
+        return Error{"ticket: unknown version " + std::to_string(*version)};
+    const PresharedKey* key = keys.find(*key_id);
+    if (!key)
+        return Error{"ticket: signed with key \"" + *key_id + "\", which is not in the ticket key file"};
+    auto expected = ticket_mac(*key, flow, payload, *expires_ms);
+    if (CRYPTO_memcmp(expected.data(), mac->data(), mac_size) != 0)
         return Error{"ticket: does not authorize this plan on flow " + flow.client + " -> " + flow.gateway};
-    if (to_ms(now) > *expires_ms)
-        return Error{"ticket: expired"};
-    return {};
+    auto now_ms = to_ms(now);
+    auto skew_ms = static_cast<std::uint64_t>(std::chrono::milliseconds(ticket_clock_skew).count());
+    auto lifetime_ms = static_cast<std::uint64_t>(std::chrono::milliseconds(ticket_lifetime).count());
+    if (now_ms > *expires_ms + skew_ms)
+        return Error{"ticket: expired " + std::to_string(now_ms - *expires_ms) + " ms ago"};
+    if (*expires_ms > now_ms + lifetime_ms + skew_ms)
+        return Error{"ticket: expires " + std::to_string(*expires_ms - now_ms) +
+                     " ms from now, beyond its lifetime and the allowed clock skew"};
+    return expected;
 }
 
 namespace {

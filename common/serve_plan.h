@@ -9,12 +9,29 @@
 // radosgw's headers and the bytes before `first`; the responder sends exactly
 // `length` bytes from `first` and nothing else — no HTTP framing.
 //
-// The ticket binds a plan to one client flow (client and public endpoints)
-// and an expiry with an HMAC-SHA256 keyed from the cluster's control key. The
-// control channel is already authenticated, so the ticket is what limits a
-// responder to what the gateway authorized even if a flow id or payload were
-// mixed up: a responder serves only a plan whose ticket verifies for the very
-// connection it restores, before the expiry.
+// The ticket binds a plan to one client flow (client and public endpoints:
+// the 4-tuple), the object's identity (pool, namespace, head oid — which
+// carries the bucket marker and key — and locator), the byte range, the ETag
+// and an expiry with an HMAC-SHA256 under a ticket key of its own (the
+// --ticket-key file, apart from the control channel keys: a channel key
+// authorizes a channel, the ticket key what may be served on it). The ticket names
+// its key id, so a responder holding the old and the new key during a
+// rotation checks it with the right one; the gateway signs with the file's
+// current (first) key. The control channel is already authenticated, so the
+// ticket is what limits a responder to what the gateway authorized even if a
+// flow id or payload were mixed up or replayed: a responder serves only a
+// plan whose ticket verifies for the very connection it restores, before the
+// expiry, once (osd_xo/ticket_replay.h).
+//
+// Clocks. The expiry is wall-clock time (ms since the epoch) because it is
+// made on the gateway and checked on another host; the hosts' clocks differ
+// by their NTP error, so a ticket is accepted up to ticket_clock_skew past
+// its expiry, and refused if it expires more than ticket_lifetime +
+// ticket_clock_skew ahead (a gateway clock far ahead, or a ticket minted to
+// live long). The lifetime must exceed the skew by the time an OFFER takes
+// to arrive and be checked (well under the 2 s READY deadline): 10 s and 2 s.
+// Everything that stays on one host — the replay cache's ageing, every
+// deadline — uses the monotonic clock.
 //
 // The responder answers with the connection (RETURN) and an app payload that
 // is empty when it sent the whole range, or the unserved marker when it sent
@@ -23,12 +40,14 @@
 // instead of losing the connection.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "psk.h"
 #include "result.h"
 
 namespace xo {
@@ -68,21 +87,34 @@ struct FlowTuple {
     std::string gateway; ///< the public address and port the client connected to
 };
 
+/// How long a ticket is valid after the gateway made it.
+inline constexpr std::chrono::seconds ticket_lifetime{10};
+/// The wall-clock difference between gateway and responder hosts a ticket tolerates.
+inline constexpr std::chrono::seconds ticket_clock_skew{2};
+static_assert(ticket_lifetime > 2 * ticket_clock_skew, "a ticket must outlive the clock skew");
+/// The longest a ticket can verify on one host, from the first time it is seen there.
+inline constexpr std::chrono::seconds ticket_max_validity = ticket_lifetime + 2 * ticket_clock_skew;
+
+/** TicketMac - what identifies one ticket (for the responder's replay cache). */
+using TicketMac = std::array<std::uint8_t, 32>;
+
 /**
  * make_ticket() - a ticket for serving @payload (an encoded plan) on @flow until @expires.
- * @key: the cluster's control key (PresharedKey::secret()).
+ * @key: the ticket key to sign with (the ticket key file's current key); its id travels in the ticket.
  */
-std::vector<std::uint8_t> make_ticket(std::span<const std::uint8_t> key, const FlowTuple& flow,
+std::vector<std::uint8_t> make_ticket(const PresharedKey& key, const FlowTuple& flow,
                                       std::span<const std::uint8_t> payload,
                                       std::chrono::system_clock::time_point expires);
 
 /**
  * verify_ticket() - whether @ticket authorizes @payload on @flow at @now.
+ * @keys: the ticket keys accepted; the ticket names which one signed it.
  *
- * Return: success, or an error saying why not (malformed, expired, wrong MAC).
+ * Return: the ticket's MAC, or an error saying why not (malformed, unknown
+ * key, wrong MAC, expired beyond the skew, expiring too far ahead).
  */
-Result<void> verify_ticket(std::span<const std::uint8_t> key, std::span<const std::uint8_t> ticket,
-                           const FlowTuple& flow, std::span<const std::uint8_t> payload,
-                           std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+Result<TicketMac> verify_ticket(const Keyring& keys, std::span<const std::uint8_t> ticket, const FlowTuple& flow,
+                                std::span<const std::uint8_t> payload,
+                                std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
 } // namespace xo

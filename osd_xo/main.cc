@@ -3,10 +3,12 @@
 // Theory of operation: one thread, one io_context. A ConnectionHost accepts
 // gateway control channels on --control (TLS 1.3 PSK from --key), restores
 // offered connections on --address and installs their egress rewrites
+// (only with a --gateway-address as source)
 // through the data plane attached to --ifname (maps pinned under
 // --instance). Before it serves, and then every --sweep-interval on a thread
 // of its own, the rewrite table is swept of entries whose owner is dead (a
-// killed predecessor's: its sockets died with it). ResponderService decides each OFFER (ticket, head object)
+// killed predecessor's: its sockets died with it). ResponderService decides each OFFER (ticket
+// under a key of --ticket-key, used once; head object)
 // and streams the admitted ones from RADOS, whose completions are posted
 // back to this thread. Startup failures — key, cluster (bounded by
 // --cluster-timeout), data plane, sockets — end the process with status 1;
@@ -63,18 +65,19 @@ void sweep_rewrites(bpf::ResponderDataPlane& plane, rsp::ResponderMetrics& metri
 
 /** serve() - run until SIGTERM/SIGINT with everything set up; false on a setup failure. */
 bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::Rados& rados,
-           bpf::ResponderDataPlane& plane, std::shared_ptr<ControlTls> tls, std::vector<std::uint8_t> ticket_key)
+           bpf::ResponderDataPlane& plane, std::shared_ptr<ControlTls> tls, rsp::TicketKeys ticket_keys)
 {
     metrics::Registry registry;
     rsp::ResponderMetrics metrics(registry);
     sweep_rewrites(plane, metrics); // before any gateway can offer
     PeriodicThread sweeper(config.sweep_interval, [&] { sweep_rewrites(plane, metrics); });
-    rsp::ResponderService service(ioc.get_executor(), rados, std::move(ticket_key), config.reads,
+    rsp::ResponderService service(ioc.get_executor(), rados, std::move(ticket_keys), config.reads,
                                   config.write_timeout, metrics);
     handoff::HostLimits limits;
     limits.max_connections = config.max_connections;
     limits.go = config.go_timeout;
-    handoff::ConnectionHost host(plane.rewrites(), config.address, service.application(), limits,
+    handoff::HostAddresses addresses{config.address, config.gateway_addresses, &metrics.refused_bad_address};
+    handoff::ConnectionHost host(plane.rewrites(), std::move(addresses), service.application(), limits,
                                  service.admission());
     tcp::acceptor acceptor(ioc);
     if (auto ec = listen_on(acceptor, config.control))
@@ -144,10 +147,11 @@ int run(const rsp::ResponderConfig& config)
     // Read once here so that a wrong file fails the start, not the first handshake.
     if (auto channel = Keyring::load(config.channel_key); !channel)
         return log::error(channel.error().message), 1;
-    auto tickets = Keyring::load(config.ticket_key);
-    if (!tickets)
-        return log::error(tickets.error().message), 1;
-    std::vector<std::uint8_t> ticket_key(tickets->current().secret().begin(), tickets->current().secret().end());
+    // Tickets have keys of their own; the file is read again whenever it changes (rotation).
+    auto ticket_file = std::make_shared<KeyringFile>(config.ticket_key);
+    if (auto keys = ticket_file->keys(); !keys)
+        return log::error(keys.error().message), 1;
+    rsp::TicketKeys ticket_keys = [ticket_file] { return ticket_file->keys(); };
     auto tls = ControlTls::make(ControlTls::Role::server, key_file_source(config.channel_key));
     if (!tls)
         return log::error(tls.error().message), 1;
@@ -161,7 +165,7 @@ int run(const rsp::ResponderConfig& config)
     if (auto attached = (*plane)->attach(config.ifname); !attached)
         log::error(attached.error().message);
     else
-        served = serve(ioc, config, **rados, **plane, std::move(*tls), std::move(ticket_key));
+        served = serve(ioc, config, **rados, **plane, std::move(*tls), std::move(ticket_keys));
     // Detach first (the object's destructor), then the pins: nothing of this
     // instance stays in the kernel after we exit.
     plane->reset();

@@ -19,6 +19,7 @@ constexpr std::size_t kMaxDepth = 64;
 
 struct RawOptions {
     std::string config_file, control, address, metrics_listen, log_level;
+    std::vector<std::string> gateway_addresses;
     long write_timeout = 0, head_timeout_ms = 0, cluster_timeout = 0, go_timeout_ms = 0, sweep_interval = 0;
 };
 
@@ -32,6 +33,9 @@ po::options_description describe(RawOptions& raw, ResponderConfig& c)
         ("config", po::value(&raw.config_file), "config file with the keys below; flags override it")
         ("control", po::value(&raw.control)->required(), "control server IP:port (TLS 1.3 PSK, gateways connect here)")
         ("address", po::value(&raw.address)->required(), "own IP address that restored client sockets bind to")
+        ("gateway-address", po::value(&raw.gateway_addresses)->required()->composing(),
+            "a gateway public address this responder serves for (repeatable): an OFFER whose connection is "
+            "on another address is refused, so the egress rewrite never sends with any other source")
         ("ifname", po::value(&c.ifname)->required(), "NIC the responder's egress data plane attaches to")
         ("instance", po::value(&c.instance)->required(), "bpffs pin directory name (/sys/fs/bpf/xo/<instance>)")
         ("channel-key", po::value(&c.channel_key)->required(),
@@ -73,6 +77,12 @@ bool validate(const RawOptions& raw, ResponderConfig& c, std::string& error)
     c.address = boost::asio::ip::make_address(raw.address, ec);
     if (ec)
         return error = "--address: " + ec.message(), false;
+    for (const auto& text : raw.gateway_addresses) {
+        auto gateway = boost::asio::ip::make_address(text, ec);
+        if (ec)
+            return error = "--gateway-address " + text + ": " + ec.message(), false;
+        c.gateway_addresses.push_back(gateway);
+    }
     if (!raw.metrics_listen.empty()) {
         c.metrics_listen = parse_endpoint(raw.metrics_listen, error);
         if (!c.metrics_listen)

@@ -21,6 +21,7 @@ namespace xo::rsp {
 struct ResponderConfig {
     boost::asio::ip::tcp::endpoint control;   ///< control server (TLS PSK)
     boost::asio::ip::address address;         ///< restored sockets bind here
+    std::vector<boost::asio::ip::address> gateway_addresses; ///< public addresses rewrites may use as source
     std::string ifname;                       ///< egress data plane attaches here
     std::string instance;                     ///< bpffs pin directory name
     std::string channel_key;                  ///< keyring the control channel's gateways prove

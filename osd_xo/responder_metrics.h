@@ -4,7 +4,10 @@
 // (dashboards, tests); keep them stable:
 //
 //   xo_responder_offers_total{outcome}    OFFERs by what became of them:
-//       refused_bad_ticket, refused_unsupported, refused_error (admission),
+//       refused_bad_address (the engine: a client or public address the
+//       responder may not use, host_addresses.h), refused_bad_ticket,
+//       refused_replayed (a ticket used before), refused_replay_cache_full,
+//       refused_unsupported, refused_error (admission),
 //       served, failed (the application, after GO), unserved (failed
 //       before its first byte: the connection goes back for the gateway
 //       to relay). Busy refusals happen in
@@ -33,7 +36,10 @@ struct ResponderMetrics {
     metrics::Counter& served;
     metrics::Counter& failed;
     metrics::Counter& unserved;
+    metrics::Counter& refused_bad_address;
     metrics::Counter& refused_bad_ticket;
+    metrics::Counter& refused_replayed;
+    metrics::Counter& refused_replay_cache_full;
     metrics::Counter& refused_unsupported;
     metrics::Counter& refused_error;
     metrics::Counter& control_rejected;

@@ -23,11 +23,11 @@ double seconds(std::chrono::steady_clock::duration d)
 
 } // namespace
 
-ResponderService::ResponderService(asio::any_io_executor executor, librados::Rados& rados,
-                                   std::vector<std::uint8_t> ticket_key, ReadSettings reads,
-                                   std::chrono::seconds write_timeout, ResponderMetrics& metrics)
-    : executor_(std::move(executor)), rados_(rados), ticket_key_(std::move(ticket_key)), reads_(reads),
-      write_timeout_(write_timeout), metrics_(metrics)
+ResponderService::ResponderService(asio::any_io_executor executor, librados::Rados& rados, TicketKeys ticket_keys,
+                                   ReadSettings reads, std::chrono::seconds write_timeout, ResponderMetrics& metrics,
+                                   std::size_t replay_entries)
+    : executor_(std::move(executor)), rados_(rados), ticket_keys_(std::move(ticket_keys)),
+      replays_(replay_entries, ticket_max_validity), reads_(reads), write_timeout_(write_timeout), metrics_(metrics)
 {
 }
 
@@ -49,11 +49,36 @@ ResponderService::Verdict ResponderService::refuse(RefuseReason reason, std::str
 {
     switch (reason) {
     case RefuseReason::bad_ticket: metrics_.refused_bad_ticket.add(); break;
+    case RefuseReason::replayed: metrics_.refused_replayed.add(); break;
+    case RefuseReason::busy: metrics_.refused_replay_cache_full.add(); break; // the admission's only busy
     case RefuseReason::unsupported: metrics_.refused_unsupported.add(); break;
     default: metrics_.refused_error.add(); break;
     }
     log::info("refusing offer: ", text);
     return handoff::Rejection{reason, std::move(text)};
+}
+
+std::optional<ResponderService::Verdict> ResponderService::check_ticket(std::span<const std::uint8_t> ticket,
+                                                                       const FlowTuple& tuple,
+                                                                       std::span<const std::uint8_t> payload)
+{
+    auto keys = ticket_keys_();
+    if (!keys)
+        return refuse(RefuseReason::bad_ticket, "no ticket keys: " + keys.error().message);
+    auto mac = verify_ticket(**keys, ticket, tuple, payload);
+    if (!mac)
+        return refuse(RefuseReason::bad_ticket, "ticket for " + tuple.client + ": " + mac.error().message);
+    switch (replays_.admit(*mac)) {
+    case ReplayCache::Seen::fresh:
+        return std::nullopt;
+    case ReplayCache::Seen::replayed:
+        return refuse(RefuseReason::replayed, "ticket for " + tuple.client + " was used before");
+    case ReplayCache::Seen::full:
+        break;
+    }
+    return refuse(RefuseReason::busy, "ticket replay cache full (" + std::to_string(replays_.size()) +
+                                          " tickets of the last " +
+                                          std::to_string(ticket_max_validity.count()) + " s)");
 }
 
 asio::awaitable<ResponderService::Verdict> ResponderService::admit(handoff::Bytes payload, handoff::Bytes ticket,
@@ -63,8 +88,8 @@ asio::awaitable<ResponderService::Verdict> ResponderService::admit(handoff::Byte
     if (!plan)
         co_return refuse(RefuseReason::bad_ticket, "bad serve plan: " + plan.error().message);
     FlowTuple tuple{to_string(flow.client), to_string(flow.gateway)};
-    if (auto valid = verify_ticket(ticket_key_, ticket, tuple, payload); !valid)
-        co_return refuse(RefuseReason::bad_ticket, "ticket for " + tuple.client + ": " + valid.error().message);
+    if (auto no = check_ticket(ticket, tuple, payload))
+        co_return std::move(*no);
     auto started = std::chrono::steady_clock::now();
     // Called apart from the co_await: GCC 12 destroys some temporaries of a
     // co_await expression twice.

@@ -34,9 +34,10 @@ std::size_t status_index(unsigned status, std::size_t none)
 // Reasons a GET stays relayed (object_get.h, Relay::shape_response) or falls back (GetOffload).
 constexpr std::string_view ineligible_reasons[] = {"disabled", "not_object", "subresource", "if_range",
                                                     "bad_escape", "response", "other"};
-constexpr std::string_view fallback_reasons[] = {"locate", "no_responder", "socket", "flow_table_full", "handoff",
-                                                  "refused_busy", "refused_bad_ticket", "refused_unsupported",
-                                                  "refused_other", "late_go", "unserved", "other"};
+constexpr std::string_view fallback_reasons[] = {"locate", "no_responder", "ticket_key", "socket", "flow_table_full",
+                                                  "handoff", "refused_busy", "refused_bad_ticket", "refused_unsupported",
+                                                  "refused_bad_address", "refused_replayed", "refused_other",
+                                                  "bad_ready", "late_go", "unserved", "other"};
 
 constexpr const char* swept_help = "Flow table entries no live gateway owned, removed by the sweep.";
 

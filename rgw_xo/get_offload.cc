@@ -15,9 +15,6 @@ namespace {
 
 using Kind = HandoffResult::Kind;
 
-// A ticket is checked once, when the responder admits the OFFER.
-constexpr auto ticket_lifetime = std::chrono::seconds(10);
-
 std::string unquoted(std::string_view etag)
 {
     if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
@@ -30,6 +27,8 @@ std::string_view fallback_reason(const handoff::Fallback& fallback)
 {
     if (fallback.reason.code == E2BIG) // FlowTable::block(): no room for the flow's entry
         return "flow_table_full";
+    if (fallback.distrusted)
+        return "bad_ready";
     if (!fallback.refused)
         return "handoff";
     switch (*fallback.refused) {
@@ -39,6 +38,10 @@ std::string_view fallback_reason(const handoff::Fallback& fallback)
         return "refused_bad_ticket";
     case handoff::RefuseReason::unsupported:
         return "refused_unsupported";
+    case handoff::RefuseReason::bad_address:
+        return "refused_bad_address";
+    case handoff::RefuseReason::replayed:
+        return "refused_replayed";
     default:
         return "refused_other";
     }
@@ -68,8 +71,14 @@ boost::asio::awaitable<HandoffResult> GetOffload::hand_off(ClientSide client, rg
         co_return HandoffResult{Kind::fallback, "socket"};
     ServePlan plan{where->pool, "", where->head.oid, where->head.locator, unquoted(etag), split.object_size,
                    split.offload_first, split.offload_length};
+    auto keys = service_.ticket_keys();
+    if (!keys) {
+        log::warn("offload: ", keys.error().message);
+        co_return HandoffResult{Kind::fallback, "ticket_key"};
+    }
     auto payload = encode_plan(plan);
-    auto ticket = make_ticket(service_.ticket_key(), FlowTuple{to_string(remote), to_string(local)}, payload,
+    // A ticket is checked once, when the responder admits the OFFER (serve_plan.h: clocks).
+    auto ticket = make_ticket((*keys)->current(), FlowTuple{to_string(remote), to_string(local)}, payload,
                               std::chrono::system_clock::now() + ticket_lifetime);
     // The unread bytes stay in the buffer until the point of no return, so a
     // fallback finds the connection exactly as it was.

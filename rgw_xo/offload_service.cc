@@ -3,8 +3,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <openssl/crypto.h>
-
 #include "log.h"
 
 namespace xo::gw {
@@ -23,10 +21,9 @@ void log_sweep(const bpf::FlowSweep& swept)
 
 Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfig& config, GatewayMetrics& metrics)
 {
-    auto tickets = Keyring::load(config.ticket_key);
-    if (!tickets)
-        return with_context("--ticket-key", tickets.error());
-    std::vector<std::uint8_t> ticket_key(tickets->current().secret().begin(), tickets->current().secret().end());
+    auto ticket_keys = std::make_unique<KeyringFile>(config.ticket_key);
+    if (auto keys = ticket_keys->keys(); !keys)
+        return with_context("--ticket-key", keys.error());
     auto tls = ControlTls::make(ControlTls::Role::client, key_dir_source(config.channel_keys));
     if (!tls)
         return tls.error();
@@ -64,14 +61,14 @@ Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfi
     }
     log::info("offload: data plane on ", config.ifname, " (", bpf::to_string(*mode), "), threshold ",
               config.threshold, " bytes, responders on port ", config.responder_port);
-    return std::unique_ptr<OffloadService>(new OffloadService(config, std::move(ticket_key), std::move(*tls),
+    return std::unique_ptr<OffloadService>(new OffloadService(config, std::move(ticket_keys), std::move(*tls),
                                                               std::move(*locator), std::move(*plane), metrics));
 }
 
-OffloadService::OffloadService(const OffloadConfig& config, std::vector<std::uint8_t> ticket_key,
+OffloadService::OffloadService(const OffloadConfig& config, std::unique_ptr<KeyringFile> ticket_keys,
                                std::shared_ptr<ControlTls> tls, std::unique_ptr<rgw::Locator> locator,
                                std::unique_ptr<bpf::GatewayDataPlane> plane, GatewayMetrics& metrics)
-    : config_(config), ticket_key_(std::move(ticket_key)), tls_(std::move(tls)), locator_(std::move(locator)),
+    : config_(config), ticket_keys_(std::move(ticket_keys)), tls_(std::move(tls)), locator_(std::move(locator)),
       plane_(std::move(plane)),
       offloader_(std::make_unique<handoff::Offloader>(
           plane_->flows(), plane_->nic_mac(),
@@ -79,6 +76,11 @@ OffloadService::OffloadService(const OffloadConfig& config, std::vector<std::uin
       locator_threads_(config.locator_threads), metrics_(metrics),
       sweeper_(std::make_unique<PeriodicThread>(config.sweep_interval, [this] { sweep(); }))
 {
+}
+
+Result<std::shared_ptr<const Keyring>> OffloadService::ticket_keys()
+{
+    return ticket_keys_->keys();
 }
 
 void OffloadService::sweep()
@@ -100,7 +102,6 @@ OffloadService::~OffloadService()
     plane_.reset(); // detaches
     if (auto r = bpf::GatewayDataPlane::remove(config_.instance); !r)
         log::warn("removing the data plane's pins: ", r.error().message);
-    OPENSSL_cleanse(ticket_key_.data(), ticket_key_.size());
 }
 
 boost::asio::awaitable<Result<rgw::Location>> OffloadService::locate(rgw::ObjectName name)

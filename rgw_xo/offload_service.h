@@ -10,21 +10,24 @@
 //                and then every --flow-sweep-interval on a thread of its own,
 //                reporting to the metrics
 //   Offloader    the handoff engine over that flow table (stateless per flow)
-//   control TLS  client-role PSK context; the key's secret also signs tickets
+//   control TLS  client-role PSK context
+//   ticket keys  the --ticket-key file (KeyringFile): tickets are signed with
+//                its current key, and a rewritten file is picked up at the
+//                next offload without a restart (key rotation)
 //   Locator      bucket + key → head object → acting primary → host; its
 //                librados calls block, so locate() runs them on a small thread
 //                pool of its own and resumes the caller on its own executor
 //
 // Everything here is safe to use from any worker thread: the flow table is
 // a kernel map, the Offloader keeps no per-flow state, the Locator is
-// thread-safe and the TLS context is read-only after creation.
+// thread-safe, the TLS context is read-only after creation and KeyringFile
+// is thread-safe.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <memory>
-#include <span>
 
 #include "control_tls.h"
 #include "gateway_config.h"
@@ -55,11 +58,12 @@ public:
 
     handoff::Offloader& offloader() { return *offloader_; }
     const std::shared_ptr<ControlTls>& tls() const { return tls_; }
-    std::span<const std::uint8_t> ticket_key() const { return ticket_key_; }
+    /** ticket_keys() - the ticket key file as it is now; tickets are signed with its current(). */
+    Result<std::shared_ptr<const Keyring>> ticket_keys();
     const OffloadConfig& config() const { return config_; }
 
 private:
-    OffloadService(const OffloadConfig& config, std::vector<std::uint8_t> ticket_key, std::shared_ptr<ControlTls> tls,
+    OffloadService(const OffloadConfig& config, std::unique_ptr<KeyringFile> ticket_keys, std::shared_ptr<ControlTls> tls,
                    std::unique_ptr<rgw::Locator> locator, std::unique_ptr<bpf::GatewayDataPlane> plane,
                    GatewayMetrics& metrics);
 
@@ -67,7 +71,7 @@ private:
     void sweep();
 
     OffloadConfig config_;
-    std::vector<std::uint8_t> ticket_key_;
+    std::unique_ptr<KeyringFile> ticket_keys_;
     std::shared_ptr<ControlTls> tls_;
     std::unique_ptr<rgw::Locator> locator_;
     std::unique_ptr<bpf::GatewayDataPlane> plane_;

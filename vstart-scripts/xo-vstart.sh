@@ -548,7 +548,7 @@ start_xo_responder() {
   ns=$(osd_ns "$i") ip=$(osd_ip "$i")
   ip netns exec "$ns" unshare --uts -- setsid sh -c "$HOSTNAME_BPFFS_THEN_EXEC" "$ns" "$BPFFS" \
     setpriv "${priv[@]}" -- \
-    "$RESPONDER_BIN" --control "$ip:$RESPONDER_PORT" --address "$ip" --ifname eth0 --instance "$ns" \
+    "$RESPONDER_BIN" --control "$ip:$RESPONDER_PORT" --address "$ip" --gateway-address "$GW_IP" --ifname eth0 --instance "$ns" \
     --channel-key "$KEYS/responder.$i.key" --ticket-key "$TICKET_KEY" --metrics-listen "$ip:$RESPONDER_METRICS_PORT" \
     --ceph-conf "$CONF" --ceph-id "$RESPONDER_CEPH_ID" "${extra[@]}" \
     </dev/null >>"$RUN/log/xo-responder.$i.log" 2>&1 &
@@ -974,6 +974,7 @@ cmd_env() {
     XO_GATEWAY_METRICS "http://$GW_IP:$METRICS_PORT/metrics"
     XO_RESPONDER_METRICS "${metrics[*]}"
     XO_OFFLOAD_THRESHOLD "$threshold"
+    XO_TICKET_KEY "$TICKET_KEY"
     XO_OFFLOAD_STALL_TIMEOUT "$stall"
     XO_S3CFG "$RUN/s3cfg"
     XO_S3CFG2 "$RUN/s3cfg2"

@@ -99,9 +99,10 @@ Admission admit_all()
     };
 }
 
-ConnectionHost::ConnectionHost(SourceRewrites& rewrites, boost::asio::ip::address own_address, Application app,
+ConnectionHost::ConnectionHost(SourceRewrites& rewrites, HostAddresses addresses, Application app,
                                HostLimits limits, Admission admit)
-    : rewrites_(rewrites), own_address_(own_address), app_(std::move(app)), limits_(limits), admit_(std::move(admit))
+    : rewrites_(rewrites), addresses_(std::move(addresses)), app_(std::move(app)), limits_(limits),
+      admit_(std::move(admit))
 {
 }
 
@@ -204,6 +205,11 @@ awaitable<std::variant<ConnectionHost::PreparedFlow, Refuse>> ConnectionHost::pr
     auto state = decode_tcp_state(in);
     if (!state)
         co_return refusal(flow, RefuseReason::restore_failed, state.error());
+    if (auto vetted = vet_offered_addresses(*state, addresses_); !vetted) {
+        if (addresses_.refused)
+            addresses_.refused->add();
+        co_return refusal(flow, RefuseReason::bad_address, vetted.error());
+    }
     HostedSlot slot(hosted_); // held while the admission works, so the limit counts it
     auto client = to_asio_endpoint(state->remote, state->family);
     auto verdict = co_await admit_(offer, OfferedFlow{client, to_asio_endpoint(state->local, state->family)});
@@ -212,11 +218,11 @@ awaitable<std::variant<ConnectionHost::PreparedFlow, Refuse>> ConnectionHost::pr
     std::any admitted = std::move(std::get<std::any>(verdict));
     Stopwatch clock;
     HostTimes times;
-    auto restored = restore_tcp_state(*state, to_tcp_endpoint({own_address_, 0}));
+    auto restored = restore_tcp_state(*state, to_tcp_endpoint({addresses_.own, 0}));
     if (!restored)
         co_return refusal(flow, RefuseReason::restore_failed, restored.error());
     times.restore = clock.lap();
-    auto rewrite = RewriteEntry::insert(rewrites_, Flow{{own_address_, restored->local_port}, client},
+    auto rewrite = RewriteEntry::insert(rewrites_, Flow{{addresses_.own, restored->local_port}, client},
                                         to_asio_endpoint(state->local, state->family));
     if (!rewrite)
         co_return refusal(flow, RefuseReason::restore_failed, rewrite.error());
@@ -247,7 +253,7 @@ awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offe
     auto& [state, restored, slot, rewrite, times, admitted] = std::get<PreparedFlow>(prepared);
     Stopwatch clock;
 
-    Ready ready{flow, address_bytes(own_address_), restored.local_port};
+    Ready ready{flow, address_bytes(addresses_.own), restored.local_port};
     Message ready_message = std::move(ready);
     auto sent = co_await mux.send(std::move(ready_message), deadline_in(limits_.reply));
     if (!sent)

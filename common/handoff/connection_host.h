@@ -2,7 +2,10 @@
 //
 // A ConnectionHost serves the control channels of authenticated gateways
 // (TLS 1.3 PSK, control_tls.h). An OFFER beyond the connection limit is
-// refused as busy; every other OFFER becomes one flow coroutine:
+// refused as busy, one whose TCP state names addresses the host may not use
+// as bad_address (host_addresses.h: the rewrite's source must be a
+// configured gateway address, the client a remote host); every other OFFER
+// becomes one flow coroutine:
 //   ask the admission whether the application will serve it (it may do
 //   slow work here, e.g. read the object, since nothing is restored yet,
 //   and keep what it learned for the application) — REFUSE with its reason
@@ -55,6 +58,7 @@
 #include "metrics.h"
 #include "flow_mailbox.h"
 #include "handoff_messages.h"
+#include "host_addresses.h"
 #include "steering.h"
 #include "unique_fd.h"
 
@@ -135,11 +139,12 @@ public:
     /**
      * ConnectionHost() - host handed-off connections.
      * @rewrites: the responder data plane's source rewrites (outlive the host).
-     * @own_address: the address restored sockets bind to.
+     * @addresses: the address restored sockets bind to, and the gateway
+     *             addresses their rewrites may name (host_addresses.h).
      * @app: runs each connection after GO.
      * @admit: vets each OFFER first.
      */
-    ConnectionHost(SourceRewrites& rewrites, boost::asio::ip::address own_address, Application app,
+    ConnectionHost(SourceRewrites& rewrites, HostAddresses addresses, Application app,
                    HostLimits limits = {}, Admission admit = admit_all());
 
     /**
@@ -181,7 +186,7 @@ private:
                                                    HandBack back, FlowMailbox& mailbox);
 
     SourceRewrites& rewrites_;
-    boost::asio::ip::address own_address_;
+    HostAddresses addresses_;
     Application app_;
     HostLimits limits_;
     Admission admit_;

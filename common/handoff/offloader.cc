@@ -5,6 +5,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "endpoint.h"
 #include "log.h"
 #include "socket_ops.h"
 #include "stopwatch.h"
@@ -47,6 +48,33 @@ Result<T> expect(Result<Message> m, const char* what)
     if (auto* abort = std::get_if<Abort>(&*m))
         return Error{"aborted by responder: " + abort->text};
     return Error{std::string("expected ") + what + ", got " + std::string(type_name(type_of(*m)))};
+}
+
+/** check_ready() - whether @ready names a socket of the responder at @responder (an empty address means it). */
+Result<void> check_ready(const Ready& ready, const boost::asio::ip::address& responder)
+{
+    if (ready.local_port == 0)
+        return Error{"READY names port 0", EPROTO};
+    if (ready.local_address.empty())
+        return {};
+    auto addr = address_from_bytes(ready.local_address);
+    if (!addr)
+        return with_context("READY", addr.error());
+    if (*addr != responder)
+        return Error{"READY names " + addr->to_string() + ", not the responder's own " + responder.to_string() +
+                         ": refusing to redirect the client there",
+                     EPROTO};
+    return {};
+}
+
+/** check_returned() - whether a RETURN's @state is the connection of @offered's client. */
+Result<void> check_returned(const TcpState& state, const TcpState& offered)
+{
+    if (state.family == offered.family && state.remote == offered.remote)
+        return {};
+    return Error{"RETURN names client " + to_string(to_asio_endpoint(state.remote, state.family)) + ", not " +
+                     to_string(to_asio_endpoint(offered.remote, offered.family)) + ": refusing to restore it",
+                 EPROTO};
 }
 
 Bytes encode_state(const TcpState& state)
@@ -131,16 +159,15 @@ awaitable<OffloadOutcome> Offloader::offload(std::shared_ptr<ResponderLink> link
         co_return undone;
     }
 
+    // The client's packets go where READY says: only to the responder we chose.
+    if (auto trusted = check_ready(*ready, link->address().data); !trusted) {
+        auto undone = co_await undo(trusted.error());
+        if (auto* fallback = std::get_if<Fallback>(&undone))
+            fallback->distrusted = true;
+        co_return undone;
+    }
     RedirectTarget target;
     target.responder = {link->address().data, ready->local_port};
-    if (!ready->local_address.empty()) {
-        auto addr = address_from_bytes(ready->local_address);
-        if (!addr) {
-            auto undone = co_await undo(addr.error());
-            co_return undone;
-        }
-        target.responder.address(*addr);
-    }
     target.responder_mac = link->address().mac;
     target.gateway_mac = gateway_mac_;
     if (auto r = entry->redirect(target); !r) {
@@ -356,6 +383,10 @@ awaitable<Result<FlowEnd>> Offloader::take_back(Offloaded& flow)
     auto state = decode_tcp_state(in);
     if (!state)
         co_return with_context("RETURN state", state.error());
+    // Restored only towards the client the flow was offered for; anything else
+    // loses the flow: the caller resets the real client from the saved state.
+    if (auto same = check_returned(*state, flow.saved); !same)
+        co_return same.error();
     auto restored = restore_tcp_state(*state, to_tcp_endpoint(flow.public_endpoint));
     if (!restored)
         co_return with_context("restoring the returned socket", restored.error());

@@ -8,6 +8,14 @@
 //   installed its source rewrite); turn BLOCK into REDIRECT towards the
 //   restored socket's address and port; close our socket while still in
 //   repair mode (nothing reaches the wire); send GO.
+// Nothing the responder says about addresses is trusted: a READY naming an
+// address other than the chosen responder's own (or port 0) is undone like a
+// refusal, so the client's packets are only ever redirected to the host the
+// gateway picked; a RETURN whose TCP state names another client than the one
+// offered is not restored (that would connect the gateway's public address
+// to whoever the responder named) and the flow is lost instead: ABORT to the
+// responder, and the real client is reset from the state saved at OFFER, as
+// for any flow lost after GO (below).
 // Until the socket is closed every failure is undone — ABORT to the
 // responder, BLOCK removed, repair mode left with the socket intact — and the
 // caller gets the socket back to serve the request itself (Fallback). After
@@ -119,6 +127,7 @@ struct Fallback {
     UniqueFd socket; ///< the unchanged connection (invalid only if it could not be recovered)
     Error reason;
     std::optional<RefuseReason> refused; ///< the responder's reason, when it refused the OFFER
+    bool distrusted = false;             ///< its READY named an address other than its own
 };
 
 /** struct Lost - the connection failed after the point of no return. */

@@ -22,11 +22,17 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
     std::span<const std::uint8_t> in(data, size);
-    static const std::vector<std::uint8_t> key(32, 0x5a);
+    static const auto keys = [] {
+        std::vector<xo::PresharedKey> all;
+        auto key = xo::PresharedKey::from_bytes("t1", std::vector<std::uint8_t>(32, 0x5a));
+        all.push_back(std::move(*key));
+        auto ring = xo::Keyring::of(std::move(all));
+        return std::move(*ring);
+    }();
     static const xo::FlowTuple flow{"198.18.0.100:40000", "198.18.0.2:80"};
     static const std::vector<std::uint8_t> payload =
         xo::encode_plan({"pool", "", "oid", "", "etag", 100, 0, 100});
-    if (xo::verify_ticket(key, in, flow, payload))
+    if (xo::verify_ticket(keys, in, flow, payload))
         std::abort(); // a ticket verified without the key
 
     auto plan = xo::decode_plan(in);

@@ -89,8 +89,8 @@ bed_wait_ready() {
 bed_start_responder() {
   local name=$1 ns=$2 addr=$3
   shift 3
-  nsenter --net="/run/netns/$ns" -- "$BED_BIN/xo-testbed-responder" --control "$addr:7000" --address "$addr" --ifname r0 \
-    --instance "$BED_ID-$name" --key "$BED_DIR/$name.key" "$@" > "$BED_DIR/$name.out" 2>> "$BED_DIR/$name.err" &
+  nsenter --net="/run/netns/$ns" -- "$BED_BIN/xo-testbed-responder" --control "$addr:7000" --address "$addr" \
+    --gateway-address "$BED_VIP" --ifname r0 --instance "$BED_ID-$name" --key "$BED_DIR/$name.key" "$@" > "$BED_DIR/$name.out" 2>> "$BED_DIR/$name.err" &
   BED_PIDS[$name]=$!
   bed_wait_ready "$name"
 }

@@ -37,6 +37,7 @@ using namespace xo::handoff;
 struct Options {
     tcp::endpoint control;
     asio::ip::address address;
+    std::vector<asio::ip::address> gateways;
     std::string ifname, instance, key_file;
     std::size_t max_connections = 4096;
 };
@@ -45,11 +46,13 @@ Result<Options> parse_options(int argc, char** argv)
 {
     namespace po = boost::program_options;
     std::string control, address;
+    std::vector<std::string> gateways;
     Options o;
     po::options_description desc("xo-testbed-responder options");
     desc.add_options()
         ("control", po::value(&control)->required(), "control server IP:port")
         ("address", po::value(&address)->required(), "own address for restored sockets")
+        ("gateway-address", po::value(&gateways)->required(), "a gateway public address served for (repeatable)")
         ("ifname", po::value(&o.ifname)->required(), "NIC the restored connections leave through")
         ("instance", po::value(&o.instance)->required(), "pin directory name")
         ("key", po::value(&o.key_file)->required(), "PSK file (mode 0600)")
@@ -65,6 +68,11 @@ Result<Options> parse_options(int argc, char** argv)
     o.address = asio::ip::make_address(address, ec);
     if (ec)
         return Error{"--address: " + ec.message()};
+    for (const auto& text : gateways) {
+        o.gateways.push_back(asio::ip::make_address(text, ec));
+        if (ec)
+            return Error{"--gateway-address " + text + ": " + ec.message()};
+    }
     return o;
 }
 
@@ -122,7 +130,8 @@ int run(const Options& options)
         asio::io_context ioc;
         HostLimits limits;
         limits.max_connections = options.max_connections;
-        ConnectionHost host((*plane)->rewrites(), options.address, make_application(ioc, served, stats), limits);
+        ConnectionHost host((*plane)->rewrites(), HostAddresses{options.address, options.gateways},
+                            make_application(ioc, served, stats), limits);
         tcp::acceptor acceptor(ioc, options.control);
         asio::signal_set signals(ioc, SIGINT, SIGTERM);
         signals.async_wait([&](const boost::system::error_code&, int) { ioc.stop(); });

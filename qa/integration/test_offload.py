@@ -23,7 +23,7 @@ import uuid
 
 import pytest
 
-from conftest import REPO, env
+from conftest import REPO, _gateway_pids, env
 from test_locator import LocateTool
 from xohttp import RawConn, build_request
 from xometrics import responder_sent, responder_urls, scrape, scrape_until
@@ -228,6 +228,38 @@ def test_conditional_and_error_responses_pass_through(s3_gw, bucket_gw):
         s3_gw.get_object(Bucket=bucket_gw, Key="cond", IfMatch='"0000"')
     assert "412" in str(e.value) or "PreconditionFailed" in str(e.value)
     assert s3_gw.get_object(Bucket=bucket_gw, Key="cond", IfMatch=etag)["Body"].read() == data
+
+
+def test_ticket_key_rotation_needs_no_restart(s3_gw, bucket_gw):
+    """Rotate the ticket key file under a running cluster: add a new first line, then drop the old one.
+
+    Gateway and responders read the same file (vstart), so once the old line is gone an offload
+    only succeeds if the gateway signs with the new key it picked up from the rewritten file."""
+    from test_handoff_keys import replace_key_file  # here: that module imports this one
+
+    def write_key_file(path, lines):
+        replace_key_file(path, "".join(line + "\n" for line in lines))
+
+    path = env("XO_TICKET_KEY")
+    gateways = _gateway_pids()
+    with open(path) as f:
+        original = [line.strip() for line in f if line.strip()]
+    data = os.urandom(threshold() * 2 + 1)
+    key = f"rot-{uuid.uuid4().hex[:6]}"
+    s3_gw.put_object(Bucket=bucket_gw, Key=key, Body=data)
+    new_line = f"rot{uuid.uuid4().hex[:6]} {os.urandom(32).hex()}"
+    try:
+        for lines in ([new_line] + original, [new_line]):
+            write_key_file(path, lines)
+            before = gateway_samples()
+            body = s3_gw.get_object(Bucket=bucket_gw, Key=key)["Body"].read()
+            after = gateway_after_gets(before, 1)
+            assert sha(body) == sha(data)
+            assert grew(before, after, 'xo_offload_total{outcome="offloaded"}') == 1, lines[0].split()[0]
+            assert grew(before, after, 'xo_offload_total{outcome="fallback",reason="refused_bad_ticket"}') == 0
+    finally:
+        write_key_file(path, original)
+    assert gateways and _gateway_pids() == gateways, "the gateway restarted"
 
 
 def test_responder_killed_before_offer_falls_back(s3_gw, public_bucket, locate, responders):

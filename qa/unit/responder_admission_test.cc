@@ -1,6 +1,6 @@
 // xo-responder's admission (osd_xo/responder_service.h) up to the cluster:
 // a plan is only read for a ticket that verifies for the very flow offered,
-// and every refusal is counted under its outcome. The cluster handle is
+// once, and every refusal is counted under its outcome. The cluster handle is
 // never connected: a plan that passes the ticket check is then refused as a
 // cluster error, which proves the check came first.
 #include <gtest/gtest.h>
@@ -21,7 +21,18 @@ using xo::handoff::OfferedFlow;
 using xo::handoff::RefuseReason;
 using xo::handoff::Rejection;
 
-const std::vector<std::uint8_t> kKey(32, 0x5a);
+/** ticket_keys() - the keyring tickets are made and checked with. */
+std::shared_ptr<const xo::Keyring> ticket_keys()
+{
+    static const auto keys = [] {
+        auto key = xo::PresharedKey::from_bytes("t1", std::vector<std::uint8_t>(32, 0x5a));
+        std::vector<xo::PresharedKey> all;
+        all.push_back(std::move(*key));
+        auto ring = xo::Keyring::of(std::move(all));
+        return std::make_shared<const xo::Keyring>(std::move(*ring));
+    }();
+    return keys;
+}
 
 OfferedFlow flow(const char* client)
 {
@@ -50,7 +61,7 @@ Offer offer(const std::vector<std::uint8_t>& payload, const OfferedFlow& f,
     o.flow_id = 7;
     o.app_payload = payload;
     xo::FlowTuple tuple{xo::to_string(f.client), xo::to_string(f.gateway)};
-    o.ticket = xo::make_ticket(kKey, tuple, payload, expires);
+    o.ticket = xo::make_ticket(ticket_keys()->current(), tuple, payload, expires);
     return o;
 }
 
@@ -58,7 +69,8 @@ class ResponderAdmission : public ::testing::Test {
 protected:
     ResponderAdmission()
         : metrics_(registry_),
-          service_(ioc_.get_executor(), rados_, kKey, xo::rsp::ReadSettings{}, 30s, metrics_)
+          service_(ioc_.get_executor(), rados_, [] { return xo::Result<std::shared_ptr<const xo::Keyring>>(ticket_keys()); },
+                   xo::rsp::ReadSettings{}, 30s, metrics_, 2)
     {
         // Initialised, never connected: any cluster call fails at once.
         EXPECT_EQ(rados_.init("admin"), 0);
@@ -127,8 +139,37 @@ TEST_F(ResponderAdmission, TicketForAnotherPlanIsRefused)
 TEST_F(ResponderAdmission, ExpiredTicketIsRefused)
 {
     auto f = flow("198.18.0.100");
-    auto r = refused(offer(xo::encode_plan(plan()), f, std::chrono::system_clock::now() - 1s), f);
+    auto r = refused(offer(xo::encode_plan(plan()), f, std::chrono::system_clock::now() - xo::ticket_clock_skew - 1s), f);
     EXPECT_EQ(r.reason, RefuseReason::bad_ticket);
+    EXPECT_NE(r.text.find("expired"), std::string::npos) << r.text;
+}
+
+TEST_F(ResponderAdmission, ATicketIsUsedOnce)
+{
+    auto f = flow("198.18.0.100");
+    auto o = offer(xo::encode_plan(plan()), f);
+    EXPECT_EQ(refused(o, f).reason, RefuseReason::unspecified); // used: it reached the cluster
+    auto again = refused(o, f);
+    EXPECT_EQ(again.reason, RefuseReason::replayed) << again.text;
+    EXPECT_NE(again.text.find("used before"), std::string::npos) << again.text;
+    EXPECT_EQ(metrics_.refused_replayed.value(), 1u);
+}
+
+TEST_F(ResponderAdmission, AFullReplayCacheRefusesNewTickets)
+{
+    auto f = flow("198.18.0.100");
+    // The fixture's cache holds 2 tickets.
+    EXPECT_EQ(refused(offer(xo::encode_plan(plan()), f), f).reason, RefuseReason::unspecified);
+    auto other = plan();
+    other.first = 1;
+    other.length = other.object_size - 1;
+    EXPECT_EQ(refused(offer(xo::encode_plan(other), f), f).reason, RefuseReason::unspecified);
+    other.first = 2;
+    other.length = other.object_size - 2;
+    auto r = refused(offer(xo::encode_plan(other), f), f);
+    EXPECT_EQ(r.reason, RefuseReason::busy) << r.text;
+    EXPECT_NE(r.text.find("replay cache full"), std::string::npos) << r.text;
+    EXPECT_EQ(metrics_.refused_replay_cache_full.value(), 1u);
 }
 
 TEST_F(ResponderAdmission, ValidTicketReachesTheCluster)

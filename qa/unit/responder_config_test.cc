@@ -9,8 +9,10 @@ using xo::rsp::parse_command_line;
 
 std::vector<std::string> required()
 {
-    return {"--control", "198.18.0.11:7000", "--address", "198.18.0.11", "--ifname", "eth0",
-            "--instance", "xorsp-osd1", "--channel-key", "/etc/xo/channel.key", "--ticket-key", "/etc/xo/ticket.key"};
+    return {"--control",     "198.18.0.11:7000",    "--address",         "198.18.0.11",
+            "--gateway-address", "198.18.0.2",      "--ifname",          "eth0",
+            "--instance",    "xorsp-osd1",          "--channel-key",     "/etc/xo/channel.key",
+            "--ticket-key",  "/etc/xo/ticket.key"};
 }
 
 TEST(ResponderConfig, DefaultsWithTheRequiredFlags)
@@ -19,6 +21,8 @@ TEST(ResponderConfig, DefaultsWithTheRequiredFlags)
     ASSERT_TRUE(r.config) << r.message;
     EXPECT_EQ(r.config->control.port(), 7000);
     EXPECT_EQ(r.config->address.to_string(), "198.18.0.11");
+    ASSERT_EQ(r.config->gateway_addresses.size(), 1u);
+    EXPECT_EQ(r.config->gateway_addresses[0].to_string(), "198.18.0.2");
     EXPECT_EQ(r.config->instance, "xorsp-osd1");
     EXPECT_EQ(r.config->channel_key, "/etc/xo/channel.key");
     EXPECT_EQ(r.config->ticket_key, "/etc/xo/ticket.key");
@@ -59,6 +63,7 @@ TEST(ResponderConfig, ErrorsNameTheFlag)
         return r.message;
     };
     EXPECT_NE(bad({"--pipeline-depth", "0"}).find("--pipeline-depth"), std::string::npos);
+    EXPECT_NE(bad({"--gateway-address", "vip"}).find("--gateway-address"), std::string::npos);
     EXPECT_NE(bad({"--read-bytes", "100"}).find("--read-bytes"), std::string::npos);
     EXPECT_NE(bad({"--metrics-listen", "nowhere"}).find("--metrics-listen"), std::string::npos);
     EXPECT_NE(bad({"--log-level", "loud"}).find("--log-level"), std::string::npos);
