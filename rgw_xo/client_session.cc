@@ -122,6 +122,8 @@ boost::asio::awaitable<void> ClientSession::run()
         error_code ec;
         stream_.expires_after(config.header_timeout);
         co_await http::async_read_header(stream_, buffer_, req, redirect_error(use_awaitable, ec));
+        if (!ec)
+            ec = check_request_head(req);
 
         ExchangeResult result = ec ? co_await reject(ec, req, request_id)
                                    : co_await relay_.exchange(

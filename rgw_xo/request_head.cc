@@ -13,6 +13,13 @@ void limit_request_head(RequestParser& req, std::size_t max_header_bytes)
     req.body_limit(std::numeric_limits<std::uint64_t>::max());
 }
 
+boost::system::error_code check_request_head(const RequestParser& req)
+{
+    if (req.chunked() != req.get().chunked())
+        return http::error::bad_transfer_encoding;
+    return {};
+}
+
 PreparedRequest prepare_request(http::request_header<>& req, std::string_view addr_header,
                                 std::string_view client_address, std::optional<std::uint64_t> threshold)
 {

@@ -4,11 +4,12 @@
 // Theory of operation: the input is a client's byte stream, cut into the
 // reads a socket would deliver. It runs the gateway's path on them, request
 // after request as on a kept-alive connection: Beast's request parser under
-// the gateway's limits (limit_request_head) reads the head — with the
+// the gateway's limits (limit_request_head) reads the head (with the
 // synchronous read_header, which runs the same parse loop as the
-// asynchronous one ClientSession uses — then either the gateway's 400 (the
-// S3 error document, which echoes the target) or prepare_request() and the
-// head as radosgw receives it; a chunked body is decoded by the parser and
+// asynchronous one ClientSession uses) and check_request_head() vets it;
+// then comes either the gateway's 400 (the S3 error document, which echoes
+// the target) or prepare_request() and the head as radosgw receives it; a
+// chunked body is decoded by the parser and
 // re-framed by the serializer in pump_framed()'s read-write loop, through
 // its own buffer steps (lend_scratch, take_scratch), and a Content-Length
 // body is passed on as raw bytes, as pump_exact() does. Beyond no crash, no
@@ -16,14 +17,16 @@
 //   - a head that fails is either a syntax error (answered 400, the target
 //     escaped in the document) or an input that ended early;
 //   - the head sent upstream parses again, as the same method, target,
-//     version, keep-alive and body framing (the gateway cannot be used to
-//     make radosgw see a different request: no request smuggling), and it
-//     carries exactly one client-address header, the gateway's;
+//     version and keep-alive, and with the body framing the gateway read the
+//     body with and its serializer writes (the gateway cannot be used to make
+//     radosgw see a different request: no request smuggling), and it carries
+//     exactly one client-address header, the gateway's;
 //   - a narrowed GET asks radosgw for exactly the first threshold bytes of
 //     the client's range;
 //   - a re-framed chunked body decodes upstream to the bytes the client sent.
-// The first input byte picks the read size, the header limit and the offload
-// threshold, so short and long reads and both limits are explored.
+// The first input byte picks the read size, the header limit, the offload
+// threshold and the relay buffer size, so short and long reads, both limits
+// and bodies split over many buffers are explored.
 //
 // Build and run as handoff_decode_fuzz.cc describes, with the target
 // xo_http_request_fuzz; seeds are real requests (qa/fuzz/regressions/).
@@ -151,7 +154,10 @@ void check_forwarded_head(const std::string& wire, const xo::gw::RequestParser& 
     const auto& m = again.get();
     const auto& sent = sent_parser.get();
     check(m.method_string() == sent.method_string() && m.target() == sent.target() && m.version() == sent.version());
-    check(m.keep_alive() == sent.keep_alive() && m.chunked() == sent.chunked());
+    check(m.keep_alive() == sent.keep_alive());
+    // The framing the gateway read the body with, the one the serializer
+    // writes it with, and the one radosgw will read it with: all the same.
+    check(again.chunked() == sent_parser.chunked() && sent.chunked() == sent_parser.chunked());
     check(again.content_length() == sent_parser.content_length());
     check(std::distance(m.begin(), m.end()) == std::distance(sent.begin(), sent.end()));
     check(m.count(addr_header) == 1 && m[addr_header] == client_address);
@@ -216,6 +222,8 @@ bool one_request(ClientBytes& client, boost::beast::flat_buffer& buffer, std::ui
     xo::gw::limit_request_head(req, header_limit);
     error_code ec;
     http::read_header(client, buffer, req, ec);
+    if (!ec)
+        ec = xo::gw::check_request_head(req);
     if (ec) {
         if (xo::gw::is_http_syntax_error(ec))
             check_rejection(ec, req);
