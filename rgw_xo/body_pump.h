@@ -23,6 +23,8 @@
 #include <cstdint>
 #include <span>
 
+#include "framed_body.h"
+
 namespace xo::gw {
 
 /** Which end of a pump failed, if any. */
@@ -66,8 +68,7 @@ pump_framed(boost::beast::tcp_stream& from, boost::beast::flat_buffer& from_buf,
     auto& body = parser.get().body();
     while (!serializer.is_done()) {
         if (!parser.is_done()) {
-            body.data = scratch.data();
-            body.size = scratch.size();
+            lend_scratch(body, scratch);
             from.expires_after(io_timeout);
             co_await http::async_read(from, from_buf, parser, redirect_error(use_awaitable, result.error));
             if (result.error == http::error::need_buffer)
@@ -76,9 +77,7 @@ pump_framed(boost::beast::tcp_stream& from, boost::beast::flat_buffer& from_buf,
                 result.fault = PumpFault::source;
                 co_return result;
             }
-            body.size = scratch.size() - body.size;
-            body.data = scratch.data();
-            body.more = !parser.is_done();
+            take_scratch(body, scratch, parser.is_done());
         } else {
             body.data = nullptr;
             body.size = 0;

@@ -31,7 +31,6 @@ bool take(std::string_view& s, std::string_view what)
 
 std::optional<ContentRange> parse_content_range(std::string_view s)
 {
-    ContentRange r;
     if (!take(s, "bytes "))
         return std::nullopt;
     auto first = take_number(s);

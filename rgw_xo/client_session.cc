@@ -6,7 +6,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <chrono>
-#include <limits>
 
 #include "access_log.h"
 #include "endpoint.h"
@@ -119,12 +118,12 @@ boost::asio::awaitable<void> ClientSession::run()
         const std::string request_id = worker_.next_request_id();
 
         RequestParser req;
-        req.header_limit(static_cast<std::uint32_t>(
-            std::min<std::size_t>(config.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
-        req.body_limit(std::numeric_limits<std::uint64_t>::max());
+        limit_request_head(req, config.max_header_bytes);
         error_code ec;
         stream_.expires_after(config.header_timeout);
         co_await http::async_read_header(stream_, buffer_, req, redirect_error(use_awaitable, ec));
+        if (!ec)
+            ec = check_request_head(req);
 
         ExchangeResult result = ec ? co_await reject(ec, req, request_id)
                                    : co_await relay_.exchange(

@@ -35,13 +35,6 @@ struct LocatorConfig {
     std::string meta_pool = "default.rgw.meta";
 };
 
-/** An S3 object version as the gateway names it. */
-struct ObjectName {
-    std::string bucket;
-    std::string key;
-    std::string version_id; ///< empty for the current version of an unversioned object
-};
-
 /** Where an object's head lives and who serves it. */
 struct Location {
     std::string pool;

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <variant>
 
-#include "locator.h"
+#include "rgw_oid.h"
 
 namespace xo::gw {
 

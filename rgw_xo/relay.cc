@@ -155,49 +155,17 @@ boost::asio::awaitable<void> Relay::answer_upstream_failure(Exchange& x, const e
 
 boost::asio::awaitable<ExchangeResult> Relay::exchange(ClientSide client, RequestParser& req_parser)
 {
-    auto& req = req_parser.get();
-    // The only change to the request: radosgw learns who the client is
-    // (rgw remote addr param). A client-supplied value is replaced, never trusted.
-    req.set(config_.client_addr_header, client.address);
-
     Exchange x(client, req_parser);
-    x.head = req.method() == http::verb::head;
-    consider_offload(x);
+    x.head = req_parser.get().method() == http::verb::head;
+    auto prepared = prepare_request(req_parser.get(), config_.client_addr_header, client.address,
+                                    offload_ ? std::optional(offload_->threshold()) : std::nullopt);
+    x.object = std::move(prepared.object);
+    x.narrowed = prepared.narrowed;
+    x.result.offload.reason = prepared.reason;
     new_response_parser(x.res, x.head);
     if (co_await send_request(x) && co_await receive_response_header(x) && co_await undo_narrowing(x))
         co_await deliver_response(x);
     co_return x.result;
-}
-
-/*
- * consider_offload() - for a GET the offload path may take, ask radosgw for
- * the first bytes only (byte_range.h); otherwise note why it stays relayed.
- */
-void Relay::consider_offload(Exchange& x)
-{
-    auto& req = x.req_parser.get();
-    if (req.method() != http::verb::get)
-        return;
-    if (!offload_) {
-        x.result.offload.reason = "disabled";
-        return;
-    }
-    auto get = classify_get(req);
-    if (auto* why = std::get_if<std::string_view>(&get)) {
-        x.result.offload.reason = *why;
-        return;
-    }
-    x.object = std::move(std::get<ObjectGet>(get));
-    const std::uint64_t threshold = offload_->threshold();
-    if (!x.object->client_range) {
-        x.narrowed = RangeRequest{0, std::nullopt};
-    } else if (!x.object->range_signed) {
-        auto wanted = parse_range_request(req[http::field::range]);
-        if (wanted && (!wanted->last || *wanted->last - wanted->first >= threshold))
-            x.narrowed = wanted;
-    }
-    if (x.narrowed)
-        req.set(http::field::range, range_of(x.narrowed->first, threshold));
 }
 
 /*

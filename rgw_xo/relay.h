@@ -28,11 +28,11 @@
 #include "gateway_config.h"
 #include "object_get.h"
 #include "relay_buffer.h"
+#include "request_head.h"
 #include "s3_error.h"
 
 namespace xo::gw {
 
-using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
 using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
 
 /** The client side of an exchange: its stream, unread bytes, and identity. */
@@ -97,7 +97,6 @@ private:
     boost::asio::awaitable<bool> await_continue(Exchange& x);
     boost::asio::awaitable<bool> receive_response_header(Exchange& x);
     boost::asio::awaitable<void> deliver_response(Exchange& x);
-    void consider_offload(Exchange& x);
     boost::asio::awaitable<bool> undo_narrowing(Exchange& x);
     std::optional<Split> shape_response(Exchange& x);
     boost::asio::awaitable<void> offload_rest(Exchange& x, const Split& split);

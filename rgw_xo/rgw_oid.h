@@ -26,6 +26,13 @@
 
 namespace xo::rgw {
 
+/** An S3 object version as the gateway names it. */
+struct ObjectName {
+    std::string bucket;
+    std::string key;
+    std::string version_id; ///< empty for the current version of an unversioned object
+};
+
 /** The RADOS identity of an S3 object's head object (no namespace: RGW's data
  * objects live in the pool's default namespace). */
 struct HeadName {

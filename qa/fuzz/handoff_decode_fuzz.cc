@@ -11,10 +11,10 @@
 // Build (clang only; a separate build directory):
 //   CC=clang CXX=clang++ cmake -S /work/main -B /tmp/xo-fuzz-build -DXO_FUZZ=ON
 //   cmake --build /tmp/xo-fuzz-build --target xo_handoff_decode_fuzz
-// Run (two minutes, corpus kept between runs; seeds are made by the fuzzer):
-//   mkdir -p /tmp/xo-fuzz-corpus
-//   /tmp/xo-fuzz-build/qa/fuzz/xo_handoff_decode_fuzz -max_total_time=120 \
-//       -malloc_limit_mb=64 /tmp/xo-fuzz-corpus
+// Run (two minutes, corpus kept between runs, seeded with the regression
+// inputs; docs/fuzzing.md records the long runs):
+//   mkdir -p /tmp/xo-fuzz-corpus && cp qa/fuzz/regressions/handoff_decode_fuzz/* /tmp/xo-fuzz-corpus/
+//   /tmp/xo-fuzz-build/qa/fuzz/xo_handoff_decode_fuzz -max_total_time=120 -malloc_limit_mb=64 /tmp/xo-fuzz-corpus
 // A crash leaves crash-<sha1> in the current directory; replay it with
 //   /tmp/xo-fuzz-build/qa/fuzz/xo_handoff_decode_fuzz crash-<sha1>
 #include <algorithm>

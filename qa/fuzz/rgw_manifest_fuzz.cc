@@ -17,8 +17,7 @@
 //   mkdir -p /tmp/xo-manifest-corpus
 //   for f in qa/unit/fixtures/rgw_manifest/*.hex; do
 //     xxd -r -p "$f" > /tmp/xo-manifest-corpus/$(basename "$f" .hex); done
-//   /tmp/xo-manifest-fuzz-build/qa/fuzz/xo_rgw_manifest_fuzz -max_total_time=600 \
-//       -malloc_limit_mb=256 /tmp/xo-manifest-corpus
+//   /tmp/xo-manifest-fuzz-build/qa/fuzz/xo_rgw_manifest_fuzz -max_total_time=600 -malloc_limit_mb=256 /tmp/xo-manifest-corpus
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -1,7 +1,8 @@
 // The gateway's offload decisions that need no network: which requests may
-// leave the relay (object_get.h), the byte arithmetic of a split GET
-// (byte_range.h), and the serve plan a responder receives (serve_plan.h;
-// its ticket: responder_ticket_test.cc).
+// leave the relay (object_get.h), the changes to the head radosgw is sent
+// (request_head.h), the byte arithmetic of a split GET (byte_range.h), and
+// the serve plan a responder receives (serve_plan.h; its ticket:
+// responder_ticket_test.cc).
 #include <gtest/gtest.h>
 
 #include <boost/beast/http/message.hpp>
@@ -10,6 +11,7 @@
 
 #include "byte_range.h"
 #include "object_get.h"
+#include "request_head.h"
 #include "serve_plan.h"
 
 namespace {
@@ -188,6 +190,62 @@ TEST(ClassifyGet, KnowsWhetherTheRangeIsSigned)
     EXPECT_TRUE(std::get<ObjectGet>(classify_get(req)).range_signed);
     req.target("/b/k?X-Amz-SignedHeaders=host&X-Amz-Signature=00");
     EXPECT_FALSE(std::get<ObjectGet>(classify_get(req)).range_signed);
+}
+
+TEST(PrepareRequest, ReplacesTheClientAddressHeader)
+{
+    auto req = get("/b/k");
+    req.method(http::verb::put);
+    req.insert("X-XO-Client-Addr", "10.0.0.1");
+    req.insert("X-XO-Client-Addr", "10.0.0.2");
+    auto prepared = prepare_request(req, "X-XO-Client-Addr", "198.18.0.100", 1024);
+    EXPECT_EQ(req.count("X-XO-Client-Addr"), 1u);
+    EXPECT_EQ(req["X-XO-Client-Addr"], "198.18.0.100");
+    EXPECT_FALSE(prepared.object);
+    EXPECT_EQ(prepared.reason, "");
+}
+
+TEST(PrepareRequest, NarrowsAnOffloadableGetToTheThreshold)
+{
+    auto plain = get("/b/k");
+    auto prepared = prepare_request(plain, "X-A", "1.2.3.4", 1024);
+    ASSERT_TRUE(prepared.object && prepared.narrowed);
+    EXPECT_EQ(prepared.narrowed->first, 0u);
+    EXPECT_FALSE(prepared.narrowed->last);
+    EXPECT_EQ(plain[http::field::range], "bytes=0-1023");
+
+    auto ranged = get("/b/k");
+    ranged.set(http::field::range, "bytes=100-");
+    prepared = prepare_request(ranged, "X-A", "1.2.3.4", 1024);
+    ASSERT_TRUE(prepared.narrowed);
+    EXPECT_EQ(prepared.narrowed->first, 100u);
+    EXPECT_EQ(ranged[http::field::range], "bytes=100-1123");
+
+    auto short_range = get("/b/k"); // within the threshold: radosgw answers it whole
+    short_range.set(http::field::range, "bytes=0-99");
+    prepared = prepare_request(short_range, "X-A", "1.2.3.4", 1024);
+    EXPECT_TRUE(prepared.object);
+    EXPECT_FALSE(prepared.narrowed);
+    EXPECT_EQ(short_range[http::field::range], "bytes=0-99");
+}
+
+TEST(PrepareRequest, LeavesSignedRangesAndOtherRequestsAlone)
+{
+    auto req = get("/b/k");
+    req.set(http::field::range, "bytes=0-");
+    req.set(http::field::authorization, "AWS4-HMAC-SHA256 Credential=a/b, "
+                                        "SignedHeaders=host;range;x-amz-date, Signature=00");
+    auto prepared = prepare_request(req, "X-A", "1.2.3.4", 1024);
+    EXPECT_TRUE(prepared.object);
+    EXPECT_FALSE(prepared.narrowed);
+    EXPECT_EQ(req[http::field::range], "bytes=0-");
+
+    auto acl = get("/b/k?acl");
+    EXPECT_EQ(prepare_request(acl, "X-A", "1.2.3.4", 1024).reason, "subresource");
+    EXPECT_EQ(acl.find(http::field::range), acl.end());
+    auto off = get("/b/k");
+    EXPECT_EQ(prepare_request(off, "X-A", "1.2.3.4", std::nullopt).reason, "disabled");
+    EXPECT_EQ(off.find(http::field::range), off.end());
 }
 
 } // namespace
