@@ -9,7 +9,7 @@
 // on its own as well, as the channel calls it before reading a payload.
 //
 // Build (clang only; a separate build directory):
-//   CC=clang CXX=clang++ cmake -S /work/main -B /tmp/xo-fuzz-build -DXO_FUZZ=ON
+//   CC=clang CXX=clang++ cmake -S . -B /tmp/xo-fuzz-build -DXO_FUZZ=ON
 //   cmake --build /tmp/xo-fuzz-build --target xo_handoff_decode_fuzz
 // Run (two minutes, corpus kept between runs, seeded with the regression
 // inputs; docs/fuzzing.md records the long runs):

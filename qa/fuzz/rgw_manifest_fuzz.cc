@@ -11,7 +11,7 @@
 // that check.
 //
 // Build (clang only; a separate build directory):
-//   CC=clang CXX=clang++ cmake -S /work/main -B /tmp/xo-manifest-fuzz-build -DXO_FUZZ=ON
+//   CC=clang CXX=clang++ cmake -S . -B /tmp/xo-manifest-fuzz-build -DXO_FUZZ=ON
 //   cmake --build /tmp/xo-manifest-fuzz-build --target xo_rgw_manifest_fuzz
 // Run (seeded with the golden manifests, converted from hex):
 //   mkdir -p /tmp/xo-manifest-corpus
