@@ -310,6 +310,20 @@ def bucket_gw(s3_gw, rgw_admin_s3):
     empty_and_delete(rgw_admin_s3, name)
 
 
+@pytest.fixture
+def public_bucket(s3_gw, bucket_gw):
+    """A bucket through the gateway whose objects anyone may read, so raw connections can GET them."""
+    s3_gw.put_bucket_acl(Bucket=bucket_gw, ACL="public-read")
+    return bucket_gw
+
+
+@pytest.fixture(scope="module")
+def offload_on():
+    """For modules of offload tests (pytestmark): SKIPPED on a cluster without responders."""
+    if not os.environ.get("XO_RESPONDER_METRICS", "").split():
+        pytest.skip("SKIPPED: no responders (XO_RESPONDER_METRICS unset: cluster started with XO_OFFLOAD=0)")
+
+
 def _gateway_pids():
     """PIDs of xo-gateway processes serving XO_S3_ENDPOINT's address:port."""
     u = urllib.parse.urlsplit(os.environ.get("XO_S3_ENDPOINT", ""))

@@ -28,16 +28,7 @@ from xometrics import responder_urls, scrape
 OFFLOADED = 'xo_offload_total{outcome="offloaded"}'
 
 
-@pytest.fixture(scope="module", autouse=True)
-def offload_on():
-    if not responder_urls():
-        pytest.skip("SKIPPED: no responders (XO_RESPONDER_METRICS unset: cluster started with XO_OFFLOAD=0)")
-
-
-@pytest.fixture
-def public_bucket(s3_gw, bucket_gw):
-    s3_gw.put_bucket_acl(Bucket=bucket_gw, ACL="public-read")
-    return bucket_gw
+pytestmark = pytest.mark.usefixtures("offload_on")
 
 
 def control_endpoint(pid):

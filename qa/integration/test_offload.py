@@ -26,7 +26,7 @@ import pytest
 from conftest import REPO, _gateway_pids, env
 from test_locator import LocateTool
 from xohttp import RawConn, build_request
-from xometrics import responder_sent, responder_urls, scrape, scrape_until
+from xometrics import responder_sent, scrape, scrape_until
 
 MiB = 1024 * 1024
 SETTLE_TIMEOUT = 90
@@ -57,10 +57,7 @@ def sha(data):
     return hashlib.sha256(data).hexdigest()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def offload_on():
-    if not responder_urls():
-        pytest.skip("SKIPPED: no responders (XO_RESPONDER_METRICS unset: cluster started with XO_OFFLOAD=0)")
+pytestmark = pytest.mark.usefixtures("offload_on")
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +65,6 @@ def locate():
     tool = LocateTool(env("CEPH_CONF"))
     yield lambda bucket, keys: [a.get("host") for a in tool.ask_all([(bucket, k, "") for k in keys])]
     tool.close()
-
-
-@pytest.fixture
-def public_bucket(s3_gw, bucket_gw):
-    """A bucket whose objects anyone may read, so raw connections can GET them."""
-    s3_gw.put_bucket_acl(Bucket=bucket_gw, ACL="public-read")
-    return bucket_gw
 
 
 def put_public(s3, bucket, key, data):

@@ -52,10 +52,7 @@ BLOCK, REDIRECT, OWNER_GONE = 1, 2, 1
 PORT_BASE = 61000 + os.getpid() % 2000
 
 
-@pytest.fixture(scope="module", autouse=True)
-def offload_on():
-    if not responder_urls():
-        pytest.skip("SKIPPED: no responders (XO_RESPONDER_METRICS unset: cluster started with XO_OFFLOAD=0)")
+pytestmark = pytest.mark.usefixtures("offload_on")
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +60,6 @@ def locate():
     tool = LocateTool(env("CEPH_CONF"))
     yield lambda bucket, key: tool.ask_all([(bucket, key, "")])[0].get("host")
     tool.close()
-
-
-@pytest.fixture
-def public_bucket(s3_gw, bucket_gw):
-    s3_gw.put_bucket_acl(Bucket=bucket_gw, ACL="public-read")
-    return bucket_gw
 
 
 def bpftool(*args, ns=None):

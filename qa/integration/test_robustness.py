@@ -31,21 +31,12 @@ MiB = 1024 * 1024
 CLIENT_IP = "198.18.0.100"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def offload_on():
-    if not responder_urls():
-        pytest.skip("SKIPPED: no responders (XO_RESPONDER_METRICS unset: cluster started with XO_OFFLOAD=0)")
+pytestmark = pytest.mark.usefixtures("offload_on")
 
 
 @pytest.fixture
 def responders():
     return Responders()
-
-
-@pytest.fixture
-def public_bucket(s3_gw, bucket_gw):
-    s3_gw.put_bucket_acl(Bucket=bucket_gw, ACL="public-read")
-    return bucket_gw
 
 
 def stall_timeout():
