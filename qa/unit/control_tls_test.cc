@@ -59,24 +59,33 @@ std::shared_ptr<ControlTls> tls_from(ControlTls::Role role, KeySource keys)
     return *tls;
 }
 
-/** connect_once() - whether a client of @client_tls gets a channel to @lo (the server side runs @server). */
+/** The two ends of one connection attempt: each a channel or why there is none. */
 struct Outcome {
     std::optional<Result<std::unique_ptr<ControlChannel>>> client, server;
 };
 
-Outcome connect_once(std::shared_ptr<ControlTls> client_tls, std::shared_ptr<ControlTls> server_tls)
-{
-    Outcome out;
+/**
+ * Connections of one test. The io_context outlives every channel it made
+ * (declare a Connections before the Outcomes it returns): a socket destroyed
+ * after its io_context would touch freed memory.
+ */
+struct Connections {
+    /** once() - whether a client of @client_tls gets a channel to a server of @server_tls. */
+    Outcome once(std::shared_ptr<ControlTls> client_tls, std::shared_ptr<ControlTls> server_tls)
+    {
+        Outcome out;
+        Loopback lo(ioc);
+        boost::asio::co_spawn(ioc, [&]() -> awaitable<void> { out.server = co_await lo.accept_one(server_tls); },
+                              rethrow);
+        boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
+            out.client = co_await connect_channel(client_tls, lo.endpoint(), deadline_in(5s));
+        }, rethrow);
+        ioc.restart();
+        ioc.run_for(test_budget);
+        return out;
+    }
     boost::asio::io_context ioc;
-    Loopback lo(ioc);
-    boost::asio::co_spawn(ioc, [&]() -> awaitable<void> { out.server = co_await lo.accept_one(server_tls); },
-                          rethrow);
-    boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
-        out.client = co_await connect_channel(client_tls, lo.endpoint(), deadline_in(5s));
-    }, rethrow);
-    ioc.run_for(test_budget);
-    return out;
-}
+};
 
 TEST(ControlTls, ServerWithOnlyACertificateGetsNoChannelAndNoBytes)
 {
@@ -130,7 +139,8 @@ TEST(ControlTls, GatewayWithoutAKeyForThatResponderDoesNotConnect)
     auto gateway = tls_from(ControlTls::Role::client, key_dir_source(dir.path)); // no 127.0.0.1.key
     TempDir rdir;
     auto responder = tls_from(ControlTls::Role::server, key_file_source(rdir.write_key("r.key", key_line("r", '1'))));
-    auto out = connect_once(gateway, responder);
+    Connections connections;
+    auto out = connections.once(gateway, responder);
     ASSERT_TRUE(out.client.has_value());
     ASSERT_FALSE(out.client->ok());
     EXPECT_NE(out.client->error().message.find("127.0.0.1.key"), std::string::npos) << out.client->error().message;
@@ -141,7 +151,8 @@ TEST(ControlTls, EachResponderHasItsOwnKey)
     TempDir gw, r1;
     gw.write_key("127.0.0.1.key", key_line("r2", '2')); // the gateway's key is another responder's
     auto responder = tls_from(ControlTls::Role::server, key_file_source(r1.write_key("r1.key", key_line("r1", '1'))));
-    auto out = connect_once(tls_from(ControlTls::Role::client, key_dir_source(gw.path)), responder);
+    Connections connections;
+    auto out = connections.once(tls_from(ControlTls::Role::client, key_dir_source(gw.path)), responder);
     ASSERT_TRUE(out.client.has_value());
     EXPECT_FALSE(out.client->ok());
     ASSERT_TRUE(out.server.has_value());
@@ -157,21 +168,22 @@ TEST(ControlTls, KeysRotateWithoutARestart)
     std::string r_file = r.write_key("r.key", key_line("old", '1'));
     auto gateway = tls_from(ControlTls::Role::client, key_dir_source(gw.path));
     auto responder = tls_from(ControlTls::Role::server, key_file_source(r_file));
+    Connections connections;
 
-    auto before = connect_once(gateway, responder);
+    auto before = connections.once(gateway, responder);
     ASSERT_TRUE(before.client && before.client->ok());
     ASSERT_TRUE(before.server && before.server->ok());
     EXPECT_EQ((**before.server)->key_id(), "old");
 
     r.write_key("r.key.new", key_line("new", '2') + key_line("old", '1'));
     ASSERT_EQ(::rename((r_file + ".new").c_str(), r_file.c_str()), 0);
-    auto during = connect_once(gateway, responder); // the gateway still offers the old key
+    auto during = connections.once(gateway, responder); // the gateway still offers the old key
     ASSERT_TRUE(during.server && during.server->ok()) << during.server->error().message;
     EXPECT_EQ((**during.server)->key_id(), "old");
 
     gw.write_key("127.0.0.1.key.new", key_line("new", '2'));
     ASSERT_EQ(::rename((gw_file + ".new").c_str(), gw_file.c_str()), 0);
-    auto switched = connect_once(gateway, responder);
+    auto switched = connections.once(gateway, responder);
     ASSERT_TRUE(switched.server && switched.server->ok()) << switched.server->error().message;
     EXPECT_EQ((**switched.server)->key_id(), "new");
     EXPECT_TRUE((**during.server)->key_still_held().ok());
@@ -186,7 +198,7 @@ TEST(ControlTls, KeysRotateWithoutARestart)
     // An old-key gateway is now refused.
     gw.write_key("127.0.0.1.key.new", key_line("old", '1'));
     ASSERT_EQ(::rename((gw_file + ".new").c_str(), gw_file.c_str()), 0);
-    auto stale = connect_once(gateway, responder);
+    auto stale = connections.once(gateway, responder);
     ASSERT_TRUE(stale.client.has_value());
     EXPECT_FALSE(stale.client->ok());
 }
