@@ -35,6 +35,7 @@
 #include "channel_support.h"
 #include "connection_host.h"
 #include "offloader.h"
+#include "private_netns.h"
 #include "responder_link.h"
 #include "socket_ops.h"
 #include "wire.h"
@@ -226,16 +227,6 @@ TEST(ResponderAddressTrust, OtherFamilyOrPortZeroIsRefused)
     EXPECT_EQ(v6.admitted + no_port.admitted, 0);
 }
 
-bool has_cap_net_admin()
-{
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line))
-        if (line.rfind("CapEff:", 0) == 0)
-            return (std::stoull(line.substr(7), nullptr, 16) >> 12) & 1; // CAP_NET_ADMIN
-    return false;
-}
-
 /**
  * GatewayTrust - a gateway Offloader with a real client connection, in a
  * fresh network namespace (loopback up).
@@ -244,25 +235,14 @@ class GatewayTrust : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        if (!has_cap_net_admin())
-            GTEST_SKIP() << "SKIPPED: TCP_REPAIR and namespaces need CAP_NET_ADMIN";
-        original_ns_.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-        ASSERT_TRUE(original_ns_.valid()) << std::strerror(errno);
-        if (::unshare(CLONE_NEWNET) != 0)
-            GTEST_SKIP() << "SKIPPED: cannot create a network namespace: " << std::strerror(errno);
-        UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-        ifreq ifr{};
-        std::snprintf(ifr.ifr_name, IFNAMSIZ, "lo");
-        ifr.ifr_flags = IFF_UP;
-        ASSERT_EQ(::ioctl(s.get(), SIOCSIFFLAGS, &ifr), 0) << "bring lo up: " << std::strerror(errno);
+        if (auto skip = netns_.enter())
+            GTEST_SKIP() << *skip;
         connect_client();
     }
 
     void TearDown() override
     {
-        if (original_ns_.valid()) {
-            EXPECT_EQ(::setns(original_ns_.get(), CLONE_NEWNET), 0) << std::strerror(errno);
-        }
+        netns_.leave();
     }
 
     /** connect_client() - client_ connected to gateway_ through listener_ on 127.0.0.1. */
@@ -289,7 +269,8 @@ protected:
     /** flow_entries() - entries left in the flow table. */
     std::size_t flow_entries() const { return flows_.entries.size(); }
 
-    UniqueFd original_ns_, listener_, client_, gateway_;
+    test::PrivateNetns netns_;
+    UniqueFd listener_, client_, gateway_;
     FakeSteering flows_;
 };
 

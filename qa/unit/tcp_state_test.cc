@@ -38,6 +38,7 @@
 #include <gtest/gtest.h>
 
 #include "handoff_messages.h"
+#include "private_netns.h"
 #include "tcp_state.h"
 #include "unique_fd.h"
 #include "wire.h"
@@ -47,19 +48,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kIoTimeoutMs = 5000;
-
-bool has_cap_net_admin()
-{
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind("CapEff:", 0) == 0) {
-            unsigned long long caps = std::stoull(line.substr(7), nullptr, 16);
-            return (caps >> 12) & 1; // CAP_NET_ADMIN
-        }
-    }
-    return false;
-}
 
 /** The byte at @offset of a test stream; varies with offset and stream. */
 std::uint8_t pattern_byte(std::uint64_t offset, std::uint8_t stream)
@@ -309,24 +297,13 @@ class TcpRepair : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        if (!has_cap_net_admin())
-            GTEST_SKIP() << "SKIPPED: TCP_REPAIR needs CAP_NET_ADMIN";
-        original_ns_.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-        ASSERT_TRUE(original_ns_.valid()) << std::strerror(errno);
-        if (::unshare(CLONE_NEWNET) != 0)
-            GTEST_SKIP() << "SKIPPED: cannot create a network namespace: " << std::strerror(errno);
-        UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-        ifreq ifr{};
-        std::snprintf(ifr.ifr_name, IFNAMSIZ, "lo");
-        ifr.ifr_flags = IFF_UP;
-        ASSERT_EQ(::ioctl(s.get(), SIOCSIFFLAGS, &ifr), 0) << "bring lo up: " << std::strerror(errno);
+        if (auto skip = netns_.enter())
+            GTEST_SKIP() << *skip;
     }
 
     void TearDown() override
     {
-        if (original_ns_.valid()) {
-            EXPECT_EQ(::setns(original_ns_.get(), CLONE_NEWNET), 0) << std::strerror(errno);
-        }
+        netns_.leave();
     }
 
     static void set_sysctl(const char* path, const char* value)
@@ -338,7 +315,7 @@ protected:
     }
 
 private:
-    UniqueFd original_ns_;
+    test::PrivateNetns netns_;
 };
 
 struct MigrationCase {
