@@ -95,6 +95,18 @@ def test_a_certificate_on_the_control_port_gets_no_handoff(s3_gw, public_bucket)
 REJECTED = "xo_responder_control_rejected_total"
 
 
+def handshake(control, psk_args):
+    """Whether `openssl s_client` with @psk_args completes a handshake with @control."""
+    out = subprocess.run(["openssl", "s_client", "-brief", "-tls1_3", "-connect", control, *psk_args],
+                         input=b"", capture_output=True, timeout=20)
+    return b"CONNECTION ESTABLISHED" in out.stdout + out.stderr
+
+
+def psk_args(key_line):
+    key_id, key_hex = key_line.split()
+    return ["-psk_identity", key_id, "-psk", key_hex]
+
+
 def test_a_responder_accepts_only_a_peer_that_proves_its_key(s3_gw, public_bucket):
     """A TLS client that offers a PSK of the right name but not the right
     bytes, and one that offers no PSK, get no channel, and the responder counts both."""
@@ -106,9 +118,7 @@ def test_a_responder_accepts_only_a_peer_that_proves_its_key(s3_gw, public_bucke
     before = scrape(url)[0].get(REJECTED, 0)
     attempts = [["-psk_identity", key_id, "-psk", os.urandom(32).hex()], []]
     for extra in attempts:
-        out = subprocess.run(["openssl", "s_client", "-brief", "-tls1_3", "-connect", control, *extra],
-                             input=b"", capture_output=True, timeout=20)
-        assert b"CONNECTION ESTABLISHED" not in out.stdout + out.stderr, out
+        assert not handshake(control, extra)
     deadline = time.monotonic() + 5
     while scrape(url)[0].get(REJECTED, 0) - before < len(attempts) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -151,7 +161,6 @@ def test_channel_key_rotates_without_a_restart(s3_gw, public_bucket):
     with open(env("XO_RUN_DIR") + "/run/xo-gateway.pid") as f:
         gateway_pid = int(f.read())
 
-    rejected_before = scrape(responder_urls()[i])[0].get(REJECTED, 0)
     assert offloaded_gets(public_bucket, key, data, 2) >= 1
     replace_key_file(responder_file, new + old)  # 1. the responder accepts both
     assert offloaded_gets(public_bucket, key, data, 2) >= 1
@@ -166,8 +175,12 @@ def test_channel_key_rotates_without_a_restart(s3_gw, public_bucket):
         offloaded = offloaded_gets(public_bucket, key, data, 1)
         time.sleep(0.3)
     assert offloaded, "no GET was offloaded after the rotation"
-    # The old-key channels (one per gateway worker that had one), closed.
-    assert scrape(responder_urls()[i])[0].get(REJECTED, 0) > rejected_before
+    # The withdrawn key opens no channel any more; the new one does. (Whether an
+    # old-key channel was still open depends on which gateway worker took which
+    # GET; its closing at the next OFFER is covered by control_tls_test.)
+    control = control_endpoint(pid)
+    assert not handshake(control, psk_args(old))
+    assert handshake(control, psk_args(new))
     assert responders.pid(i) == pid and os.path.exists(f"/proc/{pid}")
     assert os.path.exists(f"/proc/{gateway_pid}")
 
