@@ -1,7 +1,12 @@
 #include "gateway_config.h"
 
 #include <boost/program_options.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 
 #include "endpoint.h"
 #include "options_parse.h"
@@ -18,6 +23,7 @@ constexpr std::size_t max_relay_buffer = 64 * 1024 * 1024;
 
 struct RawOptions {
     std::string config_file, listen, upstream, metrics_listen, access_log, client_addr_header, log_level;
+    std::string ssl_endpoint, ssl_certificate, ssl_private_key;
     unsigned threads = 0;
     std::size_t max_connections = 0, max_header_bytes = 0, relay_buffer_bytes = 0;
     long header_timeout = 0, idle_timeout = 0, io_timeout = 0, connect_timeout = 0, shutdown_timeout = 0;
@@ -40,6 +46,13 @@ po::options_description describe(RawOptions& raw)
         ("upstream", po::value(&raw.upstream)->default_value("127.0.0.1:8000"), "radosgw endpoint")
         ("metrics-listen", po::value(&raw.metrics_listen)->default_value(""),
             "Prometheus endpoint IP:port serving GET /metrics (default: off)")
+        ("ssl-endpoint", po::value(&raw.ssl_endpoint)->default_value(""),
+            "HTTPS endpoint IP:port, beside --listen; needs --ssl-certificate and --ssl-private-key "
+            "(default: off)")
+        ("ssl-certificate", po::value(&raw.ssl_certificate)->default_value(""),
+            "PEM file with the server certificate followed by its chain; reread on SIGHUP")
+        ("ssl-private-key", po::value(&raw.ssl_private_key)->default_value(""),
+            "PEM file with the certificate's private key (keep it 0600); reread on SIGHUP")
         ("threads", po::value(&raw.threads)->default_value(cores), "I/O threads, one io_context each (default: cores)")
         ("max-connections", po::value(&raw.max_connections)->default_value(defaults.max_connections),
             "client connections served at once; one more is answered 503 SlowDown and closed "
@@ -114,6 +127,58 @@ bool positive(long value, const char* name, Duration& out, std::string& error)
     return true;
 }
 
+// A file the gateway will read at start: it must be there, a regular file, and
+// readable by this process now, so that a typo fails the start with its name
+// instead of the first TLS handshake.
+bool readable_file(const std::string& path, const char* flag, std::string& error)
+{
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+        error = std::string("--") + flag + " " + path + ": " + std::strerror(errno);
+        if (fd >= 0)
+            ::close(fd);
+        return false;
+    }
+    ::close(fd);
+    if (!S_ISREG(st.st_mode)) {
+        error = std::string("--") + flag + " " + path + ": not a regular file";
+        return false;
+    }
+    return true;
+}
+
+// The HTTPS listener: all three flags or none.
+bool validate_tls(const RawOptions& raw, GatewayConfig& c, std::string& error)
+{
+    if (raw.ssl_endpoint.empty()) {
+        if (!raw.ssl_certificate.empty() || !raw.ssl_private_key.empty()) {
+            error = "--ssl-certificate and --ssl-private-key need --ssl-endpoint";
+            return false;
+        }
+        return true;
+    }
+    c.ssl_endpoint = parse_endpoint(raw.ssl_endpoint, error);
+    if (!c.ssl_endpoint) {
+        error = "--ssl-endpoint: " + error;
+        return false;
+    }
+    if (*c.ssl_endpoint == c.listen) {
+        error = "--ssl-endpoint must differ from --listen";
+        return false;
+    }
+    if (raw.ssl_certificate.empty() || raw.ssl_private_key.empty()) {
+        error = "--ssl-endpoint needs --ssl-certificate and --ssl-private-key";
+        return false;
+    }
+    if (!readable_file(raw.ssl_certificate, "ssl-certificate", error) ||
+        !readable_file(raw.ssl_private_key, "ssl-private-key", error))
+        return false;
+    c.ssl_certificate = raw.ssl_certificate;
+    c.ssl_private_key = raw.ssl_private_key;
+    return true;
+}
+
 std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
 {
     GatewayConfig c;
@@ -136,6 +201,8 @@ std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
             return std::nullopt;
         }
     }
+    if (!validate_tls(raw, c, error))
+        return std::nullopt;
     if (raw.threads == 0 || raw.threads > 256) {
         error = "--threads must be 1..256";
         return std::nullopt;

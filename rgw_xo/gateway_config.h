@@ -38,6 +38,9 @@ struct GatewayConfig {
     boost::asio::ip::tcp::endpoint listen;
     boost::asio::ip::tcp::endpoint upstream;
     std::optional<boost::asio::ip::tcp::endpoint> metrics_listen; ///< Prometheus endpoint; none: off
+    std::optional<boost::asio::ip::tcp::endpoint> ssl_endpoint; ///< HTTPS listener; none: HTTP only
+    std::string ssl_certificate; ///< PEM chain, server certificate first; set exactly when ssl_endpoint is
+    std::string ssl_private_key; ///< PEM private key of that certificate; set exactly when ssl_endpoint is
     unsigned threads = 1;
     std::size_t max_connections = 0; ///< client connections at once; 0: from the open files limit at start
     std::size_t max_header_bytes = 64 * 1024;

@@ -27,6 +27,8 @@ PACKAGES=(
   # test and demo tools
   iproute2 util-linux procps psmisc ethtool tcpdump curl
   s3cmd python3-boto3 python3-pytest
+  # HTTPS tests: gnutls-cli is a second TLS client stack beside OpenSSL's; awscli a third S3 client
+  gnutls-bin awscli
 )
 
 missing=()

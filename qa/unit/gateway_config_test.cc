@@ -125,7 +125,8 @@ TEST(ParseCommandLine, HelpReturnsTextWithoutConfig)
         for (const char* option : {"--listen", "--upstream", "--threads", "--max-header-bytes", "--header-timeout",
                                    "--idle-timeout", "--io-timeout", "--connect-timeout", "--continue-timeout-ms",
                                    "--shutdown-timeout", "--relay-buffer-bytes", "--access-log",
-                                   "--client-addr-header", "--log-level", "--config"})
+                                   "--client-addr-header", "--log-level", "--config", "--ssl-endpoint",
+                                   "--ssl-certificate", "--ssl-private-key"})
             EXPECT_NE(r.message.find(option), std::string::npos) << option << " missing from help";
     }
     // --help wins even over values that would be rejected.
@@ -305,6 +306,89 @@ TEST(ParseCommandLine, OffloadNeedsChannelKeysAndATicketKey)
     EXPECT_TRUE(r.config->offload.enabled());
     EXPECT_EQ(r.config->offload.channel_keys, "/etc/xo/responders");
     EXPECT_EQ(r.config->offload.ticket_key, "/etc/xo/ticket.key");
+}
+
+TEST(ParseCommandLine, HttpsIsOffByDefault)
+{
+    ParseResult r = parse_command_line({});
+    ASSERT_TRUE(r.config) << dump(r);
+    EXPECT_FALSE(r.config->ssl_endpoint);
+    EXPECT_TRUE(r.config->ssl_certificate.empty());
+    EXPECT_TRUE(r.config->ssl_private_key.empty());
+}
+
+TEST(ParseCommandLine, HttpsEndpointWithItsFiles)
+{
+    TempConfig cert("-----BEGIN CERTIFICATE-----\n"), key("-----BEGIN PRIVATE KEY-----\n");
+    ParseResult r = parse_command_line({"--listen", "198.18.0.2:80", "--ssl-endpoint", "198.18.0.2:443",
+                                        "--ssl-certificate", cert.path(), "--ssl-private-key", key.path()});
+    ASSERT_TRUE(r.config) << dump(r);
+    ASSERT_TRUE(r.config->ssl_endpoint);
+    EXPECT_EQ(xo::to_string(*r.config->ssl_endpoint), "198.18.0.2:443");
+    EXPECT_EQ(r.config->ssl_certificate, cert.path());
+    EXPECT_EQ(r.config->ssl_private_key, key.path());
+
+    TempConfig file("ssl-endpoint = [::1]:8443\nssl-certificate = " + cert.path() + "\nssl-private-key = " +
+                    key.path() + "\n");
+    r = parse_command_line({"--config", file.path()});
+    ASSERT_TRUE(r.config) << dump(r);
+    ASSERT_TRUE(r.config->ssl_endpoint);
+    EXPECT_EQ(xo::to_string(*r.config->ssl_endpoint), "[::1]:8443");
+    EXPECT_EQ(r.config->ssl_private_key, key.path());
+}
+
+TEST(ParseCommandLine, HttpsNeedsAllThreeFlags)
+{
+    TempConfig cert("c"), key("k");
+    struct Case {
+        std::vector<std::string> args;
+        const char* named; // what the error message must name
+    };
+    const std::vector<Case> cases = {
+        {{"--ssl-endpoint", "127.0.0.1:443"}, "--ssl-certificate"},
+        {{"--ssl-endpoint", "127.0.0.1:443", "--ssl-certificate", cert.path()}, "--ssl-private-key"},
+        {{"--ssl-endpoint", "127.0.0.1:443", "--ssl-private-key", key.path()}, "--ssl-certificate"},
+        {{"--ssl-certificate", cert.path(), "--ssl-private-key", key.path()}, "--ssl-endpoint"},
+        {{"--ssl-private-key", key.path()}, "--ssl-endpoint"},
+    };
+    for (const Case& c : cases) {
+        ParseResult r = parse_command_line(c.args);
+        EXPECT_TRUE(r.error) << c.args.size() << " args accepted: " << r.message;
+        EXPECT_NE(r.message.find(c.named), std::string::npos) << r.message;
+    }
+}
+
+TEST(ParseCommandLine, HttpsFilesMustBeReadableFiles)
+{
+    TempConfig cert("c"), key("k");
+    const std::string missing = cert.path() + ".missing";
+    auto parse = [&](const std::string& c, const std::string& k) {
+        return parse_command_line(
+            {"--ssl-endpoint", "127.0.0.1:443", "--ssl-certificate", c, "--ssl-private-key", k});
+    };
+    ParseResult r = parse(missing, key.path());
+    ASSERT_TRUE(r.error) << "missing certificate accepted";
+    EXPECT_NE(r.message.find("--ssl-certificate " + missing), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("No such file"), std::string::npos) << r.message;
+    r = parse(cert.path(), missing);
+    ASSERT_TRUE(r.error) << "missing key accepted";
+    EXPECT_NE(r.message.find("--ssl-private-key " + missing), std::string::npos) << r.message;
+    r = parse(cert.path(), "/tmp");
+    ASSERT_TRUE(r.error) << "a directory accepted as the key";
+    EXPECT_NE(r.message.find("not a regular file"), std::string::npos) << r.message;
+}
+
+TEST(ParseCommandLine, HttpsEndpointIsCheckedAndDiffersFromListen)
+{
+    TempConfig cert("c"), key("k");
+    ParseResult r = parse_command_line({"--ssl-endpoint", "198.18.0.2", "--ssl-certificate", cert.path(),
+                                        "--ssl-private-key", key.path()});
+    ASSERT_TRUE(r.error) << "endpoint without a port accepted";
+    EXPECT_NE(r.message.find("--ssl-endpoint"), std::string::npos) << r.message;
+    r = parse_command_line({"--listen", "198.18.0.2:80", "--ssl-endpoint", "198.18.0.2:80", "--ssl-certificate",
+                            cert.path(), "--ssl-private-key", key.path()});
+    ASSERT_TRUE(r.error) << "HTTPS on the HTTP endpoint accepted";
+    EXPECT_NE(r.message.find("differ from --listen"), std::string::npos) << r.message;
 }
 
 } // namespace
