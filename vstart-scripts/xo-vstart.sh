@@ -63,8 +63,17 @@
 # deletes the run directory. Nothing outside our own namespaces
 # is ever signalled, and stop ignores INT/TERM/HUP so it cannot be cut half-way.
 #
+# HTTPS: `start` makes a test CA (EC P-256) and a server certificate for the
+# gateway's address (SAN IP:198.18.0.2) in <run dir>/tls, signed by it and
+# trusted by every client config of the client namespace (s3cfg-https, the
+# aws-cli config's ca_bundle, XO_CA_FILE for boto3 and curl). xo-gateway
+# serves HTTPS on :443 and radosgw direct on :8443 (XO_S3_HTTPS_ENDPOINT,
+# XO_RGW_HTTPS_ENDPOINT) with the same certificate and key; the key is 0600,
+# owned by xo. The CA key stays root's, for tests that issue a new server
+# certificate (SIGHUP reload).
+#
 # All files live under the run directory: ceph.conf, keyrings, daemon data,
-# logs, admin sockets, pid files, client configs.
+# logs, admin sockets, pid files, client configs, TLS files.
 set -Eeuo pipefail
 
 SELF=$(basename "$0")
@@ -92,6 +101,8 @@ readonly GW_IP=$NET_PREFIX.2
 readonly CLIENT_IP=$NET_PREFIX.100
 readonly RGW_PORT=8000
 readonly S3_PORT=80
+readonly S3_HTTPS_PORT=443
+readonly RGW_HTTPS_PORT=8443
 readonly METRICS_PORT=9100
 readonly RESPONDER_PORT=7481
 readonly RESPONDER_METRICS_PORT=9101
@@ -107,6 +118,8 @@ readonly GATEWAY_ACCESS_LOG=$RUN/xo-gateway.access.log
 readonly KEYS=$RUN/keys TICKET_KEY=$RUN/keys/ticket.key   # owned by $XO_USER
 readonly XO_DIR=$RUN/xo                   # owned by $XO_USER: the XO daemons' keyrings
 readonly BPFFS=$RUN/bpffs
+readonly TLS=$RUN/tls                     # test CA and the gateway's certificate (see write_tls_files)
+readonly CA_CERT=$TLS/ca.crt SERVER_CERT=$TLS/server.crt SERVER_KEY=$TLS/server.key   # the key owned by $XO_USER
 
 # Fixed test credentials (throwaway clusters only).
 readonly USER1=xo-test  ACCESS_KEY1=XOTESTACCESSKEY00001 SECRET_KEY1=xotestsecretkey000000000000000000000001
@@ -144,7 +157,8 @@ environment:
   XO_RUN_DIR=dir       all files of the instance (default /tmp/xo-<instance>)
   XO_MEMSTORE_BYTES=n  capacity of each memstore OSD (default 4 GiB, allocated lazily)
 
-addresses: gateway $GW_IP (xo-gateway :$S3_PORT, radosgw :$RGW_PORT; the gateway's radosgw 127.0.0.1:$RGW_PORT),
+addresses: gateway $GW_IP (xo-gateway :$S3_PORT and HTTPS :$S3_HTTPS_PORT, radosgw :$RGW_PORT and HTTPS :$RGW_HTTPS_PORT;
+           the gateway's radosgw 127.0.0.1:$RGW_PORT),
            OSD host I $NET_PREFIX.(10+I), client $CLIENT_IP
 EOF
 }
@@ -423,7 +437,7 @@ keyring = $RUN/rgw.direct/keyring
 log file = $RUN/log/\$name.log
 pid file = $RUN/run/\$name.pid
 rgw data = $RUN/rgw.direct
-rgw frontends = beast endpoint=$GW_IP:$RGW_PORT tcp_nodelay=1
+rgw frontends = beast endpoint=$GW_IP:$RGW_PORT ssl_endpoint=$GW_IP:$RGW_HTTPS_PORT ssl_certificate=$SERVER_CERT ssl_private_key=$SERVER_KEY tcp_nodelay=1
 rgw thread pool size = 64
 
 # The XO daemons (user $XO_USER) read only their own keyrings.
@@ -537,6 +551,33 @@ write_handoff_keys() {
   chown -R "$XO_USER:$XO_USER" "$KEYS"
 }
 
+# A test CA and the gateway's server certificate, both EC P-256, valid 30 days.
+# The CA key and the CA stay root's (0600/0644); the server key is 0600 and
+# belongs to the daemons' user, the server certificate (the leaf: clients
+# trust the CA) is 0644. radosgw direct (root) uses the same pair. A random
+# serial per certificate, so tests can tell a reloaded certificate apart.
+write_tls_files() {
+  local serial
+  serial=0x$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
+  install -d -m 0755 "$TLS"
+  (
+    umask 077
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TLS/ca.key"
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$SERVER_KEY"
+  ) 2>"$RUN/log/tls.err" || { show_log_tail "$RUN/log/tls.err"; die "could not make TLS keys"; }
+  chown "$XO_USER:$XO_USER" "$SERVER_KEY"
+  openssl req -x509 -new -key "$TLS/ca.key" -sha256 -days 30 -subj "/O=XO-Ceph/CN=XO-Ceph test CA $INST" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+    -out "$CA_CERT" 2>>"$RUN/log/tls.err" &&
+  openssl req -new -key "$SERVER_KEY" -subj "/O=XO-Ceph/CN=$GW_IP" 2>>"$RUN/log/tls.err" |
+    openssl x509 -req -CA "$CA_CERT" -CAkey "$TLS/ca.key" -set_serial "$serial" -days 30 -sha256 \
+      -extfile <(printf '%s\n' "subjectAltName=IP:$GW_IP" "basicConstraints=critical,CA:FALSE" \
+        "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth") \
+      -out "$SERVER_CERT" 2>>"$RUN/log/tls.err" ||
+    { show_log_tail "$RUN/log/tls.err"; die "could not make the test CA and server certificate"; }
+  chmod 0644 "$CA_CERT" "$SERVER_CERT"
+}
+
 # xo-responder on OSD host $1: serves offloaded GETs from there; arguments
 # after $1 are appended to its command line (after XO_RESPONDER_ARGS).
 start_xo_responder() {
@@ -607,7 +648,8 @@ start_radosgw() {
   done
 }
 
-# rgw_alive_and_answers NAME ADDRESS: radosgw NAME runs and answers on ADDRESS:$RGW_PORT.
+# rgw_alive_and_answers NAME ADDRESS: radosgw NAME runs and answers on ADDRESS:$RGW_PORT
+# (radosgw direct also over HTTPS, checked against the test CA).
 rgw_alive_and_answers() {
   local pid
   pid=$(pid_from_file "$RUN/run/$1.pid") || true
@@ -615,7 +657,9 @@ rgw_alive_and_answers() {
     show_log_tail "$RUN/log/$1.log"
     die "radosgw $1 exited during start-up"
   fi
-  [[ $(ip netns exec "$NS_GW" curl -s -m 2 -o /dev/null -w '%{http_code}' "http://$2:$RGW_PORT/") == 200 ]]
+  [[ $(ip netns exec "$NS_GW" curl -s -m 2 -o /dev/null -w '%{http_code}' "http://$2:$RGW_PORT/") == 200 ]] || return 1
+  [[ $1 != "$RGW_DIRECT_NAME" ]] ||
+    [[ $(ip netns exec "$NS_GW" curl -s -m 2 --cacert "$CA_CERT" -o /dev/null -w '%{http_code}' "https://$2:$RGW_HTTPS_PORT/") == 200 ]]
 }
 
 wait_for_radosgw() {
@@ -654,15 +698,21 @@ create_s3_users() {
 
 # ---------------------------------------------------------------- start: clients and gateway
 
+# write_s3cfg FILE ACCESS SECRET [PORT https]: s3cmd for the gateway, over
+# HTTP, or over HTTPS on PORT trusting the test CA only.
 write_s3cfg() {
+  local port=${4:-$S3_PORT} https=False ca=
+  [[ ${5:-} != https ]] || https=True ca=$CA_CERT
   cat >"$1" <<EOF
 [default]
 access_key = $2
 secret_key = $3
-host_base = $GW_IP:$S3_PORT
-host_bucket = $GW_IP:$S3_PORT
-use_https = False
-check_ssl_certificate = False
+host_base = $GW_IP:$port
+host_bucket = $GW_IP:$port
+use_https = $https
+check_ssl_certificate = $https
+check_ssl_hostname = $https
+ca_certs_file = $ca
 signature_v2 = False
 bucket_location = us-east-1
 EOF
@@ -671,6 +721,7 @@ EOF
 write_client_configs() {
   write_s3cfg "$RUN/s3cfg" "$ACCESS_KEY1" "$SECRET_KEY1"
   write_s3cfg "$RUN/s3cfg2" "$ACCESS_KEY2" "$SECRET_KEY2"
+  write_s3cfg "$RUN/s3cfg-https" "$ACCESS_KEY1" "$SECRET_KEY1" "$S3_HTTPS_PORT" https
   mkdir -p "$RUN/aws"
   cat >"$RUN/aws/credentials" <<EOF
 [default]
@@ -680,14 +731,19 @@ aws_secret_access_key = $SECRET_KEY1
 aws_access_key_id = $ACCESS_KEY2
 aws_secret_access_key = $SECRET_KEY2
 EOF
+  # ca_bundle: the test CA for https:// endpoints (aws-cli 2.9 has no
+  # endpoint_url key: pass --endpoint-url). Debian 12's aws-cli 2.9 runs on
+  # botocore 1.29 and ignores this key, so `env` also exports AWS_CA_BUNDLE.
   cat >"$RUN/aws/config" <<EOF
 [default]
 region = us-east-1
+ca_bundle = $CA_CERT
 s3 =
     addressing_style = path
     signature_version = s3v4
 [profile xo-user2]
 region = us-east-1
+ca_bundle = $CA_CERT
 s3 =
     addressing_style = path
     signature_version = s3v4
@@ -711,6 +767,7 @@ start_gateway() {
   ip netns exec "$NS_GW" unshare --uts -- setsid sh -c "$HOSTNAME_BPFFS_THEN_EXEC" "$NS_GW" "$BPFFS" \
     setpriv "${priv[@]}" -- \
     "$GATEWAY_BIN" --listen "$GW_IP:$S3_PORT" --upstream "127.0.0.1:$RGW_PORT" \
+    --ssl-endpoint "$GW_IP:$S3_HTTPS_PORT" --ssl-certificate "$SERVER_CERT" --ssl-private-key "$SERVER_KEY" \
     --access-log "$GATEWAY_ACCESS_LOG" --metrics-listen "$GW_IP:$METRICS_PORT" "${offload[@]}" "${extra[@]}" \
     </dev/null >>"$GATEWAY_LOG" 2>&1 &
   echo $! >"$RUN/run/xo-gateway.pid"
@@ -757,6 +814,7 @@ cmd_start() {
 
   make_run_dir
   write_handoff_keys
+  write_tls_files
   write_keyrings
   write_ceph_conf
   build_network
@@ -949,7 +1007,7 @@ cmd_status() {
       printf '%-16s %-16s %-8s %s\n' "$ns" "$(ns_address "$ns")" "$pid" "$(describe_process "$pid")"
     done
   done
-  echo "S3 (xo-gateway): http://$GW_IP:$S3_PORT   radosgw: http://$GW_IP:$RGW_PORT"
+  echo "S3 (xo-gateway): http://$GW_IP:$S3_PORT https://$GW_IP:$S3_HTTPS_PORT   radosgw: http://$GW_IP:$RGW_PORT https://$GW_IP:$RGW_HTTPS_PORT"
 }
 
 cmd_env() {
@@ -971,6 +1029,10 @@ cmd_env() {
     XO_OSD_NSES "${nses[*]}"
     XO_S3_ENDPOINT "http://$GW_IP:$S3_PORT"
     XO_RGW_ENDPOINT "http://$GW_IP:$RGW_PORT"
+    XO_S3_HTTPS_ENDPOINT "https://$GW_IP:$S3_HTTPS_PORT"
+    XO_RGW_HTTPS_ENDPOINT "https://$GW_IP:$RGW_HTTPS_PORT"
+    XO_CA_FILE "$CA_CERT"
+    XO_TLS_DIR "$TLS"
     XO_GATEWAY_METRICS "http://$GW_IP:$METRICS_PORT/metrics"
     XO_RESPONDER_METRICS "${metrics[*]}"
     XO_OFFLOAD_THRESHOLD "$threshold"
@@ -978,6 +1040,7 @@ cmd_env() {
     XO_OFFLOAD_STALL_TIMEOUT "$stall"
     XO_S3CFG "$RUN/s3cfg"
     XO_S3CFG2 "$RUN/s3cfg2"
+    XO_S3CFG_HTTPS "$RUN/s3cfg-https"
     XO_ACCESS_KEY "$ACCESS_KEY1"
     XO_SECRET_KEY "$SECRET_KEY1"
     XO_ACCESS_KEY2 "$ACCESS_KEY2"
@@ -988,6 +1051,7 @@ cmd_env() {
     XO_GATEWAY_ACCESS_LOG "$GATEWAY_ACCESS_LOG"
     AWS_SHARED_CREDENTIALS_FILE "$RUN/aws/credentials"
     AWS_CONFIG_FILE "$RUN/aws/config"
+    AWS_CA_BUNDLE "$CA_CERT"
   )
   for ((i = 0; i < ${#vars[@]}; i += 2)); do
     printf "export %s='%s'\n" "${vars[i]}" "${vars[i + 1]}"

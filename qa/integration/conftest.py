@@ -9,12 +9,19 @@ Most tests are parametrised over two targets:
   rgw      radosgw directly (XO_RGW_ENDPOINT), the reference behaviour
 XO_IT_TARGETS (comma separated, default "gateway,rgw") selects them.
 Gateway-only tests (bad input, timeouts, access log, ...) use the `gw` fixture.
+
+XO_SCHEME=https runs the same tests over HTTPS: every Target (and so boto3,
+s3cmd and raw connections) then uses XO_S3_HTTPS_ENDPOINT and
+XO_RGW_HTTPS_ENDPOINT and trusts only the cluster's test CA (XO_CA_FILE).
+test_https.py uses HTTPS whatever the scheme (the `https_target` fixture).
 """
 
+import http.client
 import os
 import pathlib
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.parse
@@ -33,6 +40,10 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 for _v in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
     os.environ.pop(_v, None)
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "*"
+# HTTPS clients that build their own default context (urllib in presigned-URL
+# tests) trust the cluster's test CA, and only it.
+if os.environ.get("XO_CA_FILE"):
+    os.environ["SSL_CERT_FILE"] = os.environ["XO_CA_FILE"]
 
 
 def env(name, default=None, required=True):
@@ -43,22 +54,45 @@ def env(name, default=None, required=True):
     return v
 
 
+SCHEME = os.environ.get("XO_SCHEME", "http")
+if SCHEME not in ("http", "https"):
+    raise pytest.UsageError(f"XO_SCHEME must be http or https, not {SCHEME!r}")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def tls_context():
+    """What every HTTPS client of the suite trusts: the cluster's test CA alone."""
+    return ssl.create_default_context(cafile=env("XO_CA_FILE"))
+
+
 class Target:
-    """An S3 endpoint: xo-gateway or radosgw."""
+    """An S3 endpoint: xo-gateway or radosgw, over HTTP or HTTPS."""
 
     def __init__(self, name, url):
         self.name = name
         u = urllib.parse.urlsplit(url.rstrip("/"))
+        self.scheme = u.scheme
         self.host = u.hostname
-        self.port = u.port or 80
-        # What clients put in Host: (port 80 is implied). The URL is written
-        # the same way: botocore signs "host" without ":80" but urllib would
-        # send "Host: h:80" for a URL that spells the port out.
-        self.hostport = self.host if self.port == 80 else f"{self.host}:{self.port}"
-        self.url = f"http://{self.hostport}"
+        self.port = u.port or DEFAULT_PORTS[self.scheme]
+        # What clients put in Host: (the scheme's default port is implied).
+        # The URL is written the same way: botocore signs "host" without
+        # ":80" but urllib would send "Host: h:80" for a URL that spells the
+        # port out.
+        self.hostport = self.host if self.port == DEFAULT_PORTS[self.scheme] else f"{self.host}:{self.port}"
+        self.url = f"{self.scheme}://{self.hostport}"
+
+    @property
+    def https(self):
+        return self.scheme == "https"
 
     def conn(self, timeout=30):
-        return xohttp.RawConn(self.host, self.port, timeout)
+        return xohttp.RawConn(self.host, self.port, timeout, tls=tls_context() if self.https else None)
+
+    def http_connection(self, timeout=30):
+        """An http.client connection to this endpoint (HTTPS: trusting the test CA)."""
+        if self.https:
+            return http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=tls_context())
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
 
     def __repr__(self):
         return f"Target({self.name}, {self.url})"
@@ -68,12 +102,18 @@ def _targets():
     return [t.strip() for t in os.environ.get("XO_IT_TARGETS", "gateway,rgw").split(",") if t.strip()]
 
 
-def make_target(name):
-    if name == "gateway":
-        return Target("gateway", env("XO_S3_ENDPOINT"))
-    if name == "rgw":
-        return Target("rgw", env("XO_RGW_ENDPOINT"))
-    raise ValueError(name)
+ENDPOINT_VARS = {
+    ("gateway", "http"): "XO_S3_ENDPOINT", ("gateway", "https"): "XO_S3_HTTPS_ENDPOINT",
+    ("rgw", "http"): "XO_RGW_ENDPOINT", ("rgw", "https"): "XO_RGW_HTTPS_ENDPOINT",
+}
+
+
+def make_target(name, scheme=None):
+    """xo-gateway ("gateway") or radosgw ("rgw") over @scheme (default: XO_SCHEME)."""
+    var = ENDPOINT_VARS.get((name, scheme or SCHEME))
+    if var is None:
+        raise ValueError((name, scheme))
+    return Target(name, env(var))
 
 
 @pytest.fixture(scope="session", params=_targets())
@@ -119,7 +159,7 @@ def boto_client(t, access, secret, **cfg):
         connect_timeout=10, read_timeout=60, **cfg)
     return boto3.client("s3", endpoint_url=t.url, aws_access_key_id=access,
                         aws_secret_access_key=secret, region_name=xohttp.REGION,
-                        config=config)
+                        config=config, verify=env("XO_CA_FILE") if t.https else None)
 
 
 @pytest.fixture(scope="session")
@@ -186,15 +226,22 @@ def client_addr(rgw):
 
 @pytest.fixture(scope="session")
 def s3cmd_cfg(target, creds, tmp_path_factory):
+    return write_s3cmd_cfg(target, creds, tmp_path_factory)
+
+
+def write_s3cmd_cfg(target, creds, tmp_path_factory):
+    """An s3cmd config for @target as user 1 (over HTTPS trusting the test CA only)."""
     access, secret = creds[1]
-    path = tmp_path_factory.mktemp("s3cmd") / f"s3cfg-{target.name}"
+    path = tmp_path_factory.mktemp("s3cmd") / f"s3cfg-{target.name}-{target.scheme}"
+    tls = (f"use_https = True\ncheck_ssl_certificate = True\ncheck_ssl_hostname = True\n"
+           f"ca_certs_file = {env('XO_CA_FILE')}\n") if target.https else "use_https = False\n"
     path.write_text(
         "[default]\n"
         f"access_key = {access}\n"
         f"secret_key = {secret}\n"
         f"host_base = {target.host}:{target.port}\n"
         f"host_bucket = {target.host}:{target.port}\n"
-        "use_https = False\n"
+        + tls +
         "signature_v2 = False\n"
         f"bucket_location = {xohttp.REGION}\n"
         "proxy_host =\n"
@@ -300,6 +347,37 @@ def extra_gateway(gw, tmp_path):
 def s3_gw(gw, creds):
     """boto3 through xo-gateway regardless of the `target` parameter."""
     return boto_client(gw, *creds[1])
+
+
+# ---------------------------------------------------------------- HTTPS whatever XO_SCHEME says
+
+@pytest.fixture(scope="session", params=_targets())
+def https_target(request):
+    """xo-gateway's and radosgw's HTTPS endpoints, side by side."""
+    return make_target(request.param, "https")
+
+
+@pytest.fixture(scope="session")
+def gw_https():
+    if "gateway" not in _targets():
+        pytest.skip("gateway not among XO_IT_TARGETS")
+    return make_target("gateway", "https")
+
+
+@pytest.fixture(scope="session")
+def s3_https(https_target, creds):
+    """boto3 over HTTPS to the `https_target` parameter, verifying with the test CA."""
+    return boto_client(https_target, *creds[1])
+
+
+@pytest.fixture(scope="session")
+def s3_gw_https(gw_https, creds):
+    return boto_client(gw_https, *creds[1])
+
+
+@pytest.fixture(scope="session")
+def s3_rgw_https(creds):
+    return boto_client(make_target("rgw", "https"), *creds[1])
 
 
 @pytest.fixture

@@ -604,7 +604,6 @@ def test_gib_put_and_get_in_constant_memory(gw, s3_gw, bucket_gw, main_gateway_p
     """A 1 GiB PUT and GET stream through the gateway, whose resident memory
     stays flat (bodies are relayed through one buffer, never held whole)."""
     import hashlib
-    import http.client
     import threading
 
     size, chunk = 1024 * 1024 * 1024, 1024 * 1024
@@ -625,7 +624,7 @@ def test_gib_put_and_get_in_constant_memory(gw, s3_gw, bucket_gw, main_gateway_p
         url = s3_gw.generate_presigned_url("put_object", Params={"Bucket": bucket_gw, "Key": "gib"},
                                            ExpiresIn=600)
         path = url[len(gw.url):]
-        c = http.client.HTTPConnection(gw.host, gw.port, timeout=120)
+        c = gw.http_connection(timeout=120)
         c.putrequest("PUT", path, skip_host=True, skip_accept_encoding=True)
         c.putheader("Host", gw.hostport)
         c.putheader("Content-Length", str(size))

@@ -422,7 +422,7 @@ def test_client_half_close_after_request(target, signer, s3, bucket):
     s3.put_object(Bucket=bucket, Key="hc", Body=b"half closed")
     with target.conn(timeout=10) as c:
         c.send(signed(signer, target, "GET", xohttp.object_path(bucket, "hc")))
-        c.sock.shutdown(socket.SHUT_WR)
+        c.half_close()
         try:
             r = c.response()
         except xohttp.ConnectionClosed:

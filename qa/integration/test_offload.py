@@ -23,9 +23,9 @@ import uuid
 
 import pytest
 
-from conftest import REPO, _gateway_pids, env
+from conftest import REPO, _gateway_pids, env, make_target
 from test_locator import LocateTool
-from xohttp import RawConn, build_request
+from xohttp import build_request
 from xometrics import responder_sent, scrape, scrape_until
 
 MiB = 1024 * 1024
@@ -114,14 +114,18 @@ def responders():
     return Responders()
 
 
+def gw_host():
+    """The gateway's Host: value (over HTTPS when XO_SCHEME=https)."""
+    return make_target("gateway").hostport
+
+
 def raw_get(conn, bucket, key):
-    conn.send(build_request("GET", f"/{bucket}/{key}", {"Host": env("XO_S3_ENDPOINT")[7:]}))
+    conn.send(build_request("GET", f"/{bucket}/{key}", {"Host": gw_host()}))
     return conn.response()
 
 
 def gw_conn():
-    host, port = env("XO_S3_ENDPOINT")[7:].split(":")
-    return RawConn(host, int(port), timeout=30)
+    return make_target("gateway").conn(timeout=30)
 
 
 @pytest.mark.parametrize("size", [1, 2, 5 * MiB + 3, 13 * MiB])
@@ -198,7 +202,7 @@ def test_pipelined_request_behind_an_offloaded_one(s3_gw, public_bucket):
     big, small = os.urandom(3 * threshold() + 1), b"next request"
     put_public(s3_gw, public_bucket, "big", big)
     put_public(s3_gw, public_bucket, "small", small)
-    host = env("XO_S3_ENDPOINT")[7:]
+    host = gw_host()
     with gw_conn() as conn:
         conn.send(build_request("GET", f"/{public_bucket}/big", {"Host": host}) +
                   build_request("GET", f"/{public_bucket}/small", {"Host": host}))
@@ -285,7 +289,7 @@ def test_responder_killed_mid_stream(s3_gw, public_bucket, locate, responders):
     conn = gw_conn()
     try:
         conn.sock.settimeout(5)
-        conn.send(build_request("GET", f"/{public_bucket}/{key}", {"Host": env("XO_S3_ENDPOINT")[7:]}))
+        conn.send(build_request("GET", f"/{public_bucket}/{key}", {"Host": gw_host()}))
         got = conn.sock.recv(65536)   # the header and the first bytes; then stop reading
         assert got.startswith(b"HTTP/1.1 200")
         time.sleep(0.5)

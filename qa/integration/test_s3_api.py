@@ -3,7 +3,6 @@ presigned URLs, access control, errors, HEAD."""
 
 import datetime
 import glob
-import http.client
 import json
 import os
 import re
@@ -125,7 +124,7 @@ def test_presigned_get(target, s3, bucket):
 
     # http.client with an added (unsigned) Range header
     path = url[len(target.url):]
-    c = http.client.HTTPConnection(target.host, target.port, timeout=30)
+    c = target.http_connection(timeout=30)
     c.request("GET", path, headers={"Range": "bytes=10-19"})
     r = c.getresponse()
     assert r.status == 206

@@ -223,11 +223,14 @@ def read_response(f, method="GET"):
 
 
 class RawConn:
-    """A plain TCP connection with a buffered reader on top."""
+    """A TCP connection with a buffered reader on top; over TLS when given an
+    ssl.SSLContext (the handshake is done here, verifying @host)."""
 
-    def __init__(self, host, port, timeout=30, source_port=None):
+    def __init__(self, host, port, timeout=30, source_port=None, tls=None):
         source = ("", source_port) if source_port else None
         self.sock = socket.create_connection((host, port), timeout=timeout, source_address=source)
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname=host)
         self.rfile = self.sock.makefile("rb")
 
     def send(self, data):
@@ -238,6 +241,11 @@ class RawConn:
 
     def local_addr(self):
         return self.sock.getsockname()
+
+    def half_close(self):
+        """Send FIN, keep reading. Over TLS too: the plain socket's shutdown
+        (SSLSocket.shutdown would drop the TLS state and read ciphertext)."""
+        socket.socket.shutdown(self.sock, socket.SHUT_WR)
 
     def reset(self):
         """Close with RST (SO_LINGER 0): the local port is free again at once."""
