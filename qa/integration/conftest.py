@@ -266,16 +266,29 @@ def gateway_binary():
     return os.environ.get("XO_GATEWAY_BIN", str(REPO / "build" / "rgw_xo" / "xo-gateway"))
 
 
+EXTRA_HTTPS_OFFSET = 10000   # an extra gateway on HTTP port P serves HTTPS on P + this
+
+
 class ExtraGateway:
-    """An additional xo-gateway process in the gateway namespace, on its own port."""
+    """An additional xo-gateway process in the gateway namespace, on its own
+    port; with XO_SCHEME=https also on an HTTPS port (the cluster's
+    certificate), which is then its `target`."""
 
     def __init__(self, host, port, upstream, args, log_dir):
         self.host, self.port = host, port
-        self.target = Target(f"extra:{port}", f"http://{host}:{port}")
+        tls_args = []
+        if SCHEME == "https":
+            tls_dir = pathlib.Path(env("XO_TLS_DIR"))
+            self.target = Target(f"extra:{port}", f"https://{host}:{port + EXTRA_HTTPS_OFFSET}")
+            tls_args = ["--ssl-endpoint", f"{host}:{self.target.port}",
+                        "--ssl-certificate", str(tls_dir / "server.crt"),
+                        "--ssl-private-key", str(tls_dir / "server.key")]
+        else:
+            self.target = Target(f"extra:{port}", f"http://{host}:{port}")
         self.access_log = log_dir / f"access-{port}.log"
         self.stderr_path = log_dir / f"stderr-{port}.log"
         cmd = [gateway_binary(), "--listen", f"{host}:{port}", "--upstream", upstream,
-               "--threads", "2", "--access-log", str(self.access_log)] + list(args)
+               "--threads", "2", "--access-log", str(self.access_log)] + tls_args + list(args)
         ns = os.environ.get("XO_GATEWAY_NS")
         if ns:
             cmd = ["ip", "netns", "exec", ns] + cmd  # ip netns exec execs: same pid
@@ -291,12 +304,12 @@ class ExtraGateway:
                 pytest.fail(f"extra xo-gateway exited with {self.proc.returncode}: "
                             f"{' '.join(self.cmd)}\n{self.log()}")
             try:
-                socket.create_connection((self.host, self.port), timeout=0.5).close()
+                socket.create_connection((self.host, self.target.port), timeout=0.5).close()
                 return
             except OSError:
                 time.sleep(0.1)
         self.stop()
-        pytest.fail(f"extra xo-gateway not listening on {self.host}:{self.port}\n{self.log()}")
+        pytest.fail(f"extra xo-gateway not listening on {self.host}:{self.target.port}\n{self.log()}")
 
     def log(self):
         try:
