@@ -88,6 +88,8 @@ def test_secrets_are_0600_and_the_daemons_read_only_theirs(xo_ids):
         dirs.append(root)
         theirs += [os.path.join(root, f) for f in files]
     assert len(theirs) > 4, theirs  # + the ticket key, each responder's channel key and the gateway's copies
+    tls = os.environ.get("XO_TLS_DIR") or pytest.fail("XO_TLS_DIR not set")
+    theirs.append(os.path.join(tls, "server.key"))  # the gateway's TLS key (radosgw direct, root, reads it too)
     for path in theirs:
         st = os.stat(path)
         assert stat.S_IMODE(st.st_mode) == 0o600 and (st.st_uid, st.st_gid) == (uid, gid), path
@@ -95,8 +97,8 @@ def test_secrets_are_0600_and_the_daemons_read_only_theirs(xo_ids):
         st = os.stat(path)
         assert stat.S_IMODE(st.st_mode) == 0o700 and (st.st_uid, st.st_gid) == (uid, gid), path
     others = [os.path.join(run, "keyring"), os.path.join(run, "mon.keyring")] + \
-        glob.glob(os.path.join(run, "*", "keyring"))
-    assert len(others) >= 6, others  # admin, mon bootstrap, mon, two radosgw, the OSDs
+        glob.glob(os.path.join(run, "*", "keyring")) + [os.path.join(tls, "ca.key")]
+    assert len(others) >= 7, others  # admin, mon bootstrap, mon, two radosgw, the OSDs, the test CA's key
     for path in others:
         st = os.stat(path)
         assert stat.S_IMODE(st.st_mode) == 0o600 and st.st_uid == 0, (path, oct(st.st_mode), st.st_uid)
