@@ -256,6 +256,8 @@ def test_s_client_max_fragment_length_512(https_target, big_object, tmp_path):
     """-maxfraglen 512: every record the server sends must fit 512 bytes, or
     OpenSSL's client fails the connection ("data length too long")."""
     bucket, key, data = big_object
+    _, out = s_client(https_target, "-maxfraglen", "512", "-tlsextdebug")
+    assert 'TLS server extension "max fragment length"' in out, out[-1500:]   # accepted, so binding
     with Interactive(s_client_args(https_target, "-quiet", "-maxfraglen", "512"), tmp_path) as c:
         c.write(get_request(https_target, bucket, key))
         r = c.response()
@@ -264,13 +266,17 @@ def test_s_client_max_fragment_length_512(https_target, big_object, tmp_path):
         assert code == 0, c.stderr()[-1500:]
 
 
-def test_s_client_key_update_between_requests(https_target, big_object, tmp_path):
-    """A client KeyUpdate (update_requested) between two GETs of one keep-alive connection."""
+@pytest.mark.parametrize("command", ["K", "k"], ids=["update_requested", "update_not_requested"])
+def test_s_client_key_update_between_requests(https_target, big_object, tmp_path, command):
+    """A client KeyUpdate between two GETs of one keep-alive connection; with
+    update_requested the server answers with a KeyUpdate of its own."""
     bucket, key, data = big_object
-    with Interactive(s_client_args(https_target, "-quiet", "-no_ign_eof", "-tls1_3"), tmp_path) as c:
+    msgs = tmp_path / "msgs"
+    args = s_client_args(https_target, "-quiet", "-no_ign_eof", "-tls1_3", "-msg", "-msgfile", str(msgs))
+    with Interactive(args, tmp_path) as c:
         c.write(get_request(https_target, bucket, key, close=False))
         first = c.response()
-        c.write(b"K\n")   # s_client's command: send KeyUpdate, requesting one back
+        c.write(command.encode() + b"\n")   # s_client's command: send KeyUpdate (K: requesting one back)
         time.sleep(0.3)   # its own read(): the command must not share a read with the request
         c.write(get_request(https_target, bucket, key, close=False))
         second = c.response()
@@ -280,6 +286,10 @@ def test_s_client_key_update_between_requests(https_target, big_object, tmp_path
         assert "KEYUPDATE" in c.stderr(), c.stderr()[-1500:]
         for r in (first, second, third):
             assert r.status == 200 and sha(r.body) == sha(data), (r.status, c.stderr()[-1500:])
+    lines = msgs.read_text(errors="replace").splitlines()
+    sent = [m for m in lines if m.startswith(">>>") and m.endswith("KeyUpdate")]
+    received = [m for m in lines if m.startswith("<<<") and m.endswith("KeyUpdate")]
+    assert len(sent) == 1 and len(received) == (1 if command == "K" else 0), (sent, received)
 
 
 def test_gnutls_cli_get_exact(https_target, big_object, tmp_path):
