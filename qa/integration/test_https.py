@@ -17,6 +17,7 @@ The object bodies are larger than the offload threshold, so through the
 gateway the same connection moves to the responders and back.
 """
 
+import concurrent.futures
 import hashlib
 import os
 import pathlib
@@ -30,7 +31,9 @@ import uuid
 import pytest
 
 from conftest import empty_and_delete, env, make_target, unique, write_s3cmd_cfg
+from test_locator import LocateTool
 from xohttp import build_request, read_response
+from xometrics import responder_sent
 
 KiB, MiB = 1024, 1024 * 1024
 TLS12_SUITES = ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
@@ -315,13 +318,47 @@ def test_gnutls_cli_get_exact(https_target, big_object, tmp_path):
 
 # ---------------------------------------------------------------- one connection, many objects
 
-def test_keep_alive_across_hosts(https_target, s3_https, https_bucket):
+@pytest.fixture(scope="module")
+def locate():
+    tool = LocateTool(env("CEPH_CONF"))
+    yield lambda bucket, keys: [a.get("host") for a in tool.ask_all([(bucket, k, "") for k in keys])]
+    tool.close()
+
+
+def keys_on_every_host(s3, bucket, locate, per_host):
+    """@per_host object names in @bucket on each OSD host, interleaved host by
+    host. Placement is by name, so tiny placeholders are put and located, and
+    the chosen names are overwritten later (same name, same host)."""
+    n_hosts = len(env("XO_OSD_NSES").split())
+    candidates = [f"spread-{i}" for i in range(6 * per_host * n_hosts)]   # P(a host gets < per_host) < 1e-4
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=b"."), candidates))
+    by_host = {}
+    for k, host in zip(candidates, locate(bucket, candidates)):
+        assert host, f"{k} not located"
+        by_host.setdefault(host, []).append(k)
+    assert len(by_host) == n_hosts and all(len(v) >= per_host for v in by_host.values()), by_host
+    return [k for group in zip(*(v[:per_host] for v in by_host.values())) for k in group], set(by_host)
+
+
+def served_by_responders(sent_before):
+    """Hosts whose responder sent body bytes since @sent_before (gateway with offload only)."""
+    after = responder_sent()
+    return {h for h in after if after[h] > sent_before.get(h, 0)}
+
+
+def offloading(https_target):
+    return https_target.name == "gateway" and os.environ.get("XO_RESPONDER_METRICS", "").split()
+
+
+def test_keep_alive_across_hosts(https_target, s3_https, https_bucket, locate):
     """Objects whose primaries are on different hosts, one after another on one
     TLS connection (through the gateway: each from its responder and back)."""
-    keys = [f"ka-{i}" for i in range(9)]
+    keys, hosts = keys_on_every_host(s3_https, https_bucket, locate, 3)
     datas = {k: os.urandom(big_size(i)) for i, k in enumerate(keys)}
     for k in keys:
         put_public(s3_https, https_bucket, k, datas[k])
+    sent_before = responder_sent() if offloading(https_target) else None
     with https_target.conn() as conn:
         port = conn.local_addr()[1]
         for k in keys + keys[:3]:
@@ -329,22 +366,26 @@ def test_keep_alive_across_hosts(https_target, s3_https, https_bucket):
             r = conn.response()
             assert r.status == 200 and sha(r.body) == sha(datas[k]), (k, r.status)
         assert conn.local_addr()[1] == port
+    if sent_before is not None:
+        assert served_by_responders(sent_before) == hosts
 
 
-def test_thousand_gets_on_one_connection(https_target, s3_https, https_bucket):
+def test_thousand_gets_on_one_connection(https_target, s3_https, https_bucket, locate):
     """1,000 sequential GETs of offloadable objects on ONE TLS connection
     (http.client over ssl), spread over every OSD host, byte-exact, bounded in time."""
-    n_objects, gets, budget = 12, 1000, 600
-    datas = {f"m{i}": os.urandom(threshold() + 1 + 4099 * i) for i in range(n_objects)}
+    gets, budget = 1000, 600
+    keys, hosts = keys_on_every_host(s3_https, https_bucket, locate, 4)
+    n_objects = len(keys)
+    datas = {k: os.urandom(threshold() + 1 + 4099 * i) for i, k in enumerate(keys)}
     digests = {k: sha(d) for k, d in datas.items()}
     for k, d in datas.items():
         put_public(s3_https, https_bucket, k, d)
+    sent_before = responder_sent() if offloading(https_target) else None
     conn = https_target.http_connection(timeout=60)
     start = time.monotonic()
     try:
         conn.connect()
         sock = conn.sock
-        keys = list(datas)
         for i in range(gets):
             k = keys[i % n_objects]
             conn.request("GET", f"/{https_bucket}/{k}", headers={"Host": https_target.hostport})
@@ -357,6 +398,8 @@ def test_thousand_gets_on_one_connection(https_target, s3_https, https_bucket):
     finally:
         conn.close()
     print(f"{gets} GETs on one TLS connection in {time.monotonic() - start:.1f} s")
+    if sent_before is not None:
+        assert served_by_responders(sent_before) == hosts
 
 
 # ---------------------------------------------------------------- the gateway's TLS policy
