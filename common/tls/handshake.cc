@@ -111,13 +111,18 @@ void count_records(int write_p, int, int content_type, const void* buf, std::siz
     auto& impl = *static_cast<Handshake::Impl*>(arg);
     long& after_ccs = write_p ? impl.tx_after_ccs : impl.rx_after_ccs;
     long& after_finished = write_p ? impl.tx_after_finished : impl.rx_after_finished;
-    if (content_type == SSL3_RT_HEADER) {
+    // TLS 1.2 keys change at each side's ChangeCipherSpec record (OpenSSL
+    // reports a received CCS only by its record header), TLS 1.3
+    // application keys after each side's Finished message.
+    if (content_type == SSL3_RT_HEADER && len > 0) {
+        if (*static_cast<const std::uint8_t*>(buf) == SSL3_RT_CHANGE_CIPHER_SPEC) {
+            after_ccs = 0;
+            return;
+        }
         if (after_ccs >= 0)
             ++after_ccs;
         if (after_finished >= 0)
             ++after_finished;
-    } else if (content_type == SSL3_RT_CHANGE_CIPHER_SPEC) {
-        after_ccs = 0;
     } else if (content_type == SSL3_RT_HANDSHAKE && len > 0 &&
                *static_cast<const std::uint8_t*>(buf) == SSL3_MT_FINISHED) {
         after_finished = 0;

@@ -44,8 +44,11 @@ Result<SecretBytes> derive(const char* name, const OSSL_PARAM* params, std::size
 
 OSSL_PARAM octets(const char* key, std::span<const std::uint8_t> value)
 {
-    // OpenSSL only reads these buffers; its API is not const-correct.
-    return OSSL_PARAM_construct_octet_string(key, const_cast<std::uint8_t*>(value.data()), value.size());
+    // OpenSSL only reads these buffers (its API is not const-correct) and
+    // refuses a null pointer even for zero bytes.
+    static std::uint8_t none = 0;
+    std::uint8_t* data = value.empty() ? &none : const_cast<std::uint8_t*>(value.data());
+    return OSSL_PARAM_construct_octet_string(key, data, value.size());
 }
 
 } // namespace
