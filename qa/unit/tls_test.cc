@@ -65,7 +65,7 @@ Bytes pattern(std::size_t n, std::uint8_t seed)
 
 class Pki : public ::testing::Environment {
 public:
-    static inline std::string dir, chain, key;
+    static inline std::string dir, chain, key, rsa_chain, rsa_key;
 
     void SetUp() override
     {
@@ -74,7 +74,13 @@ public:
         dir = tmpl;
         chain = dir + "/chain.pem";
         key = dir + "/key.pem";
-        EVP_PKEY* pkey = EVP_EC_gen("P-256");
+        rsa_chain = dir + "/rsa-chain.pem";
+        rsa_key = dir + "/rsa-key.pem";
+        write_self_signed(EVP_EC_gen("P-256"), chain, key);
+        write_self_signed(EVP_RSA_gen(2048), rsa_chain, rsa_key);
+    }
+    static void write_self_signed(EVP_PKEY* pkey, const std::string& chain_file, const std::string& key_file)
+    {
         ASSERT_NE(pkey, nullptr);
         X509* x = X509_new();
         X509_set_version(x, 2);
@@ -87,10 +93,10 @@ public:
                                    -1, 0);
         X509_set_issuer_name(x, name);
         ASSERT_GT(X509_sign(x, pkey, EVP_sha256()), 0);
-        FILE* f = std::fopen(chain.c_str(), "w");
+        FILE* f = std::fopen(chain_file.c_str(), "w");
         ASSERT_EQ(PEM_write_X509(f, x), 1);
         std::fclose(f);
-        f = std::fopen(key.c_str(), "w");
+        f = std::fopen(key_file.c_str(), "w");
         ASSERT_EQ(PEM_write_PrivateKey(f, pkey, nullptr, nullptr, 0, nullptr, nullptr), 1);
         std::fclose(f);
         X509_free(x);
@@ -98,8 +104,8 @@ public:
     }
     void TearDown() override
     {
-        std::remove(chain.c_str());
-        std::remove(key.c_str());
+        for (const std::string* f : {&chain, &key, &rsa_chain, &rsa_key})
+            std::remove(f->c_str());
         rmdir(dir.c_str());
     }
 };
@@ -121,9 +127,9 @@ const SuiteCase all_suites[] = {
     {"ECDHE-ECDSA-CHACHA20-POLY1305", Version::tls12, 0xcca9},
 };
 
-std::shared_ptr<ServerContext> server_context()
+std::shared_ptr<ServerContext> server_context(bool rsa = false)
 {
-    auto ctx = ServerContext::load(Pki::chain, Pki::key);
+    auto ctx = rsa ? ServerContext::load(Pki::rsa_chain, Pki::rsa_key) : ServerContext::load(Pki::chain, Pki::key);
     EXPECT_TRUE(ctx.ok()) << (ctx ? "" : ctx.error().message);
     return ctx ? *ctx : nullptr;
 }
@@ -624,6 +630,48 @@ TEST_P(Tls, NearKeyLimitRollsTls13AndRefusesTls12)
     ASSERT_TRUE(responder->seal(body, out).ok());
     client.give(out);
     EXPECT_EQ(client.read(body.size()), body);
+}
+
+TEST_P(Tls, TamperedRecordFailsTheSessionWithBadRecordMac)
+{
+    auto server = server_context();
+    Client client(suite());
+    auto hr = connect(client, server);
+    ASSERT_TRUE(hr.session);
+    Bytes records = client.write(pattern(500, 25));
+    records[records.size() / 2] ^= 1;
+    Session::ReadStatus st;
+    EXPECT_TRUE(server_reads(*hr.session, records, 500, &st).empty());
+    EXPECT_EQ(st, Session::ReadStatus::failed);
+    client.give(hr.session->pending_output());
+    int error = 0;
+    client.read(1, &error);
+    EXPECT_EQ(error, SSL_ERROR_SSL);
+    EXPECT_NE(std::string(ERR_error_string(ERR_peek_last_error(), nullptr)).find("bad record mac"), std::string::npos);
+    ERR_clear_error();
+}
+
+// TLS 1.2 with an RSA certificate: the ECDHE-RSA variants of the same AEADs.
+TEST(TlsRsa, EcdheRsaSuitesCarryDataBothWays)
+{
+    const SuiteCase rsa_suites[] = {{"ECDHE-RSA-AES128-GCM-SHA256", Version::tls12, 0xc02f},
+                                    {"ECDHE-RSA-AES256-GCM-SHA384", Version::tls12, 0xc030},
+                                    {"ECDHE-RSA-CHACHA20-POLY1305", Version::tls12, 0xcca8}};
+    auto server = server_context(true);
+    for (const SuiteCase& c : rsa_suites) {
+        SCOPED_TRACE(c.name);
+        Client client(c);
+        auto hr = connect(client, server);
+        ASSERT_TRUE(hr.session);
+        EXPECT_EQ(hr.session->tx_state().suite, c.id);
+        EXPECT_EQ(hr.tx_seq_at_switch, 1u);
+        Bytes down = pattern(20000, 26), out;
+        ASSERT_TRUE(hr.session->write(down, out).ok());
+        client.give(out);
+        EXPECT_EQ(client.read(down.size()), down);
+        Bytes up = pattern(20000, 27);
+        EXPECT_EQ(server_reads(*hr.session, client.write(up), up.size()), up);
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllSuites, Tls, ::testing::ValuesIn(all_suites),
