@@ -72,8 +72,9 @@ public:
      */
     Result<Session> finish();
 
+    struct Impl; ///< opaque; named here for OpenSSL's C callbacks
+
 private:
-    struct Impl;
     std::unique_ptr<Impl> impl_;
 };
 

@@ -42,6 +42,7 @@ enum class Alert : std::uint8_t {
     bad_record_mac = 20,
     record_overflow = 22,
     handshake_failure = 40,
+    illegal_parameter = 47,
     decode_error = 50,
     internal_error = 80,
     no_renegotiation = 100,
@@ -64,7 +65,11 @@ public:
     /** seal() - append @plaintext as application-data records (≤ max_plaintext each) to @out. */
     Result<void> seal(std::span<const std::uint8_t> plaintext, std::vector<std::uint8_t>& out);
 
-    /** seal_alert() - append one alert record (close_notify is a warning, every other alert fatal). */
+    /**
+     * seal_alert() - append one alert record (close_notify and TLS 1.2's
+     * no_renegotiation, which RFC 5246 defines as always a warning, are
+     * warnings; every other alert is fatal).
+     */
     Result<void> seal_alert(Alert alert, std::vector<std::uint8_t>& out);
 
     /**
@@ -79,13 +84,24 @@ public:
     /** near_key_limit() - the key must be rolled (1.3) or the connection closed (1.2) before more records. */
     bool near_key_limit() const;
 
+    /**
+     * set_roll_threshold() - records under one key after which
+     * near_key_limit() holds (default: 2^23 for AES-GCM, well below RFC 8446's
+     * 2^24.5; 2^62 for ChaCha20-Poly1305). seal() itself refuses past the
+     * hard limit (2^24 records per AES-GCM key; ChaCha: before the seq wraps).
+     */
+    void set_roll_threshold(std::uint64_t records) { roll_after_ = records; }
+    std::uint64_t roll_threshold() const { return roll_after_; }
+
     const DirectionState& state() const { return state_; }
 
 private:
     Sealer(DirectionState state, Suite suite, CipherCtx ctx);
+    Result<void> seal_record(ContentType type, std::span<const std::uint8_t> content, std::vector<std::uint8_t>& out);
     DirectionState state_;
     Suite suite_;
     CipherCtx ctx_;
+    std::uint64_t roll_after_;
 };
 
 /** What Opener::open() found at the front of the ciphertext. */
@@ -121,6 +137,7 @@ public:
 
 private:
     Opener(DirectionState state, Suite suite, CipherCtx ctx);
+    Opened handle_handshake(std::span<const std::uint8_t> message, Opened result);
     DirectionState state_;
     Suite suite_;
     CipherCtx ctx_;

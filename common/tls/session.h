@@ -61,6 +61,9 @@ public:
     /** resume_tx() - continue sending from the state a responder returned. */
     Result<void> resume_tx(DirectionState returned);
 
+    /** set_roll_threshold() - records per TLS 1.3 send key before write()/prepare_handoff() roll it (Sealer's). */
+    void set_roll_threshold(std::uint64_t records);
+
 private:
     Sealer tx_;
     Opener rx_;
