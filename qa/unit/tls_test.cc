@@ -245,7 +245,8 @@ HandshakeResult connect(Client& client, const std::shared_ptr<ServerContext>& se
         }
         client_done = r == 1;
         if (client_done && !early_sent) {
-            EXPECT_EQ(SSL_write(client.ssl, early.data(), static_cast<int>(early.size())), static_cast<int>(early.size()));
+            const int n = static_cast<int>(early.size());
+            EXPECT_EQ(SSL_write(client.ssl, early.data(), n), n);
             early_sent = true;
         }
         Bytes to_server = client.drain();
