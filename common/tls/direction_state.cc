@@ -71,7 +71,8 @@ Result<DirectionState> decode_direction_state(std::span<const std::uint8_t> byte
     auto id = in.u16();
     if (!version || !id)
         return Error{"TLS state: truncated before the suite"};
-    if (*version != static_cast<std::uint16_t>(Version::tls12) && *version != static_cast<std::uint16_t>(Version::tls13))
+    if (*version != static_cast<std::uint16_t>(Version::tls12) &&
+        *version != static_cast<std::uint16_t>(Version::tls13))
         return Error{"TLS state: unknown version " + std::to_string(*version)};
     DirectionState state;
     state.version = static_cast<Version>(*version);

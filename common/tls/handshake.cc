@@ -274,7 +274,8 @@ Result<Session> Handshake::finish()
         SecretBytes master(SSL_MAX_MASTER_KEY_LENGTH);
         master.resize(SSL_SESSION_get_master_key(session, master.data(), master.size()));
         SecretBytes client_random(SSL3_RANDOM_SIZE), server_random(SSL3_RANDOM_SIZE);
-        if (master.empty() || SSL_get_client_random(ssl, client_random.data(), client_random.size()) != SSL3_RANDOM_SIZE ||
+        if (master.empty() ||
+            SSL_get_client_random(ssl, client_random.data(), client_random.size()) != SSL3_RANDOM_SIZE ||
             SSL_get_server_random(ssl, server_random.data(), server_random.size()) != SSL3_RANDOM_SIZE)
             return Error{"TLS 1.2 handshake: master secret or randoms unavailable"};
         auto block = tls12_key_block(*suite, master, client_random, server_random);

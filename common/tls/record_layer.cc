@@ -144,7 +144,8 @@ Result<Sealer> Sealer::make(DirectionState state)
     return Sealer(std::move(state), *suite, std::move(*ctx));
 }
 
-Result<void> Sealer::seal_record(ContentType type, std::span<const std::uint8_t> content, std::vector<std::uint8_t>& out)
+Result<void> Sealer::seal_record(ContentType type, std::span<const std::uint8_t> content,
+                                 std::vector<std::uint8_t>& out)
 {
     if (state_.seq >= hard_limit(suite_))
         return Error{"TLS send key used for " + std::to_string(state_.seq) + " records: its limit"};
@@ -213,7 +214,8 @@ Result<void> Sealer::seal(std::span<const std::uint8_t> plaintext, std::vector<s
 
 Result<void> Sealer::seal_alert(Alert alert, std::vector<std::uint8_t>& out)
 {
-    bool warning = alert == Alert::close_notify || (alert == Alert::no_renegotiation && state_.version == Version::tls12);
+    bool warning =
+        alert == Alert::close_notify || (alert == Alert::no_renegotiation && state_.version == Version::tls12);
     const std::array<std::uint8_t, 2> body{warning ? alert_level_warning : alert_level_fatal,
                                            static_cast<std::uint8_t>(alert)};
     return seal_record(ContentType::alert, body, out);
@@ -231,7 +233,8 @@ Result<void> Sealer::seal_key_update(bool request_peer, std::vector<std::uint8_t
     auto rolled = roll(next, suite_, next_ctx.get(), 1);
     if (!rolled)
         return rolled;
-    const std::array<std::uint8_t, 5> message{handshake_key_update, 0, 0, 1, request_peer ? std::uint8_t{1} : std::uint8_t{0}};
+    const std::uint8_t request = request_peer ? 1 : 0;
+    const std::array<std::uint8_t, 5> message{handshake_key_update, 0, 0, 1, request};
     auto sealed = seal_record(ContentType::handshake, message, out);
     if (!sealed)
         return sealed;
@@ -367,6 +370,8 @@ Opened Opener::open(std::span<const std::uint8_t> ciphertext, std::vector<std::u
     std::vector<std::uint8_t> control(plaintext.begin() + static_cast<std::ptrdiff_t>(old), plaintext.end());
     plaintext.resize(old);
     if (inner_type == static_cast<std::uint8_t>(ContentType::alert)) {
+        // Every alert but close_notify ends the connection: TLS 1.3 has no
+        // other warnings, and a TLS 1.2 client has no reason to send one.
         if (control.size() != 2)
             return fail(r, Alert::decode_error);
         if (control[1] == static_cast<std::uint8_t>(Alert::close_notify)) {

@@ -245,7 +245,8 @@ HandshakeResult connect(Client& client, const std::shared_ptr<ServerContext>& se
         }
         client_done = r == 1;
         if (client_done && !early_sent) {
-            EXPECT_EQ(SSL_write(client.ssl, early.data(), static_cast<int>(early.size())), static_cast<int>(early.size()));
+            const int n = static_cast<int>(early.size());
+            EXPECT_EQ(SSL_write(client.ssl, early.data(), n), n);
             early_sent = true;
         }
         Bytes to_server = client.drain();
@@ -649,6 +650,53 @@ TEST_P(Tls, TamperedRecordFailsTheSessionWithBadRecordMac)
     EXPECT_EQ(error, SSL_ERROR_SSL);
     EXPECT_NE(std::string(ERR_error_string(ERR_peek_last_error(), nullptr)).find("bad record mac"), std::string::npos);
     ERR_clear_error();
+}
+
+// The policy: what is not TLS 1.2/1.3 with an AEAD suite fails the handshake, with an alert for the client.
+TEST(TlsPolicy, NonAeadSuitesAndOldVersionsAreRefused)
+{
+    auto server = server_context();
+    struct Offer {
+        const char* what;
+        int max_version;
+        const char* ciphers;
+    };
+    for (const Offer& o : {Offer{"TLS 1.2 CBC only", TLS1_2_VERSION, "ECDHE-ECDSA-AES128-SHA256"},
+                           Offer{"TLS 1.1", TLS1_1_VERSION, "DEFAULT:@SECLEVEL=0"}}) {
+        SCOPED_TRACE(o.what);
+        SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+        SSL_CTX_set_min_proto_version(ctx, 0);
+        SSL_CTX_set_max_proto_version(ctx, o.max_version);
+        ASSERT_EQ(SSL_CTX_set_cipher_list(ctx, o.ciphers), 1);
+        SSL* ssl = SSL_new(ctx);
+        BIO* in = BIO_new(BIO_s_mem());
+        BIO* out = BIO_new(BIO_s_mem());
+        SSL_set_bio(ssl, in, out);
+        SSL_set_connect_state(ssl);
+        EXPECT_LE(SSL_do_handshake(ssl), 0);
+        Bytes hello(BIO_ctrl_pending(out));
+        ASSERT_FALSE(hello.empty());
+        BIO_read(out, hello.data(), static_cast<int>(hello.size()));
+        Handshake hs(server);
+        Bytes reply;
+        EXPECT_FALSE(hs.feed(hello, reply).ok());
+        EXPECT_FALSE(hs.done());
+        ASSERT_FALSE(reply.empty());
+        EXPECT_EQ(reply[0], 21); // an alert record
+        EXPECT_FALSE(hs.finish().ok());
+        SSL_free(ssl);
+        SSL_CTX_free(ctx);
+        ERR_clear_error();
+    }
+}
+
+TEST(TlsPolicy, LoadRefusesMissingOrMismatchedFiles)
+{
+    EXPECT_FALSE(ServerContext::load(Pki::dir + "/absent.pem", Pki::key).ok());
+    EXPECT_FALSE(ServerContext::load(Pki::chain, Pki::dir + "/absent.pem").ok());
+    auto mismatched = ServerContext::load(Pki::chain, Pki::rsa_key);
+    ASSERT_FALSE(mismatched.ok());
+    EXPECT_NE(mismatched.error().message.find("does not match"), std::string::npos) << mismatched.error().message;
 }
 
 // TLS 1.2 with an RSA certificate: the ECDHE-RSA variants of the same AEADs.
