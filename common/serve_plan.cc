@@ -10,7 +10,8 @@ namespace xo {
 
 namespace {
 
-constexpr std::uint8_t plan_version = 1;
+constexpr std::uint8_t plan_version = 2; // 2: carries the TLS send state
+constexpr std::size_t max_tls_state = 1024; // an encoded tls::DirectionState is ~120 bytes
 constexpr std::size_t max_name = 4096; // RADOS names are far shorter; this bounds allocation
 constexpr std::size_t mac_size = std::tuple_size_v<TicketMac>;
 constexpr std::uint8_t ticket_version = 2; // 2: names its key
@@ -55,6 +56,7 @@ std::vector<std::uint8_t> encode_plan(const ServePlan& plan)
     out.u64(plan.object_size);
     out.u64(plan.first);
     out.u64(plan.length);
+    out.bytes(plan.tls_tx);
     return out.take();
 }
 
@@ -79,6 +81,10 @@ Result<ServePlan> decode_plan(std::span<const std::uint8_t> payload)
             return with_context("serve plan", v.error());
         *field = *v;
     }
+    auto tls_tx = in.bytes(max_tls_state);
+    if (!tls_tx)
+        return with_context("serve plan: TLS state", tls_tx.error());
+    plan.tls_tx = std::move(*tls_tx);
     if (!in.at_end())
         return Error{"serve plan: trailing bytes"};
     if (plan.pool.empty() || plan.oid.empty())

@@ -7,7 +7,12 @@
 // responder serves the very object radosgw described, or refuses), and the
 // byte range of the S3 object still owed to the client: the gateway has sent
 // radosgw's headers and the bytes before `first`; the responder sends exactly
-// `length` bytes from `first` and nothing else — no HTTP framing.
+// `length` bytes from `first` and nothing else — no HTTP framing. On an HTTPS
+// connection the plan also carries the TLS send state (the key: the payload
+// travels only over the authenticated control channel, and both hosts wipe
+// it after use): the responder seals those bytes into records of its own
+// and returns the advanced state in its RETURN payload, which is otherwise
+// empty when it sent the whole range.
 //
 // The ticket binds a plan to one client flow (client and public endpoints:
 // the 4-tuple), the object's identity (pool, namespace, head oid — which
@@ -34,7 +39,8 @@
 // deadline — uses the monotonic clock.
 //
 // The responder answers with the connection (RETURN) and an app payload that
-// is empty when it sent the whole range, or the unserved marker when it sent
+// is empty (HTTPS: the advanced send state) when it sent the whole range, or
+// the unserved marker when it sent
 // none of it (say, the first tail read failed): the client has then seen
 // nothing but the gateway's own bytes, so the gateway relays the range itself
 // instead of losing the connection.
@@ -61,6 +67,7 @@ struct ServePlan {
     std::uint64_t object_size = 0; ///< the whole S3 object
     std::uint64_t first = 0;       ///< first byte (S3 object offset) to send
     std::uint64_t length = 0;      ///< bytes to send, > 0, first + length <= object_size
+    std::vector<std::uint8_t> tls_tx; ///< HTTPS: the connection's send state (tls::DirectionState); empty: plain
     bool operator==(const ServePlan&) const = default;
 };
 

@@ -38,6 +38,7 @@
 #include "psk.h"
 #include "responder_config.h"
 #include "responder_data_plane.h"
+#include "ktls_probe.h"
 #include "responder_metrics.h"
 #include "responder_service.h"
 
@@ -70,6 +71,10 @@ bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::
     metrics::Registry registry;
     rsp::ResponderMetrics metrics(registry);
     sweep_rewrites(plane, metrics); // before any gateway can offer
+    auto ktls = rsp::kernel_tls_available();
+    metrics.ktls_available.set(ktls ? 1 : 0);
+    log::info("HTTPS handoffs: records sealed in user space",
+              ktls ? " (the kernel offers kTLS)" : "; no kTLS: " + ktls.error().message);
     PeriodicThread sweeper(config.sweep_interval, [&] { sweep_rewrites(plane, metrics); });
     rsp::ResponderService service(ioc.get_executor(), rados, std::move(ticket_keys), config.reads,
                                   config.write_timeout, metrics);

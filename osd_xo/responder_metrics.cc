@@ -36,7 +36,9 @@ ResponderMetrics::ResponderMetrics(metrics::Registry& r)
       metrics_accept_backoffs(accept_backoff_counter(r, "metrics")),
       rewrite_entries(r.gauge("xo_responder_rewrite_entries", "Egress rewrite entries at the last sweep.")),
       rewrites_swept(r.counter("xo_responder_rewrites_swept_total",
-                               "Egress rewrite entries of dead responders removed by the sweep."))
+                               "Egress rewrite entries of dead responders removed by the sweep.")),
+      ktls_available(r.gauge("xo_responder_ktls_available",
+                             "1 if the kernel offers kTLS; TLS records are sealed in user space either way."))
 {
 }
 

@@ -24,6 +24,8 @@
 //       proved no key of this responder's keyring, or a rotation withdrew its key
 //   xo_responder_rewrite_entries          egress rewrite entries at the last sweep
 //   xo_responder_rewrites_swept_total     rewrite entries of dead responders removed
+//   xo_responder_ktls_available           1 if the kernel offers kTLS (ktls_probe.h); records
+//       are sealed in user space either way
 #pragma once
 
 #include "metrics.h"
@@ -52,6 +54,7 @@ struct ResponderMetrics {
     metrics::Counter& metrics_accept_backoffs;
     metrics::Gauge& rewrite_entries;
     metrics::Counter& rewrites_swept;
+    metrics::Gauge& ktls_available;
 };
 
 } // namespace xo::rsp

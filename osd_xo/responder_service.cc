@@ -2,11 +2,15 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <optional>
+
 #include "endpoint.h"
 #include "log.h"
 #include "serve_plan.h"
 #include "socket_ops.h"
 #include "socket_sink.h"
+#include "tls/direction_state.h"
+#include "tls_sink.h"
 
 namespace xo::rsp {
 
@@ -85,8 +89,16 @@ asio::awaitable<ResponderService::Verdict> ResponderService::admit(handoff::Byte
                                                                    handoff::OfferedFlow flow)
 {
     auto plan = decode_plan(payload);
+    tls::WipeOnExit wipe_payload{payload};
     if (!plan)
         co_return refuse(RefuseReason::bad_ticket, "bad serve plan: " + plan.error().message);
+    tls::WipeOnExit wipe_state{plan->tls_tx};
+    if (!plan->tls_tx.empty()) {
+        auto state = tls::decode_direction_state(plan->tls_tx);
+        auto sealer = state ? tls::Sealer::make(std::move(*state)) : Result<tls::Sealer>(state.error());
+        if (!sealer)
+            co_return refuse(RefuseReason::unsupported, "TLS state: " + sealer.error().message);
+    }
     FlowTuple tuple{to_string(flow.client), to_string(flow.gateway)};
     if (auto no = check_ticket(ticket, tuple, payload))
         co_return std::move(*no);
@@ -108,6 +120,16 @@ asio::awaitable<Result<handoff::HandBack>> ResponderService::serve(handoff::Host
     if (!admitted || !*admitted)
         co_return Error{"flow " + std::to_string(conn.flow) + " was not admitted by this service", EINVAL};
     std::shared_ptr<ServableObject> object = std::move(*admitted);
+    // HTTPS: records sealed with the connection's send state (checked at admission).
+    std::optional<tls::Sealer> sealer;
+    if (!object->plan.tls_tx.empty()) {
+        tls::WipeOnExit wipe{object->plan.tls_tx};
+        auto state = tls::decode_direction_state(object->plan.tls_tx);
+        auto made = state ? tls::Sealer::make(std::move(*state)) : Result<tls::Sealer>(state.error());
+        if (!made)
+            co_return made.error();
+        sealer.emplace(std::move(*made));
+    }
     auto ends = handoff::socket_endpoints(conn.socket.get());
     if (!ends)
         co_return ends.error();
@@ -118,10 +140,14 @@ asio::awaitable<Result<handoff::HandBack>> ResponderService::serve(handoff::Host
         co_return Error{"adopting the client socket: " + ec.message(), ec.value()};
     conn.socket.release(); // the asio socket owns it until it is handed back below
 
+    SocketSink sink(socket, write_timeout_, &metrics_.sent_body_bytes);
+    std::optional<TlsSink> tls_sink;
+    if (sealer)
+        tls_sink.emplace(std::move(*sealer), sink);
+
     metrics_.connections.add(1);
     auto started = std::chrono::steady_clock::now();
-    SocketSink sink(socket, write_timeout_, &metrics_.sent_body_bytes);
-    auto streaming = stream_object(executor_, object, sink, reads_);
+    auto streaming = stream_object(executor_, object, tls_sink ? static_cast<ByteSink&>(*tls_sink) : sink, reads_);
     Result<void> sent = co_await std::move(streaming);
     metrics_.connections.add(-1);
     conn.socket.reset(socket.release(ec));
@@ -140,7 +166,12 @@ asio::awaitable<Result<handoff::HandBack>> ResponderService::serve(handoff::Host
     metrics_.served.add();
     metrics_.stream_seconds.observe(seconds(std::chrono::steady_clock::now() - started));
     log::debug("flow ", conn.flow, ": sent ", sink.written(), " bytes of ", object->plan.oid);
-    co_return handoff::HandBack{std::move(conn.read_ahead), {}};
+    handoff::Bytes report; // HTTPS: where the send state stands now
+    if (tls_sink) {
+        auto state = tls::encode(tls_sink->state());
+        report.assign(state.begin(), state.end());
+    }
+    co_return handoff::HandBack{std::move(conn.read_ahead), std::move(report)};
 }
 
 } // namespace xo::rsp

@@ -3,14 +3,17 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "client_stream.h"
+
 namespace xo::gw {
 
 using boost::asio::redirect_error;
 using boost::asio::use_awaitable;
 
-boost::asio::awaitable<PumpResult> pump_exact(boost::beast::tcp_stream& from, boost::beast::flat_buffer& from_buf,
-                                              boost::beast::tcp_stream& to, std::uint64_t length,
-                                              std::span<char> scratch, std::chrono::seconds io_timeout)
+template <typename From, typename To>
+boost::asio::awaitable<PumpResult> pump_exact(From& from, boost::beast::flat_buffer& from_buf, To& to,
+                                              std::uint64_t length, std::span<char> scratch,
+                                              std::chrono::seconds io_timeout)
 {
     PumpResult result;
 
@@ -47,5 +50,13 @@ boost::asio::awaitable<PumpResult> pump_exact(boost::beast::tcp_stream& from, bo
     }
     co_return result;
 }
+
+// The two directions a body moves: client → radosgw, radosgw → client.
+template boost::asio::awaitable<PumpResult> pump_exact(ClientStream&, boost::beast::flat_buffer&,
+                                                       boost::beast::tcp_stream&, std::uint64_t, std::span<char>,
+                                                       std::chrono::seconds);
+template boost::asio::awaitable<PumpResult> pump_exact(boost::beast::tcp_stream&, boost::beast::flat_buffer&,
+                                                       ClientStream&, std::uint64_t, std::span<char>,
+                                                       std::chrono::seconds);
 
 } // namespace xo::gw

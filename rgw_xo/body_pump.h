@@ -43,20 +43,20 @@ struct PumpResult {
  * @scratch: the relay buffer.
  * @io_timeout: deadline for each read and each write (progress, not total).
  */
-boost::asio::awaitable<PumpResult> pump_exact(boost::beast::tcp_stream& from, boost::beast::flat_buffer& from_buf,
-                                              boost::beast::tcp_stream& to, std::uint64_t length,
-                                              std::span<char> scratch, std::chrono::seconds io_timeout);
+template <typename From, typename To>
+boost::asio::awaitable<PumpResult> pump_exact(From& from, boost::beast::flat_buffer& from_buf, To& to,
+                                              std::uint64_t length, std::span<char> scratch,
+                                              std::chrono::seconds io_timeout);
 
 /**
  * pump_framed() - relay a body whose length the header does not give
  * (chunked, or until EOF) by letting Beast decode it from @parser and
  * re-encode it through @serializer, which must already have written the header.
  */
-template <bool isRequest>
+template <bool isRequest, typename From, typename To>
 boost::asio::awaitable<PumpResult>
-pump_framed(boost::beast::tcp_stream& from, boost::beast::flat_buffer& from_buf,
-            boost::beast::http::parser<isRequest, boost::beast::http::buffer_body>& parser,
-            boost::beast::tcp_stream& to,
+pump_framed(From& from, boost::beast::flat_buffer& from_buf,
+            boost::beast::http::parser<isRequest, boost::beast::http::buffer_body>& parser, To& to,
             boost::beast::http::serializer<isRequest, boost::beast::http::buffer_body>& serializer,
             std::span<char> scratch, std::chrono::seconds io_timeout)
 {

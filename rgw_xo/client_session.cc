@@ -27,12 +27,13 @@ constexpr std::size_t first_read_bytes = 16 * 1024;
 
 } // namespace
 
-void ClientSession::start(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionLimit::Slot slot)
+void ClientSession::start(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionLimit::Slot slot,
+                          std::shared_ptr<const tls::ServerContext> tls)
 {
     auto executor = socket.get_executor();
     std::unique_ptr<ClientSession> session;
     try {
-        session = std::make_unique<ClientSession>(worker, std::move(socket), std::move(slot));
+        session = std::make_unique<ClientSession>(worker, std::move(socket), std::move(slot), std::move(tls));
     } catch (const std::exception& e) {
         // Out of memory for one connection: drop it, keep accepting others.
         log::error("cannot set up a client session: ", e.what());
@@ -44,8 +45,9 @@ void ClientSession::start(Worker& worker, boost::asio::ip::tcp::socket socket, C
     });
 }
 
-ClientSession::ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionLimit::Slot slot)
-    : worker_(worker), slot_(std::move(slot)), stream_(std::move(socket)),
+ClientSession::ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionLimit::Slot slot,
+                             std::shared_ptr<const tls::ServerContext> tls)
+    : worker_(worker), slot_(std::move(slot)), tls_(std::move(tls)), stream_(std::move(socket)),
       relay_(worker.config(), stream_.get_executor(), worker.offload())
 {
     error_code ec;
@@ -75,6 +77,17 @@ void ClientSession::on_drain()
 
 boost::asio::awaitable<void> ClientSession::serve(std::unique_ptr<ClientSession> self)
 {
+    if (self->tls_) {
+        auto handshaking = self->stream_.handshake(std::move(self->tls_), self->worker_.config().header_timeout);
+        auto shaken = co_await std::move(handshaking);
+        if (!shaken) {
+            self->worker_.metrics().tls_handshake_failed();
+            log::debug("TLS handshake with ", self->client_label_, " failed: ", shaken.error().message);
+            boost::system::error_code ignored;
+            self->stream_.socket().close(ignored);
+            co_return;
+        }
+    }
     co_await self->run();
     co_await close_gracefully(self->stream_);
 }
@@ -87,7 +100,7 @@ boost::asio::awaitable<void> ClientSession::serve(std::unique_ptr<ClientSession>
  */
 boost::asio::awaitable<bool> ClientSession::wait_for_request()
 {
-    if (buffer_.size() > 0)
+    if (buffer_.size() > 0 || stream_.buffered())
         co_return true;
     if (worker_.draining())
         co_return false;

@@ -1,4 +1,6 @@
-// One client connection: reads requests one at a time (so pipelined requests
+// One client connection: on the HTTPS listener a TLS handshake first
+// (within the header timeout: a client that is slow to say hello is a slow
+// client), then reads requests one at a time (so pipelined requests
 // are answered in order), hands each to the Relay, logs it, and decides
 // whether the connection lives on. The access-log line and the metrics of an
 // exchange are recorded in one place, right after it ends. Header reading is
@@ -20,6 +22,7 @@
 #include <memory>
 #include <string>
 
+#include "client_stream.h"
 #include "connection_limit.h"
 #include "relay.h"
 
@@ -29,10 +32,15 @@ class Worker;
 
 class ClientSession {
 public:
-    /** start() - serve @socket on @worker's thread until the connection ends, holding @slot. */
-    static void start(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionLimit::Slot slot);
+    /**
+     * start() - serve @socket on @worker's thread until the connection ends, holding @slot.
+     * @tls: the HTTPS listener's context (the connection starts with a handshake); null for HTTP.
+     */
+    static void start(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionLimit::Slot slot,
+                      std::shared_ptr<const tls::ServerContext> tls);
 
-    ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionLimit::Slot slot);
+    ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionLimit::Slot slot,
+                  std::shared_ptr<const tls::ServerContext> tls);
     ~ClientSession();
     ClientSession(const ClientSession&) = delete;
     ClientSession& operator=(const ClientSession&) = delete;
@@ -49,7 +57,8 @@ private:
 
     Worker& worker_;
     ConnectionLimit::Slot slot_;
-    boost::beast::tcp_stream stream_;
+    std::shared_ptr<const tls::ServerContext> tls_; ///< until the handshake ran
+    ClientStream stream_;
     boost::beast::flat_buffer buffer_;
     Relay relay_;
     std::string client_ip_;

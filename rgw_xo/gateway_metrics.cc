@@ -37,7 +37,7 @@ constexpr std::string_view ineligible_reasons[] = {"disabled", "not_object", "su
 constexpr std::string_view fallback_reasons[] = {"locate", "no_responder", "ticket_key", "socket", "flow_table_full",
                                                   "handoff", "refused_busy", "refused_bad_ticket", "refused_unsupported",
                                                   "refused_bad_address", "refused_replayed", "refused_other",
-                                                  "bad_ready", "late_go", "unserved", "other"};
+                                                  "bad_ready", "late_go", "unserved", "tls_state", "other"};
 
 constexpr const char* swept_help = "Flow table entries no live gateway owned, removed by the sweep.";
 
@@ -53,6 +53,8 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& registry)
       max_connections_(registry.gauge("xo_gateway_max_connections", "Client connections served at once at most.")),
       refused_connections_(registry.counter("xo_gateway_refused_connections_total",
                                             "Client connections refused (503 SlowDown) at the connection limit.")),
+      tls_handshake_failures_(registry.counter("xo_gateway_tls_handshake_failures_total",
+                                               "HTTPS connections that failed or timed out in the TLS handshake.")),
       s3_accept_backoffs_(accept_backoff_counter(registry, "s3")),
       metrics_accept_backoffs_(accept_backoff_counter(registry, "metrics")),
       handoff_seconds_(registry.histogram("xo_handoff_seconds",

@@ -55,6 +55,8 @@ public:
     void connection_closed() { connections_.add(-1); }
     /** connection_refused() - a connection beyond the limit was refused. */
     void connection_refused() { refused_connections_.add(); }
+    /** tls_handshake_failed() - an HTTPS connection ended in (or timed out during) its handshake. */
+    void tls_handshake_failed() { tls_handshake_failures_.add(); }
     /** set_max_connections() - publish the limit in force (once, at start). */
     void set_max_connections(std::size_t max) { max_connections_.add(static_cast<std::int64_t>(max)); }
 
@@ -79,6 +81,7 @@ private:
     metrics::Gauge& connections_;
     metrics::Gauge& max_connections_;
     metrics::Counter& refused_connections_;
+    metrics::Counter& tls_handshake_failures_;
     metrics::Counter& s3_accept_backoffs_;
     metrics::Counter& metrics_accept_backoffs_;
     metrics::Counter* offload_counter(OffloadOutcome outcome, std::string_view reason);

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "serve_plan.h"
 #include "socket_ops.h"
+#include "tls/direction_state.h"
 
 namespace xo::gw {
 
@@ -70,19 +71,37 @@ boost::asio::awaitable<HandoffResult> GetOffload::hand_off(ClientSide client, rg
     if (ec)
         co_return HandoffResult{Kind::fallback, "socket"};
     ServePlan plan{where->pool, "", where->head.oid, where->head.locator, unquoted(etag), split.object_size,
-                   split.offload_first, split.offload_length};
+                   split.offload_first, split.offload_length, {}};
+    tls::Session* tls = client.stream.tls();
+    if (tls) {
+        // A TLS 1.3 key near its limit is rolled here (its KeyUpdate goes out
+        // first), so the responder never has to; a TLS 1.2 one stays relayed.
+        if (auto movable = tls->prepare_handoff(tls->pending_output()); !movable) {
+            log::info("offload: TLS send state cannot move: ", movable.error().message);
+            co_return HandoffResult{Kind::fallback, "tls_state"};
+        }
+        client.stream.expires_after(std::chrono::seconds(service_.config().stall_timeout));
+        if (auto ec = co_await client.stream.flush())
+            co_return HandoffResult{Kind::lost, "lost"};
+        tls::SecretBytes state = tls::encode(tls->tx_state());
+        plan.tls_tx.assign(state.begin(), state.end());
+    }
     auto keys = service_.ticket_keys();
     if (!keys) {
         log::warn("offload: ", keys.error().message);
         co_return HandoffResult{Kind::fallback, "ticket_key"};
     }
     auto payload = encode_plan(plan);
+    OPENSSL_cleanse(plan.tls_tx.data(), plan.tls_tx.size());
     // A ticket is checked once, when the responder admits the OFFER (serve_plan.h: clocks).
     auto ticket = make_ticket((*keys)->current(), FlowTuple{to_string(remote), to_string(local)}, payload,
                               std::chrono::system_clock::now() + ticket_lifetime);
-    // The unread bytes stay in the buffer until the point of no return, so a
-    // fallback finds the connection exactly as it was.
-    auto unread = boost::beast::buffers_to_string(client.buffer.data());
+    // Plain HTTP: the unread bytes travel (the responder puts them back into
+    // the socket, and they come back with it); they stay in the buffer until
+    // the point of no return, so a fallback finds the connection exactly as it
+    // was. TLS: they are plaintext the client's records already gave, so they
+    // stay here with the read state, and the responder gets none.
+    auto unread = tls ? std::string() : boost::beast::buffers_to_string(client.buffer.data());
     handoff::OffloadRequest request{UniqueFd(), handoff::Bytes(unread.begin(), unread.end()),
                                     std::move(payload), std::move(ticket)};
     client.stream.expires_never();
@@ -101,7 +120,8 @@ boost::asio::awaitable<HandoffResult> GetOffload::hand_off(ClientSide client, rg
         co_return HandoffResult{Kind::lost, "lost"};
     }
     auto& offloaded = std::get<handoff::Offloaded>(outcome);
-    client.buffer.consume(client.buffer.size());
+    if (!tls)
+        client.buffer.consume(client.buffer.size());
     double seconds = std::chrono::duration<double>(offloaded.times.total).count();
 
     auto back = co_await service_.offloader().await_return(std::move(offloaded));
@@ -114,14 +134,31 @@ boost::asio::awaitable<HandoffResult> GetOffload::hand_off(ClientSide client, rg
     auto& returned = *back->connection;
     socket.assign(local.protocol(), returned.socket.release());
     socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
-    auto space = client.buffer.prepare(returned.read_ahead.size());
-    std::memcpy(space.data(), returned.read_ahead.data(), returned.read_ahead.size());
-    client.buffer.commit(returned.read_ahead.size());
+    if (tls) {
+        tls->received(returned.read_ahead); // ciphertext that follows what the session holds
+    } else {
+        auto space = client.buffer.prepare(returned.read_ahead.size());
+        std::memcpy(space.data(), returned.read_ahead.data(), returned.read_ahead.size());
+        client.buffer.commit(returned.read_ahead.size());
+    }
     if (returned.resumed)
         co_return HandoffResult{Kind::fallback, "late_go", seconds};
     if (is_unserved(returned.app_payload))
         co_return HandoffResult{Kind::fallback, "unserved", seconds};
-    co_return HandoffResult{Kind::returned, {}, seconds, back->responder_bytes};
+    if (tls) {
+        tls::WipeOnExit wipe_state{returned.app_payload};
+        auto state = tls::decode_direction_state(returned.app_payload);
+        auto resumed = state ? tls->resume_tx(std::move(*state)) : Result<void>(state.error());
+        if (!resumed) {
+            // The client's records went on past our sequence number: nothing we send could be read.
+            log::warn("offload of ", where->head.oid, ": returned TLS state: ", resumed.error().message);
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            co_return HandoffResult{Kind::lost, "lost", seconds};
+        }
+    }
+    // TLS: the client acknowledged records; the body bytes in them are the whole range.
+    co_return HandoffResult{Kind::returned, {}, seconds, tls ? split.offload_length : back->responder_bytes};
 }
 
 } // namespace xo::gw

@@ -37,7 +37,8 @@ struct HandoffResult {
     enum class Kind { returned, closed, fallback, lost } kind = Kind::fallback;
     std::string_view reason; ///< why it fell back or was lost (a metrics label)
     double seconds = -1;     ///< the handoff's duration, when it happened
-    std::uint64_t responder_bytes = 0; ///< body bytes the client acknowledged from the responder
+    /// body bytes the client acknowledged from the responder (TLS: record bytes, but for a returned connection)
+    std::uint64_t responder_bytes = 0;
 };
 
 class GetOffload {

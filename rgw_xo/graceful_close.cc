@@ -16,8 +16,11 @@ constexpr std::chrono::seconds linger_time{2};
 
 } // namespace
 
-boost::asio::awaitable<void> close_gracefully(boost::beast::tcp_stream& stream)
+boost::asio::awaitable<void> close_gracefully(ClientStream& client)
 {
+    client.expires_after(linger_time);
+    co_await client.close_notify();
+    auto& stream = client.tcp(); // what follows a close_notify is not read, only drained
     boost::system::error_code ec;
     stream.socket().shutdown(boost::asio::socket_base::shutdown_send, ec);
     std::array<char, 4096> sink;

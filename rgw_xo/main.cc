@@ -15,6 +15,7 @@
 #include "offload_service.h"
 #include "open_files.h"
 #include "server.h"
+#include "tls_certificates.h"
 
 int main(int argc, char** argv)
 {
@@ -57,7 +58,16 @@ int main(int argc, char** argv)
         }
         offload = std::move(*started);
     }
-    Server server(config, access_log, metrics, offload.get());
+    std::unique_ptr<TlsCertificates> certificates;
+    if (config.ssl_endpoint) {
+        auto loaded = TlsCertificates::load(config.ssl_certificate, config.ssl_private_key);
+        if (!loaded) {
+            xo::log::error("HTTPS: ", loaded.error().message);
+            return 1;
+        }
+        certificates = std::move(*loaded);
+    }
+    Server server(config, access_log, metrics, offload.get(), certificates.get());
     std::string error;
     if (!server.listen(error)) {
         xo::log::error(error);

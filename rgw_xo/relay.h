@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "byte_range.h"
+#include "client_stream.h"
 #include "gateway_config.h"
 #include "object_get.h"
 #include "relay_buffer.h"
@@ -37,8 +38,8 @@ using ResponseParser = boost::beast::http::response_parser<boost::beast::http::b
 
 /** The client side of an exchange: its stream, unread bytes, and identity. */
 struct ClientSide {
-    boost::beast::tcp_stream& stream;
-    boost::beast::flat_buffer& buffer;
+    ClientStream& stream;
+    boost::beast::flat_buffer& buffer; ///< read-ahead (plaintext)
     std::string_view address;    ///< client IP, passed to radosgw
     std::string_view request_id; ///< the gateway's id, for errors it answers itself
     const bool& draining;        ///< the gateway is shutting down: close after this request

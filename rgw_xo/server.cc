@@ -13,12 +13,13 @@
 
 namespace xo::gw {
 
-Server::Server(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, OffloadService* offload)
-    : config_(config), limit_(config.max_connections)
+Server::Server(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, OffloadService* offload,
+               TlsCertificates* certificates)
+    : config_(config), certificates_(certificates), limit_(config.max_connections)
 {
     metrics.set_max_connections(config.max_connections);
     for (unsigned i = 0; i < config.threads; ++i)
-        workers_.push_back(std::make_unique<Worker>(config, access_log, metrics, limit_, i, offload));
+        workers_.push_back(std::make_unique<Worker>(config, access_log, metrics, limit_, i, offload, certificates));
     if (config.metrics_listen)
         metrics_endpoint_ = std::make_unique<MetricsEndpoint>(workers_.front()->executor(), metrics.registry(),
                                                               &metrics.metrics_accept_backoffs());
@@ -42,6 +43,8 @@ void Server::run()
     std::vector<std::thread> threads;
     for (auto& w : workers_)
         threads.emplace_back([worker = w.get()] { worker->run(); });
+    if (certificates_ && config_.ssl_endpoint)
+        log::info("xo-gateway listening for HTTPS on ", to_string(*config_.ssl_endpoint));
     log::info("xo-gateway listening on ", to_string(config_.listen), ", relaying to radosgw at ",
               to_string(config_.upstream), " with ", workers_.size(), " threads, up to ", limit_.max(),
               " connections");
@@ -80,6 +83,20 @@ void Server::run()
             signals.async_wait(on_signal);
         };
     signals.async_wait(on_signal);
+    boost::asio::signal_set hangups(control, SIGHUP);
+    std::function<void(const boost::system::error_code&, int)> on_hangup = [&](const boost::system::error_code& ec,
+                                                                               int) {
+        if (ec)
+            return;
+        if (!certificates_)
+            log::info("SIGHUP: no HTTPS certificate to reload");
+        else if (auto reloaded = certificates_->reload(); !reloaded)
+            log::error("SIGHUP: keeping the current certificate: ", reloaded.error().message);
+        else
+            log::info("SIGHUP: certificate reloaded from ", config_.ssl_certificate);
+        hangups.async_wait(on_hangup);
+    };
+    hangups.async_wait(on_hangup);
 
     std::thread joiner([&] {
         for (auto& t : threads)
@@ -87,6 +104,7 @@ void Server::run()
         boost::asio::post(control, [&] {
             deadline.cancel();
             signals.cancel();
+            hangups.cancel();
         });
     });
     control.run();

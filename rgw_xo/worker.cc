@@ -31,9 +31,10 @@ constexpr std::chrono::seconds refusal_write_timeout{2};
 } // namespace
 
 Worker::Worker(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, ConnectionLimit& limit,
-               unsigned index, OffloadService* offload)
+               unsigned index, OffloadService* offload, const TlsCertificates* certificates)
     : config_(config), access_log_(access_log), metrics_(metrics), limit_(limit), index_(index), acceptor_(ioc_),
-      backoff_(ioc_.get_executor(), "S3 listener", &metrics.s3_accept_backoffs())
+      backoff_(ioc_.get_executor(), "S3 listener", &metrics.s3_accept_backoffs()), certificates_(certificates),
+      tls_acceptor_(ioc_), tls_backoff_(ioc_.get_executor(), "S3 HTTPS listener", &metrics.s3_accept_backoffs())
 {
     if (offload)
         offload_ = std::make_unique<GetOffload>(*offload);
@@ -51,15 +52,24 @@ bool Worker::listen(std::string& error)
         error = "cannot listen on " + to_string(config_.listen) + ": " + ec.message();
         return false;
     }
+    if (certificates_ && config_.ssl_endpoint) {
+        if (auto ec = listen_on(tls_acceptor_, *config_.ssl_endpoint, true)) {
+            error = "cannot listen on " + to_string(*config_.ssl_endpoint) + ": " + ec.message();
+            return false;
+        }
+    }
     return true;
 }
 
 void Worker::run()
 {
-    boost::asio::co_spawn(ioc_, accept_loop(), [](std::exception_ptr e) {
+    auto ended = [](std::exception_ptr e) {
         if (e)
             log::error("accept loop ended by an exception");
-    });
+    };
+    boost::asio::co_spawn(ioc_, accept_loop(acceptor_, backoff_, false), ended);
+    if (tls_acceptor_.is_open())
+        boost::asio::co_spawn(ioc_, accept_loop(tls_acceptor_, tls_backoff_, true), ended);
     ioc_.run();
 }
 
@@ -70,6 +80,8 @@ void Worker::drain()
         error_code ignored;
         acceptor_.close(ignored);
         backoff_.cancel();
+        tls_acceptor_.close(ignored);
+        tls_backoff_.cancel();
         for (ClientSession* s : sessions_)
             s->on_drain();
         close_links_when_drained();
@@ -85,23 +97,24 @@ std::string Worker::next_request_id()
     return id_prefix_ + counter;
 }
 
-boost::asio::awaitable<void> Worker::accept_loop()
+boost::asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, AcceptBackoff& backoff, bool tls)
 {
     while (!draining_) {
         error_code ec;
-        tcp::socket socket = co_await acceptor_.async_accept(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+        tcp::socket socket = co_await acceptor.async_accept(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
         if (ec) {
             if (draining_)
                 break;
             // Keep serving the connections we have; pause if descriptors ran out.
-            co_await backoff_.after_failure(ec);
+            co_await backoff.after_failure(ec);
             continue;
         }
-        backoff_.accepted();
+        backoff.accepted();
         if (auto slot = limit_.try_take())
-            ClientSession::start(*this, std::move(socket), std::move(*slot));
+            ClientSession::start(*this, std::move(socket), std::move(*slot),
+                                 tls ? certificates_->current() : nullptr);
         else
-            refuse(std::move(socket));
+            refuse(std::move(socket), tls);
     }
 }
 
@@ -109,9 +122,9 @@ boost::asio::awaitable<void> Worker::accept_loop()
  * refuse() - a connection beyond --max-connections: answer it 503 SlowDown,
  * unless this worker already answers max_refusing of them; then close it.
  */
-void Worker::refuse(tcp::socket socket)
+void Worker::refuse(tcp::socket socket, bool tls)
 {
-    if (refusing_ >= max_refusing) {
+    if (tls || refusing_ >= max_refusing) { // a 503 over HTTPS would cost a handshake: close instead
         metrics_.connection_refused();
         error_code ignored;
         socket.close(ignored);
@@ -137,7 +150,7 @@ boost::asio::awaitable<void> Worker::answer_busy(tcp::socket socket)
     error_code ec;
     auto peer = socket.remote_endpoint(ec);
     const std::string client = ec ? std::string("-") : to_string(peer);
-    boost::beast::tcp_stream stream(std::move(socket));
+    ClientStream stream(std::move(socket));
     auto res = make_error_response(errors::slow_down, "", request_id);
     stream.expires_after(refusal_write_timeout);
     co_await boost::beast::http::async_write(stream, res, redirect_error(use_awaitable, ec));

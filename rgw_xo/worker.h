@@ -1,10 +1,12 @@
 // One I/O thread of the gateway: an io_context run by exactly one thread, its
-// own SO_REUSEPORT acceptor on the public endpoint (the kernel spreads new
-// connections across workers), and the client sessions it accepted. Nothing
+// own SO_REUSEPORT acceptors on the public endpoints — HTTP, and HTTPS when
+// configured (the kernel spreads new connections across workers) — and the
+// client sessions it accepted. Nothing
 // here is shared between threads except the config, the access log and the
 // metrics (lock-free atomics) and the connection limit (one atomic count), so sessions need no locks; the only
 // cross-thread call is drain(), which is posted onto the worker's own thread. A connection beyond the limit is
-// answered 503 SlowDown and closed (connection_limit.h); out of descriptors, the accept loop pauses
+// answered 503 SlowDown and closed (connection_limit.h; an HTTPS one is just
+// closed, as a 503 would first cost a handshake); out of descriptors, the accept loop pauses
 // (accept_backoff.h).
 #pragma once
 
@@ -23,6 +25,7 @@
 #include "gateway_config.h"
 #include "gateway_metrics.h"
 #include "get_offload.h"
+#include "tls_certificates.h"
 
 namespace xo::gw {
 
@@ -30,9 +33,12 @@ class ClientSession;
 
 class Worker {
 public:
-    /** Worker() - worker @index; @limit and @offload (null: off) are shared by all workers. */
+    /**
+     * Worker() - worker @index; @limit, @offload (null: off) and @certificates
+     * (null: no HTTPS) are shared by all workers.
+     */
     Worker(const GatewayConfig& config, AccessLog& access_log, GatewayMetrics& metrics, ConnectionLimit& limit,
-           unsigned index, OffloadService* offload);
+           unsigned index, OffloadService* offload, const TlsCertificates* certificates);
 
     /** listen() - bind this worker's acceptor; false with @error on failure. */
     bool listen(std::string& error);
@@ -66,8 +72,10 @@ public:
     }
 
 private:
-    boost::asio::awaitable<void> accept_loop();
-    void refuse(boost::asio::ip::tcp::socket socket);
+    /** accept_loop() - accept on @acceptor; @tls: its connections start with a TLS handshake. */
+    boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor, AcceptBackoff& backoff,
+                                             bool tls);
+    void refuse(boost::asio::ip::tcp::socket socket, bool tls);
     boost::asio::awaitable<void> answer_busy(boost::asio::ip::tcp::socket socket);
 
     const GatewayConfig& config_;
@@ -78,6 +86,9 @@ private:
     boost::asio::io_context ioc_{1};
     boost::asio::ip::tcp::acceptor acceptor_;
     AcceptBackoff backoff_;
+    const TlsCertificates* certificates_;
+    boost::asio::ip::tcp::acceptor tls_acceptor_;
+    AcceptBackoff tls_backoff_;
     std::size_t refusing_ = 0; ///< refused connections being answered
     bool draining_ = false;
     std::unordered_set<ClientSession*> sessions_;

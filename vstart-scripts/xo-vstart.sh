@@ -778,12 +778,12 @@ gateway_alive_and_listening() {
     show_log_tail "$GATEWAY_LOG"
     die "xo-gateway exited during start-up"
   fi
-  tcp_port_open "$NS_GW" "$GW_IP" "$S3_PORT"
+  tcp_port_open "$NS_GW" "$GW_IP" "$S3_PORT" && tcp_port_open "$NS_GW" "$GW_IP" "$S3_HTTPS_PORT"
 }
 
 wait_for_gateway() {
   wait_until 20 gateway_alive_and_listening ||
-    { show_log_tail "$GATEWAY_LOG"; die "xo-gateway did not listen on $GW_IP:$S3_PORT within 20 s"; }
+    { show_log_tail "$GATEWAY_LOG"; die "xo-gateway did not listen on $GW_IP:$S3_PORT and :$S3_HTTPS_PORT within 20 s"; }
 }
 
 # ---------------------------------------------------------------- start

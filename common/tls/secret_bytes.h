@@ -36,4 +36,16 @@ struct WipingAllocator {
 
 using SecretBytes = std::vector<std::uint8_t, WipingAllocator<std::uint8_t>>;
 
+/** WipeOnExit - wipes a plain byte vector that held key material (a message payload) when the scope ends. */
+class WipeOnExit {
+public:
+    explicit WipeOnExit(std::vector<std::uint8_t>& bytes) : bytes_(bytes) {}
+    ~WipeOnExit() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
+    WipeOnExit(const WipeOnExit&) = delete;
+    WipeOnExit& operator=(const WipeOnExit&) = delete;
+
+private:
+    std::vector<std::uint8_t>& bytes_;
+};
+
 } // namespace xo::tls

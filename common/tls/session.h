@@ -34,6 +34,9 @@ public:
     /** received() - append ciphertext read from the socket. */
     void received(std::span<const std::uint8_t> ciphertext);
 
+    /** has_input() - ciphertext is buffered (a read may not need the socket). */
+    bool has_input() const { return !in_.empty(); }
+
     enum class ReadStatus { data, need_more, closed, failed };
 
     /**

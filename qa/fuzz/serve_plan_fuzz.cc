@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }();
     static const xo::FlowTuple flow{"198.18.0.100:40000", "198.18.0.2:80"};
     static const std::vector<std::uint8_t> payload =
-        xo::encode_plan({"pool", "", "oid", "", "etag", 100, 0, 100});
+        xo::encode_plan({"pool", "", "oid", "", "etag", 100, 0, 100, {}});
     if (xo::verify_ticket(keys, in, flow, payload))
         std::abort(); // a ticket verified without the key
 

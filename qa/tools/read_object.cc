@@ -113,7 +113,7 @@ int run(const Options& o)
     if (!rados)
         return std::cerr << "xo-read-object: " << rados.error().message << "\n", 1;
 
-    ServePlan plan{where->pool, "", where->head.oid, where->head.locator, o.etag, 0, o.first, 0};
+    ServePlan plan{where->pool, "", where->head.oid, where->head.locator, o.etag, 0, o.first, 0, {}};
     describe(**rados, rsp::head_of(plan), plan, o.have_etag);
     plan.length = o.length ? *o.length : (plan.object_size > o.first ? plan.object_size - o.first : 0);
     // No size from the manifest: claim just the range, so the plan is well

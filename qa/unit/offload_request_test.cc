@@ -132,7 +132,7 @@ TEST(ByteRange, SplitsOnlyWhatExceedsTheRelayLimit)
 
 ServePlan sample_plan()
 {
-    return ServePlan{"default.rgw.buckets.data", "", "marker_key", "", "0123abcd", 100, 10, 90};
+    return ServePlan{"default.rgw.buckets.data", "", "marker_key", "", "0123abcd", 100, 10, 90, {}};
 }
 
 TEST(ServePlan, RoundTripsAndChecksTheRange)

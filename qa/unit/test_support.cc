@@ -526,7 +526,7 @@ Gateway::Gateway(std::uint16_t upstream_port, const Tweak& tweak, const std::str
     if (config_.max_connections == 0)
         config_.max_connections = 1000;
     limit_ = std::make_unique<gw::ConnectionLimit>(config_.max_connections);
-    worker_ = std::make_unique<gw::Worker>(config_, access_log_, metrics_, *limit_, 0, nullptr);
+    worker_ = std::make_unique<gw::Worker>(config_, access_log_, metrics_, *limit_, 0, nullptr, nullptr);
     ok_ = worker_->listen(error_);
     ::close(holder);
     if (!ok_)
