@@ -14,6 +14,7 @@
 //       the handoff engine before admission and are not counted here; an
 //       admitted offer the gateway then abandons counts in no outcome.
 //   xo_responder_sent_body_bytes_total    object bytes written to clients, as written
+//       (HTTPS: the plaintext of each batch of records once it is written)
 //   xo_responder_stream_errors_total      streams that ended with an error after GO
 //   xo_responder_connections              connections the application is serving now
 //   xo_responder_head_read_seconds        admission's head read (xattrs + stat + first bytes)

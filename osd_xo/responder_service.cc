@@ -140,10 +140,11 @@ asio::awaitable<Result<handoff::HandBack>> ResponderService::serve(handoff::Host
         co_return Error{"adopting the client socket: " + ec.message(), ec.value()};
     conn.socket.release(); // the asio socket owns it until it is handed back below
 
-    SocketSink sink(socket, write_timeout_, &metrics_.sent_body_bytes);
+    // Object bytes are counted where they are still object bytes: before sealing.
+    SocketSink sink(socket, write_timeout_, sealer ? nullptr : &metrics_.sent_body_bytes);
     std::optional<TlsSink> tls_sink;
     if (sealer)
-        tls_sink.emplace(std::move(*sealer), sink);
+        tls_sink.emplace(std::move(*sealer), sink, &metrics_.sent_body_bytes);
 
     metrics_.connections.add(1);
     auto started = std::chrono::steady_clock::now();

@@ -20,6 +20,8 @@ boost::asio::awaitable<Result<void>> TlsSink::write(std::span<const std::uint8_t
         auto writing = inner_.write(records_);
         if (auto written = co_await std::move(writing); !written)
             co_return written;
+        if (sent_)
+            sent_->add(batch.size());
         bytes = bytes.subspan(batch.size());
     }
     co_return Result<void>{};

@@ -14,14 +14,21 @@
 #include <vector>
 
 #include "byte_sink.h"
+#include "metrics.h"
 #include "tls/record_layer.h"
 
 namespace xo::rsp {
 
 class TlsSink final : public ByteSink {
 public:
-    /** TlsSink() - seal with @sealer into @inner (which outlives the sink). */
-    TlsSink(tls::Sealer sealer, ByteSink& inner) : sealer_(std::move(sealer)), inner_(inner) {}
+    /**
+     * TlsSink() - seal with @sealer into @inner (which outlives the sink).
+     * @sent: counts the object bytes (plaintext) written; may be null.
+     */
+    TlsSink(tls::Sealer sealer, ByteSink& inner, metrics::Counter* sent)
+        : sealer_(std::move(sealer)), inner_(inner), sent_(sent)
+    {
+    }
 
     boost::asio::awaitable<Result<void>> write(std::span<const std::uint8_t> bytes) override;
 
@@ -30,6 +37,7 @@ public:
 private:
     tls::Sealer sealer_;
     ByteSink& inner_;
+    metrics::Counter* sent_;
     std::vector<std::uint8_t> records_;
 };
 

@@ -2,7 +2,8 @@
 # The test command (README, CI): installs what is missing, builds, then runs
 # the unit tests (ctest), the same tests built with ASan + UBSan
 # (qa/sanitizers.sh, its own tree build-asan/) and the integration suite
-# against a real cluster in network namespaces. Every stage runs even if an
+# against a real cluster in network namespaces, then its relay, offload and
+# robustness parts again over HTTPS. Every stage runs even if an
 # earlier one failed; the exit status is non-zero if any did.
 set -uo pipefail
 repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -20,6 +21,11 @@ qa/sanitizers.sh || failed+=(sanitizers)
 
 echo "== integration suite (real cluster in namespaces)"
 qa/integration/run.sh || failed+=(integration)
+
+echo "== integration suite over HTTPS (relay, offload and robustness suites through TLS)"
+XO_SCHEME=https qa/integration/run.sh \
+  -k "(test_offload or test_gateway or test_http or test_s3_api or test_s3cmd or test_robustness or test_zz) and not test_https" \
+  || failed+=(integration-https)
 
 if ((${#failed[@]})); then
   echo "FAILED: ${failed[*]}"

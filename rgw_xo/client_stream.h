@@ -56,7 +56,7 @@ public:
     tls::Session* tls() { return session_ ? &*session_ : nullptr; }
 
     /** buffered() - whether TLS input is waiting here (the socket alone would not show it readable). */
-    bool buffered() const { return session_ && (!plain_in_.empty() || session_->has_input()); }
+    bool buffered() const { return session_ && (plain_pos_ < plain_in_.size() || session_->has_input()); }
 
     /**
      * handshake() - TLS server handshake with @context within @timeout.

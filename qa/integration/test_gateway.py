@@ -459,11 +459,17 @@ def test_slow_but_steady_download_survives_io_timeout(extra_gateway, signer, s3_
         assert hdr.startswith(b"HTTP/1.1 200"), hdr
         got += rest
         start = time.monotonic()
-        while len(got) < len(data):  # ~1 MiB/s: 6 s in all
-            chunk = c.sock.recv(128 * KiB)
-            if not chunk:
-                break
-            got += chunk
+        # ~1 MiB/s: 6 s in all. 128 KiB per pause, however many recv() calls
+        # that takes (over TLS one recv() returns at most one 16 KiB record).
+        closed = False
+        while len(got) < len(data) and not closed:
+            target = min(len(data), len(got) + 128 * KiB)
+            while len(got) < target:
+                chunk = c.sock.recv(target - len(got))
+                if not chunk:
+                    closed = True
+                    break
+                got += chunk
             time.sleep(0.12)
         elapsed = time.monotonic() - start
     assert len(got) == len(data), f"cut after {len(got)} bytes, {elapsed:.1f} s"
