@@ -16,8 +16,8 @@
 #    gives the endpoints: XO_S3_HTTPS_ENDPOINT (xo-gateway :443),
 #    XO_RGW_HTTPS_ENDPOINT (radosgw's own ssl_endpoint :8443), XO_CA_FILE,
 #    XO_S3_ENDPOINT (:80), XO_RGW_ENDPOINT (:8000). Without the HTTPS ones (a
-#    vstart from before HTTPS) or with XO_BENCH_HTTP_ONLY=1 it measures the
-#    HTTP modes only and says so.
+#    vstart from before HTTPS) it measures the HTTP modes only and says so;
+#    XO_BENCH_MODES chooses modes.
 # 3. Uploads public-read random objects of 64 MiB and 4 KiB straight to
 #    radosgw; every measured URL must then serve the whole object to curl (over
 #    HTTPS verifying the chain against XO_CA_FILE) before anything is measured.
@@ -51,7 +51,9 @@
 #   XO_BENCH_SECONDS          seconds per 64 MiB round (default 10)
 #   XO_BENCH_SMALL_SECONDS    seconds per 4 KiB round (default 4)
 #   XO_BENCH_SETTLE           seconds waited after each round before reading CPU (default 0.5)
-#   XO_BENCH_HTTP_ONLY=1      measure only xo-http and rgw-http
+#   XO_BENCH_MODES            64 MiB modes, in round order (default "xo-https rgw-https xo-http
+#                             rgw-http"; HTTP ones only if vstart serves no HTTPS); the 4 KiB cells
+#                             take the HTTPS pair if both are chosen, else the HTTP pair
 #   XO_BENCH_OUT=file         raw JSON records
 set -Eeuo pipefail
 
@@ -92,17 +94,18 @@ bench_start_cluster
 bench_upload "$BUCKET" rgw "obj-64m=$BIG" "obj-4k=$SMALL"
 
 declare -A EP=([xo-http]=$XO_S3_ENDPOINT [rgw-http]=$XO_RGW_ENDPOINT)
-if [[ ${XO_BENCH_HTTP_ONLY:-0} != 1 && -n ${XO_S3_HTTPS_ENDPOINT:-} && -n ${XO_RGW_HTTPS_ENDPOINT:-} && -n ${XO_CA_FILE:-} ]]; then
+if [[ -n ${XO_S3_HTTPS_ENDPOINT:-} && -n ${XO_RGW_HTTPS_ENDPOINT:-} && -n ${XO_CA_FILE:-} ]]; then
   EP[xo-https]=$XO_S3_HTTPS_ENDPOINT EP[rgw-https]=$XO_RGW_HTTPS_ENDPOINT
-  MODES=(xo-https rgw-https xo-http rgw-http)
-  SMALL_MODES=(xo-https rgw-https)
-  TLS=1
+  read -ra MODES <<<"${XO_BENCH_MODES:-xo-https rgw-https xo-http rgw-http}"
 else
-  [[ ${XO_BENCH_HTTP_ONLY:-0} == 1 ]] || log "WARN: vstart printed no XO_S3_HTTPS_ENDPOINT/XO_RGW_HTTPS_ENDPOINT/XO_CA_FILE: measuring HTTP only"
+  log "WARN: vstart printed no XO_S3_HTTPS_ENDPOINT/XO_RGW_HTTPS_ENDPOINT/XO_CA_FILE: measuring HTTP only"
   MODES=(xo-http rgw-http)
-  SMALL_MODES=(xo-http rgw-http)
-  TLS=0
 fi
+for m in "${MODES[@]}"; do [[ -n ${EP[$m]:-} ]] || die "mode '$m' in XO_BENCH_MODES: unknown or not served by this cluster (have: ${!EP[*]})"; done
+has() { [[ " ${MODES[*]} " == *" $1 "* ]]; }
+# The 4 KiB cells compare XO and radosgw over HTTPS, else over HTTP.
+SMALL_MODES=()
+if has xo-https && has rgw-https; then SMALL_MODES=(xo-https rgw-https); elif has xo-http && has rgw-http; then SMALL_MODES=(xo-http rgw-http); fi
 
 # Every measured URL serves the whole object (HTTPS: chain verified by curl).
 for m in "${MODES[@]}"; do
@@ -127,14 +130,16 @@ for m in "${MODES[@]}"; do specs+=("$m=${EP[$m]}/$BUCKET/obj-64m"); done
 bench_cell 64m 8 $((SECS * BENCH_ROUNDS)) "${specs[@]}"
 for m in "${MODES[@]}"; do BIGREC[$m]=${CELL[$m]}; done
 
-specs=()
-for m in "${SMALL_MODES[@]}"; do specs+=("$m=${EP[$m]}/$BUCKET/obj-4k"); done
-bench_cell 4k 1 $((SMALL_SECS * BENCH_ROUNDS)) "${specs[@]}"
-for m in "${SMALL_MODES[@]}"; do SMALLREC[$m]=${CELL[$m]}; done
-BENCH_WRK_ARGS=(-H 'Connection: close')
-bench_cell 4k-close 1 $((SMALL_SECS * BENCH_ROUNDS)) "${specs[@]}"
-BENCH_WRK_ARGS=()
-for m in "${SMALL_MODES[@]}"; do CLOSEREC[$m]=${CELL[$m]}; done
+if ((${#SMALL_MODES[@]})); then
+  specs=()
+  for m in "${SMALL_MODES[@]}"; do specs+=("$m=${EP[$m]}/$BUCKET/obj-4k"); done
+  bench_cell 4k 1 $((SMALL_SECS * BENCH_ROUNDS)) "${specs[@]}"
+  for m in "${SMALL_MODES[@]}"; do SMALLREC[$m]=${CELL[$m]}; done
+  BENCH_WRK_ARGS=(-H 'Connection: close')
+  bench_cell 4k-close 1 $((SMALL_SECS * BENCH_ROUNDS)) "${specs[@]}"
+  BENCH_WRK_ARGS=()
+  for m in "${SMALL_MODES[@]}"; do CLOSEREC[$m]=${CELL[$m]}; done
+fi
 
 bench_stop_cluster
 
@@ -219,32 +224,33 @@ pair() {  # pair NAME XO_MODE OTHER_MODE
   KV[${1}_all_cpu]=$(ratio "$(field "$x" cpu_total)" "$(field "$o" cpu_total)")
   RATIO_LINES+=("$2 / $3: throughput ${KV[${1}_thr]}, CPU-s/GiB gateway host (xo-gateway + radosgw + mon) ${KV[${1}_gwhost_cpu]}, ceph-osd ${KV[${1}_osd_cpu]}, all watched ${KV[${1}_all_cpu]}")
 }
-if ((TLS)); then
-  pair https xo-https rgw-https
-  pair http xo-http rgw-http
-  pair rgw_tls_cost rgw-https rgw-http
+! { has xo-https && has rgw-https; } || pair https xo-https rgw-https
+! { has xo-http && has rgw-http; } || pair http xo-http rgw-http
+! { has rgw-https && has rgw-http; } || pair rgw_tls_cost rgw-https rgw-http
+if has xo-https && has xo-http; then
   KV[xo_tls_rsp_cpu]=$(ratio "$(field "${S[xo-https]}" '["cpu"]["xo-responder"]')" "$(field "${S[xo-http]}" '["cpu"]["xo-responder"]')")
   KV[xo_tls_handoff]=$(ratio "$(field "${S[xo-https]}" handoff_mean_us)" "$(field "${S[xo-http]}" handoff_mean_us)")
   KV[xo_tls_gw_cpu]=$(ratio "$(field "${S[xo-https]}" '["cpu"]["xo-gateway"]')" "$(field "${S[xo-http]}" '["cpu"]["xo-gateway"]')")
   RATIO_LINES+=("xo-https / xo-http (what TLS costs XO): xo-responder CPU-s/GiB ${KV[xo_tls_rsp_cpu]} ($(fmt "${S[xo-https]}" '.cpu["xo-responder"]' 3) vs $(fmt "${S[xo-http]}" '.cpu["xo-responder"]' 3)), handoff mean ${KV[xo_tls_handoff]} ($(fmt "${S[xo-https]}" .handoff_mean_us 0) vs $(fmt "${S[xo-http]}" .handoff_mean_us 0) µs; p50 <= $(fmt "${S[xo-https]}" .handoff_p50_us 0) vs $(fmt "${S[xo-http]}" .handoff_p50_us 0) µs), xo-gateway CPU-s/GiB ${KV[xo_tls_gw_cpu]}")
-else
-  pair http xo-http rgw-http
 fi
 
 # 4 KiB lines
 SMALL_LINES=()
+per_get() { jq 'if .requests > 0 then .elapsed_s / .requests else null end' <<<"$1"; }
 for m in "${SMALL_MODES[@]}"; do
   k=${S[$m.4k]} c=${S[$m.close]}
-  per_get=$(jq -r 'if .requests > 0 then (.elapsed_s / .requests * 1000 * 100 | round / 100 | tostring) else "-" end' <<<"$c")
   SMALL_LINES+=("$(printf '%-9s keep-alive p50 %6s ms, p99 %6s ms, %7s GETs/s | new connection per GET: %6s ms per GET (handshake included), p50 after the handshake %6s ms, errors %s/%s' \
     "$m" "$(fmt "$k" .lat_p50_ms 3)" "$(fmt "$k" .lat_p99_ms 3)" "$(jq -r '.requests / .elapsed_s | round' <<<"$k")" \
-    "$per_get" "$(fmt "$c" .lat_p50_ms 3)" "$(field "$k" errors)" "$(field "$c" errors)")")
+    "$(per_get "$c" | jq -r 'if . == null then "-" else (. * 1000 * 100 | round / 100 | tostring) end')" "$(fmt "$c" .lat_p50_ms 3)" "$(field "$k" errors)" "$(field "$c" errors)")")
 done
-a=${SMALL_MODES[0]} b=${SMALL_MODES[1]}
-KV[small_p50]=$(ratio "$(field "${S[$a.4k]}" lat_p50_ms)" "$(field "${S[$b.4k]}" lat_p50_ms)")
-per_get() { jq 'if .requests > 0 then .elapsed_s / .requests else null end' <<<"$1"; }
-KV[small_close_per_get]=$(ratio "$(per_get "${S[$a.close]}")" "$(per_get "${S[$b.close]}")")
-SMALL_LINES+=("$a / $b: keep-alive p50 ${KV[small_p50]}, time per GET with a new connection each ${KV[small_close_per_get]}")
+if ((${#SMALL_MODES[@]})); then
+  a=${SMALL_MODES[0]} b=${SMALL_MODES[1]}
+  KV[small_p50]=$(ratio "$(field "${S[$a.4k]}" lat_p50_ms)" "$(field "${S[$b.4k]}" lat_p50_ms)")
+  KV[small_close_per_get]=$(ratio "$(per_get "${S[$a.close]}")" "$(per_get "${S[$b.close]}")")
+  SMALL_LINES+=("$a / $b: keep-alive p50 ${KV[small_p50]}, time per GET with a new connection each ${KV[small_close_per_get]}")
+else
+  SMALL_LINES+=("(not measured: the modes chosen have no XO/radosgw pair)")
+fi
 
 # ------------------------------------------------------------- report
 
@@ -263,7 +269,7 @@ bench_report \
   "${WARNINGS[@]}" \
   -- "64 MiB, 8 connections" "$HEAD" "$SEP" -- "${ROWS[@]}"
 printf '%s\n' "${NOT_OFFL[@]}" "" "ratios (64 MiB):" "${RATIO_LINES[@]/#/  }" "" "4 KiB, 1 connection (latency: median of the rounds' p50/p99):" "${SMALL_LINES[@]/#/  }" ""
-kv=("tls=$TLS" "errors=$total_errors" "noisy_rounds=$BENCH_NOISY_ROUNDS")
+kv=("modes=$(IFS=,; echo "${MODES[*]}")" "errors=$total_errors" "noisy_rounds=$BENCH_NOISY_ROUNDS")
 for k in $(printf '%s\n' "${!KV[@]}" | sort); do kv+=("${k}_ratio=${KV[$k]}"); done
 for m in "${MODES[@]}"; do kv+=("${m//-/_}_mib_s=$(fmt "${S[$m]}" .mib_s 1)"); done
 echo "${kv[*]}"
