@@ -29,6 +29,8 @@ PACKAGES=(
   s3cmd python3-boto3 python3-pytest
   # HTTPS tests: gnutls-cli is a second TLS client stack beside OpenSSL's; awscli a third S3 client
   gnutls-bin awscli
+  # load tool of the HTTP(S) GET benchmarks (qa/bench/https.sh): keep-alive, HTTPS via OpenSSL
+  wrk
 )
 
 missing=()

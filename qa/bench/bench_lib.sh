@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# bench_lib.sh — what the GET benchmarks qa/bench/relay.sh and qa/bench/offload.sh
-# share. Source it (it does nothing by itself); the caller runs under
-# `set -Eeuo pipefail`.
+# bench_lib.sh — what the GET benchmarks qa/bench/relay.sh, qa/bench/offload.sh
+# and qa/bench/https.sh share. Source it (it does nothing by itself); the
+# caller runs under `set -Eeuo pipefail`.
 #
 # Theory of operation
 # -------------------
@@ -25,19 +25,29 @@
 #                              ENDPOINT may log diagnostics before the exit).
 #   bench_warmup OBJECT [CONC] one unmeasured 1 s run with CONC connections
 #                              (default 1) against each endpoint.
-#   bench_cell SIZE CONC SECS A=URL B=URL
+#   bench_cell SIZE CONC SECS A=URL B=URL [C=URL...]
 #                              one cell: $BENCH_ROUNDS rounds of SECS/ROUNDS
 #                              seconds each, targets alternating (A B, B A,
-#                              A B, ...) so that load from anything else on the
-#                              machine hits both about equally. Every run is one
-#                              xo-get-load in the client namespace; around it
-#                              the CPU time of the watched processes (below) is
-#                              read, and the optional hooks bench_before_run
+#                              A B, ...; with more targets forward, backward,
+#                              ...) so that load from anything else on the
+#                              machine hits all about equally. Every run is one
+#                              $BENCH_LOAD_FN URL CONC SECONDS in the client
+#                              namespace: bench_load (xo-get-load, default) or
+#                              bench_wrk (wrk, extra arguments from the array
+#                              BENCH_WRK_ARGS); both print one JSON line with
+#                              bytes, elapsed_s, requests, errors, lat_p50_ms,
+#                              lat_p99_ms. The 1-minute load average is logged
+#                              before and after every round, with a WARN (and
+#                              BENCH_NOISY_ROUNDS counted up) when it is above
+#                              BENCH_QUIET_LOAD (default 1.5) before one.
+#                              Around the run the CPU time of the watched
+#                              processes (below) is read, and the optional hooks bench_before_run
 #                              TARGET / bench_after_run TARGET JSON run (an
 #                              after-hook may set BENCH_EXTRA to ',"key":value'
 #                              to add fields to the record). Each run becomes
-#                              one JSON record {"size","target","run","cpu"
-#                              [,extra]}; CELL[TARGET] holds the cell's records
+#                              one JSON record {"size","target","round","load"
+#                              [before,after],"run","cpu"[,extra]};
+#                              CELL[TARGET] holds the cell's records
 #                              (one per line) and all are appended to the raw
 #                              results file.
 #   bench_aggregate TARGET     the cell's runs of TARGET summed up (jq): MiB/s
@@ -51,6 +61,11 @@
 #                              path, a blank line, the table, a blank line.
 #                              The caller prints its key=value line last.
 #
+# Metrics: scrape prints the counters of the gateway and the responders
+# ($XO_GATEWAY_METRICS, $XO_RESPONDER_METRICS) as "key value" lines and
+# metrics_delta BEFORE AFTER turns two scrapes into JSON (offload outcomes,
+# body bytes by sender, handoff count and summed seconds).
+#
 # CPU time: BENCH_CPU_COMMS (an awk regex on /proc/<pid>/comm) selects the
 # processes, in the cluster's gateway and OSD namespaces, whose utime + stime
 # (/proc/<pid>/stat, clock ticks) is read before and after every run; the
@@ -59,7 +74,9 @@
 # during a run counts from zero and one that exits is dropped. BENCH_SETTLE
 # seconds (default 0) are waited after each run before the "after" reading, so
 # that work the run caused but the servers finish a moment later (tearing down
-# cut-off transfers, counters) is inside the window; both targets get it.
+# cut-off transfers, counters) is inside the window; every target gets it.
+# With BENCH_CPU_SPLIT_RGW=1 each radosgw instance is its own comm,
+# "radosgw.<name>" after its `-n client.rgw.<name>`.
 #
 # Everything runs inside the cluster's network namespaces (198.18.0.0/24).
 
@@ -72,6 +89,11 @@ BENCH_NAME=${BENCH_NAME:-bench}
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_SETTLE=${BENCH_SETTLE:-0}
 BENCH_CPU_COMMS=${BENCH_CPU_COMMS:-^xo-gateway\$}
+BENCH_CPU_SPLIT_RGW=${BENCH_CPU_SPLIT_RGW:-0}
+BENCH_LOAD_FN=${BENCH_LOAD_FN:-bench_load}
+BENCH_QUIET_LOAD=${BENCH_QUIET_LOAD:-1.5}
+BENCH_NOISY_ROUNDS=0
+BENCH_WRK_ARGS=()
 declare -A CELL=()
 BENCH_EXTRA=
 
@@ -123,7 +145,7 @@ bench_start_cluster() {
   "$VSTART" start
   STARTED=1
   # Only what this instance's env prints counts (not leftovers of another eval).
-  unset XO_GATEWAY_METRICS XO_RESPONDER_METRICS XO_OSD_NSES
+  unset XO_GATEWAY_METRICS XO_RESPONDER_METRICS XO_OSD_NSES XO_S3_HTTPS_ENDPOINT XO_RGW_HTTPS_ENDPOINT XO_CA_FILE
   eval "$("$VSTART" env)"
   : "${XO_CLIENT_NS:?}" "${XO_S3_ENDPOINT:?}" "${XO_RGW_ENDPOINT:?}" "${XO_S3CFG:?}" "${XO_GATEWAY_NS:?}"
   # Inodes of the namespaces whose processes' CPU time is read (gateway, OSD hosts).
@@ -177,6 +199,22 @@ bench_load() {
   echo "$json"
 }
 
+# One wrk run in the client namespace (one thread, CONC connections, SECS
+# rounded to whole seconds — wrk takes no fractions —, extra arguments from the
+# array BENCH_WRK_ARGS); prints the JSON line of qa/bench/wrk_json.lua, whose
+# fields bytes, elapsed_s, requests, errors, lat_p50_ms and lat_p99_ms mean
+# what xo-get-load's do. wrk's own text goes to $TMP/wrk.out.
+bench_wrk() {
+  local url=$1 conc=$2 secs out json
+  secs=$(awk -v s="$3" 'BEGIN { s = int(s + 0.5); print (s < 1 ? 1 : s) }')
+  out=$(in_client timeout "$((secs + 90))" wrk -t1 -c"$conc" -d"${secs}s" --timeout 60s \
+    -s "$BENCH_ROOT/qa/bench/wrk_json.lua" "${BENCH_WRK_ARGS[@]}" "$url" 2>>"$TMP/load.err") || true
+  printf '%s\n' "$out" >>"$TMP/wrk.out"
+  json=$(grep '^{' <<<"$out" | tail -n 1) || true
+  [[ $json == \{* ]] || { printf '%s\n' "$out" >&2; cat "$TMP/load.err" >&2; die "wrk produced no result for $url"; }
+  echo "$json"
+}
+
 # Unmeasured 1 s warm-up of one object (path below the endpoint) on both
 # endpoints, with CONC connections (default 1).
 bench_warmup() {
@@ -200,7 +238,21 @@ bench_cpu_snapshot() {
         sub(/^.*\) /, "", st)  # after "pid (comm) " the first field is stat field 3
         split(st, f, " ")
         print comm, pid, f[12] + f[13]  # utime, stime
-      }'
+      }' | bench_cpu_label
+}
+
+# With BENCH_CPU_SPLIT_RGW=1, a radosgw started with `-n client.rgw.NAME` is
+# counted as comm "radosgw.NAME", so that several instances stay apart.
+bench_cpu_label() {
+  if ((BENCH_CPU_SPLIT_RGW == 0)); then cat; return; fi
+  local comm pid ticks args
+  while read -r comm pid ticks; do
+    if [[ $comm == radosgw ]] && args=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) &&
+      [[ $args =~ -n\ client\.rgw\.([^ ]+) ]]; then
+      comm=radosgw.${BASH_REMATCH[1]}
+    fi
+    echo "$comm $pid $ticks"
+  done
 }
 
 # JSON {"ticks":{comm:delta},"procs":{comm:count after},"gone":{comm:count}}
@@ -222,26 +274,95 @@ bench_cpu_delta() {
 }
 
 bench_cell() {
-  local size=$1 conc=$2 secs=$3 a=${4%%=*} b=${5%%=*}
-  local -A url=([$a]=${4#*=} [$b]=${5#*=})
-  local slice r which json cpu0 cpu1
+  local size=$1 conc=$2 secs=$3 spec slice r which json cpu0 cpu1 load0 load1 i
+  shift 3
+  local -a targets=() order=()
+  local -A url=()
+  for spec; do targets+=("${spec%%=*}"); url[${spec%%=*}]=${spec#*=}; done
   slice=$(awk -v t="$secs" -v r="$BENCH_ROUNDS" 'BEGIN { printf "%.3f", t / r }')
-  log "size $size concurrency $conc: $BENCH_ROUNDS rounds of $a and $b, ${slice} s each"
-  CELL=([$a]="" [$b]="")
+  log "size $size concurrency $conc: $BENCH_ROUNDS rounds of ${targets[*]}, ${slice} s each"
+  CELL=()
+  for which in "${targets[@]}"; do CELL[$which]=""; done
   for ((r = 0; r < BENCH_ROUNDS; r++)); do
-    for which in $( ((r % 2 == 0)) && echo "$a $b" || echo "$b $a"); do
+    order=()
+    for ((i = 0; i < ${#targets[@]}; i++)); do
+      order+=("${targets[$((r % 2 == 0 ? i : ${#targets[@]} - 1 - i))]}")
+    done
+    for which in "${order[@]}"; do
       BENCH_EXTRA=
       if declare -F bench_before_run >/dev/null; then bench_before_run "$which"; fi
+      load0=$(cut -d' ' -f1 /proc/loadavg)
+      if awk -v l="$load0" -v q="$BENCH_QUIET_LOAD" 'BEGIN { exit !(l > q) }'; then
+        BENCH_NOISY_ROUNDS=$((BENCH_NOISY_ROUNDS + 1))
+        log "WARN: 1-minute load $load0 > $BENCH_QUIET_LOAD before round $((r + 1)) of $which: the machine is not quiet"
+      fi
       cpu0=$(bench_cpu_snapshot)
-      json=$(bench_load "${url[$which]}" "$conc" "$slice")
+      json=$("$BENCH_LOAD_FN" "${url[$which]}" "$conc" "$slice")
       [[ $BENCH_SETTLE == 0 ]] || sleep "$BENCH_SETTLE"
       cpu1=$(bench_cpu_snapshot)
+      load1=$(cut -d' ' -f1 /proc/loadavg)
+      log "  round $((r + 1)) $which: $(jq -r '"\(.bytes / .elapsed_s / 1048576 * 10 | round / 10) MiB/s, \(.requests) GETs, \(.errors) errors"' <<<"$json"); load $load0 -> $load1"
       if declare -F bench_after_run >/dev/null; then bench_after_run "$which" "$json"; fi
-      CELL[$which]+=$(printf '{"size":"%s","target":"%s","run":%s,"cpu":%s%s}' \
-        "$size" "$which" "$json" "$(bench_cpu_delta "$cpu0" "$cpu1")" "$BENCH_EXTRA")$'\n'
+      CELL[$which]+=$(printf '{"size":"%s","target":"%s","round":%d,"load":[%s,%s],"run":%s,"cpu":%s%s}' \
+        "$size" "$which" "$((r + 1))" "$load0" "$load1" "$json" "$(bench_cpu_delta "$cpu0" "$cpu1")" "$BENCH_EXTRA")$'\n'
     done
   done
-  printf '%s' "${CELL[$a]}" "${CELL[$b]}" >>"$OUT"
+  for which in "${targets[@]}"; do printf '%s' "${CELL[$which]}"; done >>"$OUT"
+}
+
+# ------------------------------------------------------------- metrics
+
+# "key value" lines from the metrics URLs: gw_up, offload.<outcome>[:<reason>], gw_bytes,
+# handoff_sum, handoff_count and handoff_le:<bound> (xo_handoff_seconds) from the gateway; rsp_up and rsp_bytes
+# once per responder that answered.
+scrape() {
+  local out u
+  if [[ -n ${XO_GATEWAY_METRICS:-} ]] && out=$(in_client curl -sf --max-time 2 "$XO_GATEWAY_METRICS" 2>/dev/null); then
+    echo "gw_up 1"
+    awk '/^xo_offload_total\{/ {
+           o = r = ""
+           if (match($1, /outcome="[^"]*"/)) o = substr($1, RSTART + 9, RLENGTH - 10)
+           if (match($1, /reason="[^"]*"/)) r = substr($1, RSTART + 8, RLENGTH - 9)
+           if (o != "") print "offload." o (r == "" ? "" : ":" r), $2
+         }
+         $1 == "xo_gateway_relayed_body_bytes_total" { print "gw_bytes", $2 }
+         $1 ~ /^xo_handoff_seconds_sum(\{.*\})?$/ { print "handoff_sum", $2 }
+         $1 ~ /^xo_handoff_seconds_count(\{.*\})?$/ { print "handoff_count", $2 }
+         $1 ~ /^xo_handoff_seconds_bucket\{/ && match($1, /le="[^"]*"/) { print "handoff_le:" substr($1, RSTART + 4, RLENGTH - 5), $2 }' <<<"$out"
+  fi
+  for u in ${XO_RESPONDER_METRICS:-}; do
+    if out=$(in_client curl -sf --max-time 2 "$u" 2>/dev/null); then
+      echo "rsp_up 1"
+      awk '$1 ~ /^xo_responder_sent_body_bytes_total(\{.*\})?$/ { print "rsp_bytes", $2 }' <<<"$out"
+    fi
+  done
+}
+
+# JSON delta of two scrapes: {"gw_up":0|1,"rsp_up":N,"offload":{"outcome[:reason]":n},
+# "gw_bytes":n|null,"rsp_bytes":n|null,"handoffs":n|null,"handoff_s":seconds|null,
+# "handoff_le":{"<bound>":cumulative n}}. Gateway numbers only if both scrapes
+# reached it (handoffs: the count of xo_handoff_seconds, handoff_s: its sum,
+# handoff_le: its buckets); responder bytes only if the same
+# number of responders (> 0) answered both times and reported the counter.
+metrics_delta() {
+  awk 'FILENAME == ARGV[1] { b[$1] += $2; next }
+       NF == 2 { a[$1] += $2 }
+       END {
+         gw = (b["gw_up"] > 0 && a["gw_up"] > 0)
+         rsp = (a["rsp_up"] > 0 && a["rsp_up"] == b["rsp_up"] && ("rsp_bytes" in a))
+         printf "{\"gw_up\":%d,\"rsp_up\":%d,\"offload\":{", gw, a["rsp_up"] + 0
+         sep = ""
+         if (gw) for (k in a) if (k ~ /^offload\./) { printf "%s\"%s\":%.0f", sep, substr(k, 9), a[k] - b[k]; sep = "," }
+         ho = gw && ("handoff_count" in a) && ("handoff_count" in b)
+         printf "},\"gw_bytes\":%s,\"rsp_bytes\":%s,\"handoffs\":%s,\"handoff_s\":%s",
+           (gw && ("gw_bytes" in a)) ? sprintf("%.0f", a["gw_bytes"] - b["gw_bytes"]) : "null",
+           rsp ? sprintf("%.0f", a["rsp_bytes"] - b["rsp_bytes"]) : "null",
+           ho ? sprintf("%.0f", a["handoff_count"] - b["handoff_count"]) : "null",
+           ho ? sprintf("%.9f", a["handoff_sum"] - b["handoff_sum"]) : "null"
+         printf ",\"handoff_le\":{"; sep = ""
+         if (ho) for (k in a) if (k ~ /^handoff_le:/) { printf "%s\"%s\":%.0f", sep, substr(k, 12), a[k] - b[k]; sep = "," }
+         print "}}"
+       }' <(printf '%s\n' "$1") <(printf '%s\n' "$2")
 }
 
 # ------------------------------------------------------------- numbers

@@ -123,49 +123,6 @@ for cell in "${CELLS[@]}"; do
   [[ " ${SIZES[*]} " == *" $s "* ]] || SIZES+=("$s")
 done
 
-# ------------------------------------------------------------- metrics
-
-# "key value" lines from the metrics URLs: gw_up, offload.<outcome>[:<reason>], gw_bytes
-# from the gateway; rsp_up and rsp_bytes once per responder that answered.
-scrape() {
-  local out u
-  if [[ -n ${XO_GATEWAY_METRICS:-} ]] && out=$(in_client curl -sf --max-time 2 "$XO_GATEWAY_METRICS" 2>/dev/null); then
-    echo "gw_up 1"
-    awk '/^xo_offload_total\{/ {
-           o = r = ""
-           if (match($1, /outcome="[^"]*"/)) o = substr($1, RSTART + 9, RLENGTH - 10)
-           if (match($1, /reason="[^"]*"/)) r = substr($1, RSTART + 8, RLENGTH - 9)
-           if (o != "") print "offload." o (r == "" ? "" : ":" r), $2
-         }
-         $1 == "xo_gateway_relayed_body_bytes_total" { print "gw_bytes", $2 }' <<<"$out"
-  fi
-  for u in ${XO_RESPONDER_METRICS:-}; do
-    if out=$(in_client curl -sf --max-time 2 "$u" 2>/dev/null); then
-      echo "rsp_up 1"
-      awk '$1 ~ /^xo_responder_sent_body_bytes_total(\{.*\})?$/ { print "rsp_bytes", $2 }' <<<"$out"
-    fi
-  done
-}
-
-# JSON delta of two scrapes: {"gw_up":0|1,"rsp_up":N,"offload":{"outcome[:reason]":n},
-# "gw_bytes":n|null,"rsp_bytes":n|null}. Gateway numbers only if both scrapes
-# reached it; responder bytes only if the same number of responders (> 0)
-# answered both times and reported the counter.
-metrics_delta() {
-  awk 'FILENAME == ARGV[1] { b[$1] += $2; next }
-       NF == 2 { a[$1] += $2 }
-       END {
-         gw = (b["gw_up"] > 0 && a["gw_up"] > 0)
-         rsp = (a["rsp_up"] > 0 && a["rsp_up"] == b["rsp_up"] && ("rsp_bytes" in a))
-         printf "{\"gw_up\":%d,\"rsp_up\":%d,\"offload\":{", gw, a["rsp_up"] + 0
-         sep = ""
-         if (gw) for (k in a) if (k ~ /^offload\./) { printf "%s\"%s\":%.0f", sep, substr(k, 9), a[k] - b[k]; sep = "," }
-         printf "},\"gw_bytes\":%s,\"rsp_bytes\":%s}\n",
-           (gw && ("gw_bytes" in a)) ? sprintf("%.0f", a["gw_bytes"] - b["gw_bytes"]) : "null",
-           rsp ? sprintf("%.0f", a["rsp_bytes"] - b["rsp_bytes"]) : "null"
-       }' <(printf '%s\n' "$1") <(printf '%s\n' "$2")
-}
-
 # A GET through XO-Ceph failed the sanity check: say what the gateway made of it.
 bench_check_failed() {
   [[ $1 == "$XO_S3_ENDPOINT" ]] || return 0
