@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "hex.h"
 #include "tls/key_schedule.h"
 
 namespace xo::tls {
@@ -60,17 +61,6 @@ int impl_index()
 {
     static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
     return index;
-}
-
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /** parse_hex() - @hex as bytes into @out; false on an odd length or a non-hex digit. */

@@ -31,7 +31,8 @@ import uuid
 import pytest
 
 from conftest import empty_and_delete, env, make_target, unique, write_s3cmd_cfg
-from test_locator import LocateTool
+from test_handoff_keys import assert_nowhere
+from test_offload import locate  # noqa: F401 -- a fixture of this module too
 from xohttp import build_request, read_response
 from xometrics import responder_sent
 
@@ -318,13 +319,6 @@ def test_gnutls_cli_get_exact(https_target, big_object, tmp_path):
 
 # ---------------------------------------------------------------- one connection, many objects
 
-@pytest.fixture(scope="module")
-def locate():
-    tool = LocateTool(env("CEPH_CONF"))
-    yield lambda bucket, keys: [a.get("host") for a in tool.ask_all([(bucket, k, "") for k in keys])]
-    tool.close()
-
-
 def keys_on_every_host(s3, bucket, locate, per_host):
     """@per_host object names in @bucket on each OSD host, interleaved host by
     host. Placement is by name, so tiny placeholders are put and located, and
@@ -540,3 +534,22 @@ def test_sighup_reloads_certificate(gw_https, gw_big_object, tmp_path):
     # And the new certificate verifies against the CA for a full client.
     with gw_https.conn() as fresh:
         assert fresh.sock.version() in ("TLSv1.2", "TLSv1.3")
+
+
+def test_no_tls_key_material_in_logs_or_metrics(gw_https, gw_big_object, tmp_path, monkeypatch):
+    """The secrets of offloaded HTTPS GETs — curl's key log: TLS 1.3 traffic
+    secrets, TLS 1.2 master secrets — are in no log or metrics page of the
+    gateway, the responders or Ceph, although their send state travelled."""
+    bucket, key, data = gw_big_object
+    keylog = tmp_path / "keylog"
+    monkeypatch.setenv("SSLKEYLOGFILE", str(keylog))
+    sent_before = responder_sent()
+    for version in (["--tlsv1.3"], ["--tls-max", "1.2"]):
+        out = tmp_path / "body"
+        code, log = curl_get(gw_https, bucket, key, out, *version)
+        assert code == "200" and sha(out.read_bytes()) == sha(data), log[-1500:]
+    assert served_by_responders(sent_before), "no responder sent: nothing was offloaded"
+    lines = [l.split() for l in keylog.read_text().splitlines() if l and not l.startswith("#")]
+    labels = {l[0] for l in lines}
+    assert {"CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0", "CLIENT_RANDOM"} <= labels, labels
+    assert_nowhere({l[2].lower() for l in lines})
