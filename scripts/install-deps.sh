@@ -31,6 +31,10 @@ PACKAGES=(
   gnutls-bin awscli
   # load tool of the HTTP(S) GET benchmarks (qa/bench/https.sh): keep-alive, HTTPS via OpenSSL
   wrk
+  # kernel matrix (qa/vm/kernel-matrix.sh): QEMU (TCG) and a static busybox for
+  # its initramfs; the guest kernel's .deb is fetched with apt-get download
+  # into the build tree, never installed
+  qemu-system-x86 busybox-static
 )
 
 missing=()
