@@ -19,9 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "ktls_probe.h"
-#include "tls/record_layer.h"
-#include "unique_fd.h"
+#include "osd_xo/ktls_probe.h"
+#include "common/tls/record_layer.h"
+#include "common/unique_fd.h"
 
 #ifndef SOL_TLS
 #define SOL_TLS 282
