@@ -1,0 +1,49 @@
+// Theory of operation: what this kernel and NIC offer the TC flower backend,
+// found out at start without changing anything that stays.
+//
+//   cls_flower   RTM_NEWTFILTER of kind "flower" at our priority without
+//                options: the kernel looks the classifier up (loading its
+//                module where it has modules) before it reads the options, so
+//                ENOENT means "no such classifier" and EINVAL "present,
+//                options missing"; nothing is created either way
+//   act_pedit,   RTM_NEWACTION of that kind without options: ENOENT "no such
+//   act_csum,    action" (after the module load was tried), EINVAL present;
+//   act_mirred   nothing is created
+//   hw-tc-offload the NIC's ethtool feature (ETHTOOL_GFEATURES, found by name
+//                in the ETH_SS_FEATURES strings): the NIC can execute flower
+//                rules itself
+//
+// Probing the classifier needs the clsact qdisc on the NIC; the caller
+// (FlowerRules) creates it first when missing.
+#pragma once
+
+#include <string>
+
+#include "netlink_socket.h"
+#include "result.h"
+
+namespace xo::steering {
+
+/** struct TcCapabilities - the probe's findings. */
+struct TcCapabilities {
+    bool cls_flower = false;
+    bool act_pedit = false;
+    bool act_csum = false;
+    bool act_mirred = false;
+    bool hw_tc_offload = false;
+
+    /** rules() - can flower redirect rules be installed at all (in software)? */
+    bool rules() const { return cls_flower && act_pedit && act_csum && act_mirred; }
+    /** missing() - the kernel features absent, e.g. "cls_flower act_pedit"; empty if none. */
+    std::string missing() const;
+    /** describe() - one line for the log: "cls_flower=no act_pedit=no ... hw-tc-offload=no". */
+    std::string describe() const;
+};
+
+/** probe_tc() - probe @ifname (index @ifindex, with a clsact qdisc) over @sock. */
+Result<TcCapabilities> probe_tc(NetlinkSocket& sock, int ifindex, const std::string& ifname);
+
+/** nic_has_hw_tc_offload() - is @ifname's ethtool feature hw-tc-offload on? */
+Result<bool> nic_has_hw_tc_offload(const std::string& ifname);
+
+} // namespace xo::steering
