@@ -21,8 +21,8 @@
 #include <optional>
 #include <string_view>
 
-#include "byte_range.h"
-#include "object_get.h"
+#include "rgw_xo/byte_range.h"
+#include "rgw_xo/object_get.h"
 
 namespace xo::gw {
 
