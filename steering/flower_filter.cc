@@ -1,4 +1,4 @@
-#include "flower_filter.h"
+#include "steering/flower_filter.h"
 
 #include <arpa/inet.h>
 #include <linux/if_ether.h>

@@ -31,8 +31,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "netlink_socket.h"
-#include "steering.h"
+#include "steering/netlink_socket.h"
+#include "common/handoff/steering.h"
 
 namespace xo::steering {
 

@@ -1,4 +1,4 @@
-#include "flower_mode.h"
+#include "steering/flower_mode.h"
 
 namespace xo::steering {
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "result.h"
-#include "tc_capabilities.h"
+#include "common/result.h"
+#include "steering/tc_capabilities.h"
 
 namespace xo::steering {
 

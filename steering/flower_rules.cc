@@ -1,4 +1,4 @@
-#include "flower_rules.h"
+#include "steering/flower_rules.h"
 
 #include <linux/if_ether.h>
 #include <linux/pkt_sched.h>
@@ -7,8 +7,8 @@
 #include <netlink/route/qdisc.h>
 #include <netlink/route/tc.h>
 
-#include "flower_filter.h"
-#include "log.h"
+#include "steering/flower_filter.h"
+#include "common/log.h"
 
 namespace xo::steering {
 

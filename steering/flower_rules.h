@@ -25,10 +25,10 @@
 #include <optional>
 #include <string>
 
-#include "flower_mode.h"
-#include "netlink_socket.h"
-#include "rule_backend.h"
-#include "tc_capabilities.h"
+#include "steering/flower_mode.h"
+#include "steering/netlink_socket.h"
+#include "steering/rule_backend.h"
+#include "steering/tc_capabilities.h"
 
 namespace xo::steering {
 

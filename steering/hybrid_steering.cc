@@ -1,9 +1,9 @@
-#include "hybrid_steering.h"
+#include "steering/hybrid_steering.h"
 
 #include <algorithm>
 #include <vector>
 
-#include "log.h"
+#include "common/log.h"
 
 namespace xo::steering {
 

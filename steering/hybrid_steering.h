@@ -45,8 +45,8 @@
 #include <mutex>
 #include <thread>
 
-#include "rule_backend.h"
-#include "steering.h"
+#include "steering/rule_backend.h"
+#include "common/handoff/steering.h"
 
 namespace xo::steering {
 

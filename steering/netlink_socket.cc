@@ -1,4 +1,4 @@
-#include "netlink_socket.h"
+#include "steering/netlink_socket.h"
 
 #include <linux/netlink.h>
 #include <netlink/errno.h>

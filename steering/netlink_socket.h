@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "result.h"
+#include "common/result.h"
 
 struct nl_msg;
 struct nl_sock;

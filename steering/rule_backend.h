@@ -10,8 +10,8 @@
 
 #include <tuple>
 
-#include "result.h"
-#include "steering.h"
+#include "common/result.h"
+#include "common/handoff/steering.h"
 
 namespace xo::steering {
 

@@ -1,4 +1,4 @@
-#include "tc_capabilities.h"
+#include "steering/tc_capabilities.h"
 
 #include <arpa/inet.h>
 #include <linux/ethtool.h>
@@ -15,8 +15,8 @@
 #include <cstring>
 #include <vector>
 
-#include "flower_filter.h"
-#include "unique_fd.h"
+#include "steering/flower_filter.h"
+#include "common/unique_fd.h"
 
 namespace xo::steering {
 

@@ -19,8 +19,8 @@
 
 #include <string>
 
-#include "netlink_socket.h"
-#include "result.h"
+#include "steering/netlink_socket.h"
+#include "common/result.h"
 
 namespace xo::steering {
 
