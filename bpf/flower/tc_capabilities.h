@@ -15,14 +15,21 @@
 //
 // Probing the classifier needs the clsact qdisc on the NIC; the caller
 // (FlowerRules) creates it first when missing.
+//
+// resolve_flower_mode() turns the operator's choice into what runs: auto
+// becomes hardware where the NIC reports hw-tc-offload, software where the
+// kernel has every piece, off otherwise; an explicit software or hardware
+// choice the kernel or NIC cannot honour is an error at start, never a
+// silent downgrade.
 #pragma once
 
 #include <string>
 
-#include "steering/netlink_socket.h"
+#include "bpf/flower/netlink_socket.h"
 #include "common/result.h"
+#include "common/steering/flower_mode.h"
 
-namespace xo::steering {
+namespace xo::flower {
 
 /** struct TcCapabilities - the probe's findings. */
 struct TcCapabilities {
@@ -43,7 +50,10 @@ struct TcCapabilities {
 /** probe_tc() - probe @ifname (index @ifindex, with a clsact qdisc) over @sock. */
 Result<TcCapabilities> probe_tc(NetlinkSocket& sock, int ifindex, const std::string& ifname);
 
+/** resolve_flower_mode() - off, software or hardware: what @requested means given @caps. */
+Result<steering::FlowerMode> resolve_flower_mode(steering::FlowerMode requested, const TcCapabilities& caps);
+
 /** nic_has_hw_tc_offload() - is @ifname's ethtool feature hw-tc-offload on? */
 Result<bool> nic_has_hw_tc_offload(const std::string& ifname);
 
-} // namespace xo::steering
+} // namespace xo::flower

@@ -1,4 +1,4 @@
-#include "steering/netlink_socket.h"
+#include "bpf/flower/netlink_socket.h"
 
 #include <linux/netlink.h>
 #include <netlink/errno.h>
@@ -9,7 +9,7 @@
 
 #include <cstring>
 
-namespace xo::steering {
+namespace xo::flower {
 
 void NlMsgFree::operator()(nl_msg* msg) const
 {
@@ -112,4 +112,4 @@ Result<void> NetlinkSocket::transact(nl_msg* msg, const std::string& what)
     return check(rc, what);
 }
 
-} // namespace xo::steering
+} // namespace xo::flower

@@ -12,12 +12,15 @@
 //   mirred  egress redirect to the same NIC (the eBPF program's
 //           bpf_redirect(ifindex, 0))
 //
-// The TCP port is rewritten at a fixed offset behind the IP header (20 bytes
-// for IPv4, 40 for IPv6): pedit's TCP header type follows the skb's
-// transport header, which at ingress is only right on kernels that parse the
-// IP header for it, so the network-relative offset is used instead. A client
-// packet with IPv4 options or IPv6 extension headers would be rewritten at
-// the wrong place; TCP clients do not send those mid-connection.
+// Where the TCP port is, depends on who executes the rule. The kernel's
+// pedit finds a TCP header type key through the skb's transport header,
+// which at ingress still points at the IP header, so software rules rewrite
+// the port at a fixed offset behind the IP header instead (20 bytes for
+// IPv4, 40 for IPv6; a client packet with IPv4 options or IPv6 extension
+// headers would be rewritten at the wrong place, and TCP clients do not send
+// those mid-connection). A NIC parses the packet itself and its driver
+// accepts pedit keys only on header fields it knows, so hardware rules use
+// the TCP header type, offset 0.
 //
 // libnl 3.7 builds neither pedit nor csum actions (and its flower lacks TCP
 // ports), so the filter is assembled with libnl's own nlmsg/nla calls and
@@ -31,13 +34,13 @@
 #include <cstdint>
 #include <vector>
 
-#include "steering/netlink_socket.h"
-#include "common/handoff/steering.h"
+#include "bpf/flower/netlink_socket.h"
+#include "common/steering/rule_backend.h"
 
-namespace xo::steering {
+namespace xo::flower {
 
-using handoff::Flow;
-using handoff::RedirectTarget;
+using steering::Flow;
+using steering::RedirectTarget;
 
 /** Our priority on clsact ingress: right behind the eBPF program's 0x7830. */
 inline constexpr std::uint16_t flower_priority = 0x7831;
@@ -49,7 +52,7 @@ struct FilterSlot {
 };
 
 /** enum class PeditBase - what a pedit key's offset counts from (TCA_PEDIT_KEY_EX_HDR_TYPE_*). */
-enum class PeditBase : std::uint16_t { ethernet = 1, ipv4 = 2, ipv6 = 3 };
+enum class PeditBase : std::uint16_t { ethernet = 1, ipv4 = 2, ipv6 = 3, tcp = 4 };
 
 /** struct PeditKey - set the 32-bit word at @offset to (word & @mask) ^ @value (bytes in wire order). */
 struct PeditKey {
@@ -59,8 +62,8 @@ struct PeditKey {
     std::uint32_t value = 0; ///< bits set, as the word's bytes in memory
 };
 
-/** redirect_rewrite() - the pedit keys that turn @flow's packets towards @to. */
-std::vector<PeditKey> redirect_rewrite(const Flow& flow, const RedirectTarget& to);
+/** redirect_rewrite() - the pedit keys that turn @flow's packets towards @to; @hardware: for a NIC. */
+std::vector<PeditKey> redirect_rewrite(const Flow& flow, const RedirectTarget& to, bool hardware);
 
 /**
  * flower_filter_message() - RTM_NEWTFILTER creating @slot's filter for @flow.
@@ -70,4 +73,4 @@ std::vector<PeditKey> redirect_rewrite(const Flow& flow, const RedirectTarget& t
  */
 Result<NlMsg> flower_filter_message(const FilterSlot& slot, const Flow& flow, const RedirectTarget& to, bool skip_sw);
 
-} // namespace xo::steering
+} // namespace xo::flower

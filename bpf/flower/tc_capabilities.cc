@@ -1,8 +1,9 @@
-#include "steering/tc_capabilities.h"
+#include "bpf/flower/tc_capabilities.h"
 
 #include <arpa/inet.h>
 #include <linux/ethtool.h>
 #include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
@@ -15,10 +16,10 @@
 #include <cstring>
 #include <vector>
 
-#include "steering/flower_filter.h"
+#include "bpf/flower/flower_filter.h"
 #include "common/unique_fd.h"
 
-namespace xo::steering {
+namespace xo::flower {
 
 namespace {
 
@@ -141,6 +142,24 @@ Result<TcCapabilities> probe_tc(NetlinkSocket& sock, int ifindex, const std::str
     return caps;
 }
 
+Result<steering::FlowerMode> resolve_flower_mode(steering::FlowerMode requested, const TcCapabilities& caps)
+{
+    using steering::FlowerMode;
+    if (requested == FlowerMode::off)
+        return FlowerMode::off;
+    if (!caps.rules()) {
+        if (requested == FlowerMode::automatic)
+            return FlowerMode::off;
+        return Error{std::string("TC flower ") + to_string(requested) + ": the kernel lacks " + caps.missing(),
+                     EOPNOTSUPP};
+    }
+    if (requested == FlowerMode::hardware && !caps.hw_tc_offload)
+        return Error{"TC flower hardware: the NIC does not report hw-tc-offload", EOPNOTSUPP};
+    if (requested == FlowerMode::automatic)
+        return caps.hw_tc_offload ? FlowerMode::hardware : FlowerMode::software;
+    return requested;
+}
+
 std::string TcCapabilities::missing() const
 {
     std::string out;
@@ -162,4 +181,4 @@ std::string TcCapabilities::describe() const
            yes(act_csum) + " act_mirred=" + yes(act_mirred) + " hw-tc-offload=" + yes(hw_tc_offload);
 }
 
-} // namespace xo::steering
+} // namespace xo::flower

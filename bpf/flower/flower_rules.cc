@@ -1,4 +1,4 @@
-#include "steering/flower_rules.h"
+#include "bpf/flower/flower_rules.h"
 
 #include <linux/if_ether.h>
 #include <linux/pkt_sched.h>
@@ -7,10 +7,10 @@
 #include <netlink/route/qdisc.h>
 #include <netlink/route/tc.h>
 
-#include "steering/flower_filter.h"
+#include "bpf/flower/flower_filter.h"
 #include "common/log.h"
 
-namespace xo::steering {
+namespace xo::flower {
 
 namespace {
 
@@ -68,13 +68,41 @@ Result<void> delete_filter(NetlinkSocket& sock, int ifindex, std::uint32_t handl
     return sock.check(rtnl_cls_delete(sock.get(), cls.get(), 0), "deleting flower filter " + std::to_string(handle));
 }
 
-/** sweep() - every filter at our priority, left by a previous gateway. */
+/** sweep() - every filter at our priority, left by a previous gateway (none, or no clsact: nothing to do). */
 Result<void> sweep(NetlinkSocket& sock, int ifindex)
 {
     auto r = delete_filter(sock, ifindex, 0);
-    if (!r && r.error().code == ENOENT)
+    if (!r && (r.error().code == ENOENT || r.error().code == EINVAL))
         return {};
     return r;
+}
+
+/** struct Probed - the capabilities and the mode they allow, or why there is none. */
+struct Probed {
+    std::optional<TcCapabilities> caps;
+    FlowerMode mode = FlowerMode::off;
+    std::string why_off;
+};
+
+/** probe() - what @requested (not off) becomes on @ifname; an error only for an explicit mode. */
+Result<Probed> probe(NetlinkSocket& sock, int ifindex, const std::string& ifname, FlowerMode requested)
+{
+    Probed out;
+    auto caps = probe_tc(sock, ifindex, ifname);
+    if (!caps) {
+        if (requested != FlowerMode::automatic)
+            return caps.error();
+        out.why_off = caps.error().message;
+        return out;
+    }
+    out.caps = *caps;
+    auto mode = resolve_flower_mode(requested, *caps);
+    if (!mode)
+        return mode.error();
+    out.mode = *mode;
+    if (out.mode == FlowerMode::off)
+        out.why_off = "the kernel lacks " + caps->missing();
+    return out;
 }
 
 } // namespace
@@ -83,33 +111,33 @@ Result<FlowerSetup> FlowerRules::start(const std::string& ifname, FlowerMode req
 {
     FlowerSetup setup;
     setup.requested = requested;
-    if (requested == FlowerMode::off)
-        return setup;
     int ifindex = static_cast<int>(if_nametoindex(ifname.c_str()));
     if (ifindex == 0)
         return Error::from_errno("TC flower: " + ifname);
     auto sock = NetlinkSocket::open();
     if (!sock)
         return with_context("TC flower", sock.error());
+    if (auto swept = sweep(*sock, ifindex); !swept)
+        return with_context("TC flower: sweeping " + ifname, swept.error());
+    if (requested == FlowerMode::off) {
+        setup.why_off = "off was asked";
+        return setup;
+    }
     auto own_qdisc = ensure_clsact(*sock, ifindex);
     if (!own_qdisc)
         return with_context("TC flower on " + ifname, own_qdisc.error());
-    auto caps = probe_tc(*sock, ifindex, ifname);
-    auto mode = caps ? resolve_flower_mode(requested, *caps) : Result<FlowerMode>(caps.error());
-    if (mode && *mode != FlowerMode::off) {
-        if (auto swept = sweep(*sock, ifindex); !swept)
-            mode = swept.error();
-    }
-    if (!mode || *mode == FlowerMode::off) {
+    auto probed = probe(*sock, ifindex, ifname, requested);
+    if (!probed || probed->mode == FlowerMode::off) {
         if (*own_qdisc)
             delete_clsact(*sock, ifindex);
-        if (!mode)
-            return with_context("TC flower on " + ifname, mode.error());
+        if (!probed)
+            return with_context("TC flower on " + ifname, probed.error());
     }
-    setup.caps = *caps;
-    setup.mode = *mode;
-    if (*mode != FlowerMode::off)
-        setup.rules.reset(new FlowerRules(std::move(*sock), ifindex, *own_qdisc, *mode == FlowerMode::hardware));
+    setup.caps = probed->caps;
+    setup.mode = probed->mode;
+    setup.why_off = probed->why_off;
+    if (setup.mode != FlowerMode::off)
+        setup.rules.reset(new FlowerRules(std::move(*sock), ifindex, *own_qdisc, setup.mode == FlowerMode::hardware));
     return setup;
 }
 
@@ -152,4 +180,4 @@ Result<void> FlowerRules::remove(const Flow& flow)
     return r;
 }
 
-} // namespace xo::steering
+} // namespace xo::flower

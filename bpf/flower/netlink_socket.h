@@ -13,7 +13,7 @@
 struct nl_msg;
 struct nl_sock;
 
-namespace xo::steering {
+namespace xo::flower {
 
 /** NlMsg - an owned libnl message. */
 struct NlMsgFree {
@@ -44,4 +44,4 @@ private:
     std::unique_ptr<State> state_;
 };
 
-} // namespace xo::steering
+} // namespace xo::flower

@@ -1,4 +1,4 @@
-#include "steering/hybrid_steering.h"
+#include "common/steering/hybrid_steering.h"
 
 #include <algorithm>
 #include <vector>
@@ -28,6 +28,7 @@ Result<void> HybridSteering::block(const Flow& flow)
     // The entry first: it drops the flow at once, whatever its rule still does.
     if (auto r = fast_.block(flow); !r)
         return r;
+    reclaim(flow);
     cancel(flow);
     return {};
 }
@@ -47,6 +48,8 @@ Result<void> HybridSteering::redirect(const Flow& flow, const RedirectTarget& to
             return r;
     }
     auto r = fast_.redirect(flow, to);
+    if (r)
+        reclaim(flow);
     cancel(flow);
     if (!r || to.bytes_to_send < options_.min_bytes)
         return r;
@@ -58,7 +61,7 @@ Result<void> HybridSteering::redirect(const Flow& flow, const RedirectTarget& to
     flows_[flow] = Rule{Phase::queued, ticket, to, false};
     ++queued_inserts_;
     ++stats_.queued;
-    push(Job{true, flow, to, ticket});
+    push_insert(Job{true, flow, to, ticket});
     return {};
 }
 
@@ -67,14 +70,16 @@ Result<void> HybridSteering::remove(const Flow& flow)
     std::lock_guard lock(mutex_);
     auto it = flows_.find(flow);
     bool entry_gone = it != flows_.end() && it->second.ebpf_removed;
-    cancel(flow);
-    if (entry_gone)
-        return {}; // the confirmed rule replaced it; its removal is queued
-    return fast_.remove(flow);
+    if (!cancel(flow))
+        return fast_.remove(flow);
+    if (!entry_gone)
+        retiring_[flow].remove_entry = true; // once the rule is out (worker)
+    return {};
 }
 
 Result<FlowCounters> HybridSteering::counters(const Flow& flow) const
 {
+    std::lock_guard lock(mutex_);
     return fast_.counters(flow);
 }
 
@@ -92,34 +97,53 @@ void HybridSteering::drain()
     idle_.wait(lock, [&] { return queue_.empty() && !busy_; });
 }
 
-void HybridSteering::cancel(const Flow& flow)
+bool HybridSteering::cancel(const Flow& flow)
 {
     auto it = flows_.find(flow);
-    if (it == flows_.end())
-        return;
-    switch (it->second.phase) {
-    case Phase::queued: {
+    if (it != flows_.end()) {
         auto ticket = it->second.ticket;
-        auto job = std::find_if(queue_.begin(), queue_.end(), [&](const Job& j) { return j.insert && j.ticket == ticket; });
-        if (job != queue_.end()) {
-            queue_.erase(job);
-            --queued_inserts_;
+        switch (it->second.phase) {
+        case Phase::queued: {
+            auto job =
+                std::find_if(queue_.begin(), queue_.end(), [&](const Job& j) { return j.insert && j.ticket == ticket; });
+            if (job != queue_.end()) {
+                queue_.erase(job);
+                --queued_inserts_;
+            }
+            ++stats_.skipped;
+            break;
         }
-        ++stats_.skipped;
-        break;
+        case Phase::installing:
+            retiring_[flow] = Retiring{ticket, false}; // the worker removes it once it is in
+            break;
+        case Phase::installed:
+            retiring_[flow] = Retiring{ticket, false};
+            push_removal(flow, ticket);
+            break;
+        }
+        flows_.erase(it);
     }
-    case Phase::installing:
-        break; // the worker finds the ticket gone and removes the rule once it is in
-    case Phase::installed:
-        push(Job{false, flow, {}, 0});
-        break;
-    }
-    flows_.erase(it);
+    return retiring_.contains(flow);
 }
 
-void HybridSteering::push(Job job)
+void HybridSteering::reclaim(const Flow& flow)
+{
+    if (auto it = retiring_.find(flow); it != retiring_.end())
+        it->second.remove_entry = false;
+}
+
+void HybridSteering::push_insert(Job job)
 {
     queue_.push_back(std::move(job));
+    stats_.max_queue_depth = std::max(stats_.max_queue_depth, queue_.size());
+    wake_.notify_one();
+}
+
+void HybridSteering::push_removal(const Flow& flow, std::uint64_t ticket)
+{
+    // Ahead of every insert: its own insertion is done, and a rule that no
+    // longer matches the engine's view must go before new ones come.
+    queue_.push_front(Job{false, flow, {}, ticket});
     stats_.max_queue_depth = std::max(stats_.max_queue_depth, queue_.size());
     wake_.notify_one();
 }
@@ -135,11 +159,11 @@ void HybridSteering::work()
         queue_.pop_front();
         busy_ = true;
         if (!job.insert) {
-            uninstall(job.flow, lock);
+            uninstall(job.flow, job.ticket, lock);
         } else {
             --queued_inserts_;
             if (stopping_) {
-                flows_.erase(job.flow);
+                flows_.erase(job.flow); // queued: nothing of it is in the backend
                 ++stats_.skipped;
             } else {
                 install(job, lock);
@@ -149,27 +173,15 @@ void HybridSteering::work()
         if (queue_.empty())
             idle_.notify_all();
     }
-    // Stopping: no rule outlives the steering. A flow the rule alone steered
-    // gets its eBPF entry back first (its transfer may still be running).
-    std::vector<std::pair<Flow, Rule>> left(flows_.begin(), flows_.end());
-    flows_.clear();
-    for (const auto& [flow, rule] : left) {
-        if (rule.phase != Phase::installed)
-            continue;
-        if (rule.ebpf_removed && (!fast_.block(flow) || !fast_.redirect(flow, rule.target)))
-            log::warn("hybrid steering: a flow lost its eBPF entry at shutdown");
-        uninstall(flow, lock);
-    }
+    shut_down(lock);
     idle_.notify_all();
 }
 
 void HybridSteering::install(const Job& job, std::unique_lock<std::mutex>& lock)
 {
     auto it = flows_.find(job.flow);
-    if (it == flows_.end() || it->second.ticket != job.ticket) {
-        ++stats_.skipped;
-        return;
-    }
+    if (it == flows_.end() || it->second.ticket != job.ticket)
+        return; // cancel() takes queued inserts out of the queue; never here
     it->second.phase = Phase::installing;
     lock.unlock();
     auto r = rules_.insert(job.flow, job.target);
@@ -181,12 +193,14 @@ void HybridSteering::install(const Job& job, std::unique_lock<std::mutex>& lock)
         log::info("hybrid steering: no rule for a redirected flow, it stays on eBPF: ", r.error().message);
         if (current)
             flows_.erase(it);
+        else
+            retired(job.flow, job.ticket);
         return;
     }
     ++stats_.rules;
     if (!current) {
         ++stats_.skipped; // the flow returned or died while its rule went in
-        uninstall(job.flow, lock);
+        uninstall(job.flow, job.ticket, lock);
         return;
     }
     it->second.phase = Phase::installed;
@@ -199,18 +213,47 @@ void HybridSteering::install(const Job& job, std::unique_lock<std::mutex>& lock)
         log::warn("hybrid steering: eBPF entry kept beside its rule: ", removed.error().message);
 }
 
-void HybridSteering::uninstall(const Flow& flow, std::unique_lock<std::mutex>& lock)
+void HybridSteering::uninstall(const Flow& flow, std::uint64_t ticket, std::unique_lock<std::mutex>& lock)
 {
     lock.unlock();
     auto r = rules_.remove(flow);
     lock.lock();
-    if (!r) {
+    if (r) {
+        --stats_.rules;
+        ++stats_.removed;
+    } else {
         ++stats_.remove_failed;
-        log::warn("hybrid steering: a rule could not be removed: ", r.error().message);
-        return;
+        log::warn("hybrid steering: a rule could not be removed (its backend sweeps it at stop): ",
+                  r.error().message);
     }
-    --stats_.rules;
-    ++stats_.removed;
+    retired(flow, ticket);
+}
+
+void HybridSteering::retired(const Flow& flow, std::uint64_t ticket)
+{
+    auto it = retiring_.find(flow);
+    if (it == retiring_.end() || it->second.ticket != ticket)
+        return;
+    if (it->second.remove_entry) {
+        if (auto r = fast_.remove(flow); !r)
+            log::warn("hybrid steering: removing a flow's entry after its rule: ", r.error().message);
+    }
+    retiring_.erase(it);
+}
+
+void HybridSteering::shut_down(std::unique_lock<std::mutex>& lock)
+{
+    // No rule outlives the steering. A flow the rule alone steered gets its
+    // eBPF entry back first: its transfer may still be running.
+    std::vector<std::pair<Flow, Rule>> left(flows_.begin(), flows_.end());
+    flows_.clear();
+    for (const auto& [flow, rule] : left) {
+        if (rule.phase != Phase::installed)
+            continue;
+        if (rule.ebpf_removed && (!fast_.block(flow) || !fast_.redirect(flow, rule.target)))
+            log::warn("hybrid steering: a flow lost its eBPF entry at shutdown");
+        uninstall(flow, rule.ticket, lock);
+    }
 }
 
 } // namespace xo::steering

@@ -1,4 +1,4 @@
-#include "steering/flower_filter.h"
+#include "bpf/flower/flower_filter.h"
 
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -14,7 +14,7 @@
 
 #include <cstring>
 
-namespace xo::steering {
+namespace xo::flower {
 
 namespace {
 
@@ -148,7 +148,7 @@ bool put_match(nl_msg* msg, const Flow& flow)
 
 } // namespace
 
-std::vector<PeditKey> redirect_rewrite(const Flow& flow, const RedirectTarget& to)
+std::vector<PeditKey> redirect_rewrite(const Flow& flow, const RedirectTarget& to, bool hardware)
 {
     std::vector<PeditKey> keys;
     // Ethernet: destination MAC then source MAC, 12 bytes = 3 words.
@@ -164,12 +164,16 @@ std::vector<PeditKey> redirect_rewrite(const Flow& flow, const RedirectTarget& t
     if (flow.src.address().is_v4()) {
         auto bytes = addr.to_v4().to_bytes();
         put_words(keys, PeditBase::ipv4, ip4_daddr_offset, bytes.data(), bytes.size());
-        keys.push_back({PeditBase::ipv4, ip4_header, word(keep), word(ports)});
     } else {
         auto bytes = addr.to_v6().to_bytes();
         put_words(keys, PeditBase::ipv6, ip6_daddr_offset, bytes.data(), bytes.size());
-        keys.push_back({PeditBase::ipv6, ip6_header, word(keep), word(ports)});
     }
+    if (hardware)
+        keys.push_back({PeditBase::tcp, 0, word(keep), word(ports)});
+    else if (flow.src.address().is_v4())
+        keys.push_back({PeditBase::ipv4, ip4_header, word(keep), word(ports)});
+    else
+        keys.push_back({PeditBase::ipv6, ip6_header, word(keep), word(ports)});
     return keys;
 }
 
@@ -194,7 +198,7 @@ Result<NlMsg> flower_filter_message(const FilterSlot& slot, const Flow& flow, co
         !put_match(msg.get(), flow))
         return no_room();
     nlattr* actions = nla_nest_start(msg.get(), TCA_FLOWER_ACT);
-    if (!actions || !put_pedit(msg.get(), redirect_rewrite(flow, to)) || !put_csum(msg.get(), ipv4) ||
+    if (!actions || !put_pedit(msg.get(), redirect_rewrite(flow, to, skip_sw)) || !put_csum(msg.get(), ipv4) ||
         !put_mirred(msg.get(), slot.ifindex))
         return no_room();
     nla_nest_end(msg.get(), actions);
@@ -202,4 +206,4 @@ Result<NlMsg> flower_filter_message(const FilterSlot& slot, const Flow& flow, co
     return msg;
 }
 
-} // namespace xo::steering
+} // namespace xo::flower
