@@ -4,16 +4,13 @@
 // sweep, and no kernel object left by a stopped backend. A kernel without
 // cls_flower, act_pedit, act_csum or act_mirred (the development machine's)
 // makes every test SKIP with what is missing; Debian's stock kernel has them
-// all (qa/vm runs this binary there).
+// all (under QEMU TCG its tests pass there).
 #include <gtest/gtest.h>
 
 #include <linux/pkt_sched.h>
 #include <net/if.h>
 #include <netlink/cache.h>
-#include <netlink/route/addr.h>
 #include <netlink/route/classifier.h>
-#include <netlink/route/link.h>
-#include <netlink/route/link/veth.h>
 #include <netlink/route/qdisc.h>
 #include <netlink/route/tc.h>
 
@@ -22,6 +19,7 @@
 
 #include "bpf/flower/flower_filter.h"
 #include "bpf/flower/flower_rules.h"
+#include "qa/bpf/veth_pair.h"
 #include "qa/unit/private_netns.h"
 
 namespace {
@@ -31,44 +29,6 @@ using xo::flower::NetlinkSocket;
 using xo::steering::FlowerMode;
 
 const char* const nic = "xfl0";
-
-/** add_veth() - @nic and its peer, up, @nic with 198.18.0.1/24. */
-xo::Result<void> add_veth(NetlinkSocket& sock)
-{
-    rtnl_link* veth = rtnl_link_veth_alloc();
-    if (!veth)
-        return xo::Error{"veth: no memory", ENOMEM};
-    rtnl_link_set_name(veth, nic);
-    rtnl_link_set_name(rtnl_link_veth_get_peer(veth), "xfl1");
-    // Up only once both exist: a veth cannot open before its peer is linked (ENOTCONN).
-    auto added = sock.check(rtnl_link_add(sock.get(), veth, NLM_F_CREATE | NLM_F_EXCL), "adding a veth pair");
-    rtnl_link_put(veth);
-    if (!added)
-        return added;
-    for (const char* name : {nic, "xfl1"}) {
-        rtnl_link* link = rtnl_link_alloc();
-        rtnl_link* up = rtnl_link_alloc();
-        if (!link || !up)
-            return xo::Error{"link: no memory", ENOMEM};
-        rtnl_link_set_ifindex(link, static_cast<int>(if_nametoindex(name)));
-        rtnl_link_set_flags(up, IFF_UP);
-        auto r = sock.check(rtnl_link_change(sock.get(), link, up, 0), std::string("setting ") + name + " up");
-        rtnl_link_put(up);
-        rtnl_link_put(link);
-        if (!r)
-            return r;
-    }
-    rtnl_addr* addr = rtnl_addr_alloc();
-    nl_addr* local = nullptr;
-    if (!addr || nl_addr_parse("198.18.0.1/24", AF_INET, &local) < 0)
-        return xo::Error{"address: no memory", ENOMEM};
-    rtnl_addr_set_ifindex(addr, static_cast<int>(if_nametoindex(nic)));
-    rtnl_addr_set_local(addr, local);
-    auto r = sock.check(rtnl_addr_add(sock.get(), addr, 0), "adding 198.18.0.1/24");
-    nl_addr_put(local);
-    rtnl_addr_put(addr);
-    return r;
-}
 
 /** count() - how many of @nic's TC objects of @kind a cache lists (filters at our priority only). */
 xo::Result<int> count(NetlinkSocket& sock, bool filters, const std::string& kind)
@@ -119,7 +79,7 @@ protected:
         auto sock = NetlinkSocket::open();
         ASSERT_TRUE(sock) << sock.error().message;
         sock_.emplace(std::move(*sock));
-        auto veth = add_veth(*sock_);
+        auto veth = xo::test::add_veth_pair(*sock_, nic, "xfl1", "198.18.0.1/24");
         ASSERT_TRUE(veth) << veth.error().message;
         // What this kernel has decides whether there is anything to test.
         auto probed = FlowerRules::start(nic, FlowerMode::automatic);
