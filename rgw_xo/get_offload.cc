@@ -104,7 +104,7 @@ boost::asio::awaitable<HandoffResult> GetOffload::hand_off(ClientSide client, rg
     // stay here with the read state, and the responder gets none.
     auto unread = tls ? std::string() : boost::beast::buffers_to_string(client.buffer.data());
     handoff::OffloadRequest request{UniqueFd(), handoff::Bytes(unread.begin(), unread.end()),
-                                    std::move(payload), std::move(ticket)};
+                                    std::move(payload), std::move(ticket), split.offload_length};
     client.stream.expires_never();
     request.socket.reset(socket.release());
 
