@@ -26,6 +26,13 @@
 #               connection fails (error or EOF, not its timeout) within 5 s,
 #               the gateway keeps serving other connections, and its flow map
 #               is empty again
+#   flower      (with --gateway-args "--tc-flower ...") 16 MiB and 64 MiB
+#               responses, each long enough for a TC flower rule: the rules
+#               went in (inserted > 0, none failed), every byte arrived, and
+#               afterwards every rule is removed and no flower filter is left
+#               on the gateway's NIC. With --tc-flower-replace-entry the eBPF
+#               entry is deleted once a rule is in, so the rule alone steers.
+#               Not in the default list (this kernel may lack cls_flower).
 #   shutdown    SIGTERM to the gateway and the live responders: each exits
 #               having detached its program (no XDP program, no TC filter
 #               left on its NIC) and removed its pinned maps
@@ -37,7 +44,8 @@
 # any failed, 0 otherwise; exits 0 with "SKIPPED: <why>" where it cannot run
 # (not root, a tool missing). The gateway's data plane runs in TC mode, or
 # with --attach xdp in native XDP mode (bed_prepare_xdp sets the veths up).
-# Usage: testbed.sh --bin <dir> [--attach tc|xdp] [scenario...]
+# --gateway-args passes further options (word-split) to xo-testbed-gateway.
+# Usage: testbed.sh --bin <dir> [--attach tc|xdp] [--gateway-args "OPTS"] [scenario...]
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,6 +53,8 @@ BED_BIN=""
 ATTACH=tc
 if [[ ${1:-} == --bin ]]; then BED_BIN=$2; shift 2; fi
 if [[ ${1:-} == --attach ]]; then ATTACH=$2; shift 2; fi
+GATEWAY_ARGS=()
+if [[ ${1:-} == --gateway-args ]]; then read -ra GATEWAY_ARGS <<< "$2"; shift 2; fi
 ALL=(sequential sizes pipeline concurrent capture cleanup refused killed shutdown)
 SCENARIOS=("$@")
 ((${#SCENARIOS[@]})) || SCENARIOS=("${ALL[@]}")
@@ -116,7 +126,7 @@ if [[ $ATTACH == xdp ]]; then
   command -v ethtool > /dev/null || skip "ethtool is not installed"
   bed_prepare_xdp || { echo "FAIL: XDP test bed setup"; exit 1; }
 fi
-bed_start_all --attach "$ATTACH" || { echo "FAIL: daemons did not start"; exit 1; }
+bed_start_all --attach "$ATTACH" "${GATEWAY_ARGS[@]}" || { echo "FAIL: daemons did not start"; exit 1; }
 mode=$(grep -o 'data plane on g0 ([a-z-]*)' "$BED_DIR/gw.err")
 [[ $mode == *"(${ATTACH}"* ]] || { echo "FAIL: gateway data plane is '$mode', wanted $ATTACH"; exit 1; }
 
@@ -124,6 +134,25 @@ CONNECTIONS=0
 wants sequential && { client sequential --requests 1000 --sizes 1,1000,100000 --seed 1000; ((CONNECTIONS += 1)); }
 wants sizes && { client sizes --requests 8 --sizes 0,1,1048576,67108864 --seed 2000; ((CONNECTIONS += 1)); }
 wants pipeline && { client pipeline --requests 200 --sizes 262144,1,65536,0,1048576 --pipeline --seed 3000; ((CONNECTIONS += 1)); }
+if wants flower; then
+  why=""
+  grep -q 'TC flower: \(software\|hardware\)' "$BED_DIR/gw.err" ||
+    why+="gateway has no TC flower backend ($(grep -o 'TC flower: .*' "$BED_DIR/gw.err")); "
+  out=$(bed_client --timeout-ms 10000 --requests 4 --sizes 16777216,67108864 --seed 7000 2>&1) ||
+    why+="client: $(tail -n 3 <<< "$out" | tr '\n' ' '); "
+  ((CONNECTIONS += 1))
+  gateway_counter offloads > /dev/null # SIGUSR1 also prints the tc_flower line
+  flower_stat() { grep '^tc_flower' "$BED_DIR/gw.out" | tail -n 1 | grep -o " $1=[0-9]*" | cut -d= -f2; }
+  inserted=$(flower_stat inserted)
+  ((${inserted:-0} > 0)) || why+="no rule went in ($(grep '^tc_flower' "$BED_DIR/gw.out" | tail -n 1)); "
+  [[ $(flower_stat failed) == 0 ]] || why+="rule inserts failed ($(grep '^tc_flower' "$BED_DIR/gw.out" | tail -n 1)); "
+  flower_filters() { tc -n "$BED_NS_GW" filter show dev g0 ingress 2> /dev/null | grep -c '^filter .* flower'; }
+  until_zero 5 flower_filters || why+="$(flower_filters) flower filters left on g0; "
+  gateway_counter offloads > /dev/null
+  [[ $(flower_stat rules) == 0 && $(flower_stat removed) == "$(flower_stat inserted)" ]] ||
+    why+="rules not all removed ($(grep '^tc_flower' "$BED_DIR/gw.out" | tail -n 1)); "
+  if [[ -z $why ]]; then pass "flower ($inserted rules in and removed, $(tail -n 1 <<< "$out"))"; else fail flower "$why"; fi
+fi
 wants concurrent && { client concurrent --connections 64 --requests 50 --sizes 1,4096,65536 --seed 4000; ((CONNECTIONS += 64)); }
 
 if wants capture; then

@@ -4,8 +4,9 @@
 // native XDP on veths needs bed_prepare_xdp, see the team's kernel notes)
 // with its maps pinned under --instance. SIGUSR1 prints the counters line;
 // on SIGTERM it detaches, removes the pins and prints counters and
-// per-step timings. --tc-flower puts hybrid steering (common/steering/) with
-// the TC flower backend (bpf/flower/) between the engine and the flow table:
+// per-step timings; with --tc-flower both also print the "tc_flower ..."
+// line of the hybrid queue's stats. --tc-flower puts hybrid steering
+// (common/steering/) with the TC flower backend (bpf/flower/) between the engine and the flow table:
 // flows of at least --tc-flower-min-bytes get a rule in the background, and
 // with --tc-flower-replace-entry a confirmed rule replaces the eBPF entry,
 // so a completed transfer proves the rule steers by itself.
@@ -145,6 +146,15 @@ int run(const Options& options)
         if (flower->rules)
             hybrid.emplace((*plane)->flows(), *flower->rules, options.hybrid);
         handoff::FlowSteering& steering = hybrid ? static_cast<handoff::FlowSteering&>(*hybrid) : (*plane)->flows();
+        auto print_hybrid = [&] {
+            if (!hybrid)
+                return;
+            auto h = hybrid->stats();
+            std::cout << "tc_flower queued=" << h.queued << " inserted=" << h.inserted << " skipped=" << h.skipped
+                      << " dropped=" << h.dropped << " failed=" << h.failed << " removed=" << h.removed
+                      << " remove_failed=" << h.remove_failed << " rules=" << h.rules
+                      << " max_queue_depth=" << h.max_queue_depth << std::endl;
+        };
 
         asio::io_context ioc;
         Offloader offloader(steering, (*plane)->nic_mac(), {.stall = options.stall});
@@ -161,6 +171,7 @@ int run(const Options& options)
                 if (ec)
                     return;
                 print_counters(gateway.counters);
+                print_hybrid();
                 report.async_wait(on_report);
             };
         report.async_wait(on_report);
@@ -173,12 +184,7 @@ int run(const Options& options)
         ioc.run();
         counters = gateway.counters;
         stats = std::move(gateway.stats);
-        if (hybrid) {
-            auto h = hybrid->stats();
-            std::cout << "tc_flower queued=" << h.queued << " inserted=" << h.inserted << " skipped=" << h.skipped
-                      << " dropped=" << h.dropped << " failed=" << h.failed << " removed=" << h.removed
-                      << " max_queue_depth=" << h.max_queue_depth << std::endl;
-        }
+        print_hybrid();
     }
     if (auto r = bpf::GatewayDataPlane::remove(options.instance); !r)
         log::warn(r.error().message);

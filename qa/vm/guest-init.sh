@@ -3,7 +3,7 @@
 # qa/vm/kernel-matrix.sh), run by busybox sh as PID 1 in the QEMU guest. It
 # mounts what the probes use (proc, sys, devtmpfs, tmpfs /tmp and /run, bpffs),
 # brings loopback up, loads the kernel modules listed in /xo/modules.list
-# (busybox modprobe resolves their dependencies from modules.dep), runs
+# (in load order, dependencies first, as kernel-matrix.sh wrote it), runs
 # qa/vm/probes.sh between two markers on the serial console and powers the
 # machine off, which ends QEMU. "xo.quick" on the kernel command line selects
 # the reduced probe set.
@@ -21,7 +21,7 @@ ip link set lo up
 hostname xo-matrix
 
 for module in $(cat /xo/modules.list); do
-  modprobe "$module" || echo "guest: modprobe $module failed"
+  insmod "$module" || echo "guest: insmod $module failed"
 done
 
 quick=""

@@ -8,9 +8,12 @@
 #            verdicts and rewrites, pinning, sweeps, attach/detach in a netns
 #   handoff  qa/handoff/testbed.sh (TC data plane): live connections moved
 #            between namespaces, every byte checked (--quick: fewer scenarios)
-#   flower   the hybrid TC-flower steering for real (testbed.sh
-#            --steering=hybrid-flower), once the kernel is known to accept a
-#            flower + pedit + csum + mirred filter (probed in a private netns)
+#   flower   once the kernel is known to accept a flower + pedit + csum +
+#            mirred filter (probed in a private netns): xo_flower_kernel_tests,
+#            then testbed.sh's flower scenario with the gateway's hybrid
+#            steering (--tc-flower software --tc-flower-replace-entry: a
+#            confirmed rule replaces the eBPF entry), byte-exact, no rule or
+#            filter left (cleanup, shutdown)
 #   ktls     xo_ktls_tests: TCP_ULP "tls" + TLS_TX with a migrated-style AES-GCM
 #            state; the project's record layer opens what the kernel sealed
 #
@@ -47,7 +50,7 @@ gtest() {
   if [[ ! -x $binary ]]; then result "$name" FAIL "$binary was not built"; return; fi
   out=$("$binary" "$@" 2>&1); status=$?
   passed=$(grep -o '^\[  PASSED  \] [0-9]*' <<< "$out" | grep -o '[0-9]*$')
-  skipped=$(grep -o '^\[  SKIPPED \] [0-9]* test' <<< "$out" | grep -o '[0-9]* ' | tr -d ' ')
+  skipped=$(grep -oE '^\[  SKIPPED \] [0-9]+ test' <<< "$out" | grep -oE '[0-9]+ ' | tr -d ' ')
   reason=$(grep -A1 ': Skipped$' <<< "$out" | grep -v -e ': Skipped$' -e '^--$' | sort -u | head -n 3 | tr '\n' ';')
   if ((status != 0)) || [[ -z $passed ]]; then
     grep -E '^\[  FAILED  \]|Failure$' <<< "$out" | head -n 20
@@ -115,13 +118,18 @@ else
   testbed handoff --attach tc
 fi
 
-# flower
+# flower: the backend's kernel tests, then a test-bed transfer steered by
+# the rules alone (the eBPF entry removed once a rule is in).
 if ! why=$(flower_capable); then
   result flower SKIPPED "this kernel does not take a flower/pedit/csum/mirred filter: $(tail -n 1 <<< "$why")"
-elif ! grep -q -- '--steering' "$REPO/qa/handoff/testbed.sh"; then
-  result flower SKIPPED "flower backend test not built (testbed.sh has no --steering)"
 else
-  testbed flower --steering=hybrid-flower
+  gtest flower_kernel "$BIN/qa/bpf/xo_flower_kernel_tests"
+  testbed flower_bed --attach tc --gateway-args "--tc-flower software --tc-flower-replace-entry" flower cleanup shutdown
+  case "${RESULT[flower_kernel]} ${RESULT[flower_bed]}" in
+    *FAIL*) result flower FAIL ;;
+    "PASS PASS") result flower PASS ;;
+    *) result flower SKIPPED "kernel tests ${RESULT[flower_kernel]}, test bed ${RESULT[flower_bed]}" ;;
+  esac
 fi
 
 # ktls
