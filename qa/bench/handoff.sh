@@ -14,7 +14,10 @@
 #    requests; each is handed off to the responder and returned, so every
 #    request is one whole handoff and one whole return, with nothing else
 #    competing. The client verifies every byte. ATTACH=xdp runs the gateway's
-#    data plane in native XDP mode instead of TC.
+#    data plane in native XDP mode instead of TC; SIZE sets the response
+#    size (default 1 byte); GATEWAY_ARGS adds gateway options (e.g.
+#    "--tc-flower software --tc-flower-min-bytes 1" for hybrid steering, whose
+#    queue stats line "tc_flower ..." is then printed too).
 # 4. Stopping the daemons makes them print per-step p50/p99 (StepStats):
 #    gateway: block (BLOCK insert), save (TCP_REPAIR snapshot), control RPC
 #    (OFFER → READY, which includes the responder's restore and rewrite),
@@ -32,6 +35,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BED_BIN=${1:-$HERE/../../build/qa/handoff}
 HANDOFFS=${HANDOFFS:-2000}
 ATTACH=${ATTACH:-tc} # gateway data plane: tc, or xdp (native, with bed_prepare_xdp)
+SIZE=${SIZE:-1}
+read -ra GATEWAY_ARGS <<< "${GATEWAY_ARGS:-}"
 ((EUID == 0)) || { echo "handoff.sh: needs root" >&2; exit 1; }
 [[ -x $BED_BIN/xo-testbed-gateway ]] || { echo "handoff.sh: build the testbed first ($BED_BIN)" >&2; exit 1; }
 
@@ -43,9 +48,9 @@ BED_RESPONDERS=(r1)
 
 bed_setup || exit 1
 if [[ $ATTACH == xdp ]]; then bed_prepare_xdp || exit 1; fi
-bed_start_all --attach "$ATTACH" || exit 1
+bed_start_all --attach "$ATTACH" "${GATEWAY_ARGS[@]}" || exit 1
 echo "gateway: $(grep -o 'data plane on g0 ([a-z-]*)' "$BED_DIR/gw.err"), $HANDOFFS handoffs"
-client_out=$(BED_CLIENT_TIMEOUT=600 bed_client --timeout-ms 10000 --requests "$HANDOFFS" --sizes 1 --seed 0 2>&1)
+client_out=$(BED_CLIENT_TIMEOUT=600 bed_client --timeout-ms 10000 --requests "$HANDOFFS" --sizes "$SIZE" --seed 0 2>&1)
 client_status=$?
 bed_stop gw
 bed_stop r1
@@ -67,6 +72,7 @@ row "leave repair (responder)" rsp_leave_repair r1.out
 row "whole handoff (block → GO)" handoff gw.out
 row "whole return (PREPARE → restored)" return gw.out
 echo "Prism (NSDI '21) published handoff: ~232 µs"
+grep '^tc_flower' "$BED_DIR/gw.out" | tail -n 1
 echo
 echo "BPF flow-table map operations alone (xo-flow-table-bench, 65,536-entry hash map):"
 "$BED_BIN/../bench/xo-flow-table-bench" --benchmark_min_time=0.5 2>/dev/null | grep '^BM_' ||
