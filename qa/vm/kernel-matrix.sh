@@ -184,13 +184,15 @@ LOG=$CACHE/console.log
 append="console=ttyS0 panic=-1 quiet loglevel=4"
 ((QUICK)) && append+=" xo.quick"
 ((BENCH)) && append+=" xo.bench"
+host_load() { echo "host load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (shared machine)"; }
+echo "kernel-matrix: $(host_load)"
 start=$SECONDS
 timeout "$TIMEOUT" nice -n 10 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 -nographic -no-reboot -net none \
   -kernel "$KERNEL" -initrd "$INITRD" \
   -append "$append" < /dev/null 2>&1 |
   tr -d '\r' | tee "$LOG"
 qemu_status=${PIPESTATUS[0]}
-echo "kernel-matrix: QEMU ran $((SECONDS - start)) s (exit status $qemu_status)"
+echo "kernel-matrix: QEMU ran $((SECONDS - start)) s (exit status $qemu_status); $(host_load)"
 
 if ((BENCH)); then
   grep -q '^XO-MATRIX-END status=0' "$LOG"
