@@ -190,7 +190,7 @@ start=$SECONDS
 timeout "$TIMEOUT" nice -n 10 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 -nographic -no-reboot -net none \
   -kernel "$KERNEL" -initrd "$INITRD" \
   -append "$append" < /dev/null 2>&1 |
-  tr -d '\r' | tee "$LOG"
+  stdbuf -oL tr -d '\r' | tee "$LOG" # line-buffered: the console streams live
 qemu_status=${PIPESTATUS[0]}
 echo "kernel-matrix: QEMU ran $((SECONDS - start)) s (exit status $qemu_status); $(host_load)"
 
