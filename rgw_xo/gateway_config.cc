@@ -10,6 +10,7 @@
 
 #include "common/endpoint.h"
 #include "common/options_parse.h"
+#include "rgw_xo/rgw_frontends.h"
 
 namespace xo::gw {
 namespace po = boost::program_options;
@@ -22,7 +23,7 @@ constexpr std::size_t max_header_limit = 16 * 1024 * 1024;
 constexpr std::size_t max_relay_buffer = 64 * 1024 * 1024;
 
 struct RawOptions {
-    std::string config_file, listen, upstream, metrics_listen, access_log, client_addr_header, log_level;
+    std::string config_file, name, listen, upstream, metrics_listen, access_log, client_addr_header, log_level;
     std::string ssl_endpoint, ssl_certificate, ssl_private_key;
     unsigned threads = 0;
     std::size_t max_connections = 0, max_header_bytes = 0, relay_buffer_bytes = 0;
@@ -43,6 +44,10 @@ po::options_description describe(RawOptions& raw)
     d.add_options()
         ("help,h", "print this help and exit")
         ("config", po::value(&raw.config_file), "config file with the keys below; flags override it")
+        ("name", po::value(&raw.name),
+            "radosgw instance (client.rgw.<id>) whose `rgw frontends` option, from --ceph-conf or the "
+            "monitors, holds this gateway's `xo` entry (keys: these options with _ for -, endpoint for "
+            "--listen; sizes as 1M) and the `beast` entry it relays to; flags and --config override it")
         ("listen", po::value(&raw.listen)->default_value("0.0.0.0:80"), "public S3 endpoint, IP:port or [IPv6]:port")
         ("upstream", po::value(&raw.upstream)->default_value("127.0.0.1:8000"), "radosgw endpoint")
         ("metrics-listen", po::value(&raw.metrics_listen)->default_value(""),
@@ -290,16 +295,40 @@ std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
     return c;
 }
 
+// The xo entry of --name's `rgw frontends`, as settings; none without --name.
+SettingsSource frontends_source(const FrontendsReader& read)
+{
+    return [&read](const po::variables_map& vm) -> Result<SettingsFromSource> {
+        if (!vm.count("name"))
+            return SettingsFromSource{};
+        FrontendsQuery query{vm["name"].as<std::string>(), vm["ceph-conf"].as<std::string>(),
+                             vm["ceph-id"].as<std::string>()};
+        auto option = read(query);
+        if (!option)
+            return with_context("--name " + query.name, option.error());
+        std::string origin = "--name " + query.name + ": rgw frontends '" + option->value + "' (from " +
+                             option->source + ")";
+        auto entries = parse_rgw_frontends(option->value);
+        if (!entries)
+            return with_context(origin, entries.error());
+        auto settings = gateway_settings(*entries);
+        if (!settings)
+            return with_context(origin, settings.error());
+        return SettingsFromSource{origin, std::move(*settings)};
+    };
+}
+
 } // namespace
 
-ParseResult parse_command_line(const std::vector<std::string>& args)
+ParseResult parse_command_line(const std::vector<std::string>& args, const FrontendsReader& read)
 {
     RawOptions raw;
     auto desc = describe(raw);
     ParseResult result;
     auto parsed = parse_options(desc, args,
                                 "usage: xo-gateway [options]\n\n"
-                                "S3 front door for radosgw: relays every request and offloads large GETs.\n\n");
+                                "S3 front door for radosgw: relays every request and offloads large GETs.\n\n",
+                                frontends_source(read));
     result.message = std::move(parsed.message);
     result.error = parsed.error;
     if (!parsed.run())
