@@ -1,5 +1,5 @@
 // bpffs mounting, per-instance pin directories and map pin configuration.
-#include "bpffs.h"
+#include "bpf/bpffs.h"
 
 #include <linux/magic.h>
 #include <sys/mount.h>

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string>
 
-#include "result.h"
+#include "common/result.h"
 
 namespace xo::bpf {
 

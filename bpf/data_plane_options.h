@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "flow_maps.h"
+#include "bpf/flow_maps.h"
 
 namespace xo::bpf {
 

@@ -1,5 +1,5 @@
 // Process identities from /proc/<pid>/stat, and their liveness.
-#include "entry_owner.h"
+#include "bpf/entry_owner.h"
 
 #include <time.h>
 #include <unistd.h>

@@ -15,8 +15,8 @@
 #include <optional>
 #include <unordered_map>
 
-#include "flow_maps.h"
-#include "result.h"
+#include "bpf/flow_maps.h"
+#include "common/result.h"
 
 namespace xo::bpf {
 

@@ -1,12 +1,12 @@
 // Endpoint → BPF map key and address conversion.
-#include "flow_key.h"
+#include "bpf/flow_key.h"
 
 #include <arpa/inet.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include "endpoint.h"
+#include "common/endpoint.h"
 
 namespace xo::bpf {
 

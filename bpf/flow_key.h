@@ -10,10 +10,10 @@
 #include <array>
 #include <cstdint>
 
-#include "endpoint.h"
-#include "steering.h"
-#include "flow_maps.h"
-#include "result.h"
+#include "common/endpoint.h"
+#include "common/handoff/steering.h"
+#include "bpf/flow_maps.h"
+#include "common/result.h"
 
 namespace xo::bpf {
 

@@ -1,5 +1,5 @@
 // FlowTable: BLOCK/REDIRECT entries in the gateway flow map.
-#include "flow_table.h"
+#include "bpf/flow_table.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "map_snapshot.h"
+#include "bpf/map_snapshot.h"
 
 namespace xo::bpf {
 namespace {

@@ -28,11 +28,11 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "entry_owner.h"
-#include "flow_key.h"
-#include "flow_maps.h"
-#include "result.h"
-#include "steering.h"
+#include "bpf/entry_owner.h"
+#include "bpf/flow_key.h"
+#include "bpf/flow_maps.h"
+#include "common/result.h"
+#include "common/handoff/steering.h"
 
 namespace xo::bpf {
 

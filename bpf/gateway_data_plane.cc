@@ -1,12 +1,12 @@
 // GatewayDataPlane: load with pinned maps, XDP-or-TC attach, detach, remove.
-#include "gateway_data_plane.h"
+#include "bpf/gateway_data_plane.h"
 
 #include <cerrno>
 
-#include "bpffs.h"
+#include "bpf/bpffs.h"
 #include "gateway_ingress.skel.h"
-#include "log.h"
-#include "netdev.h"
+#include "common/log.h"
+#include "bpf/netdev.h"
 
 namespace xo::bpf {
 namespace {

@@ -12,11 +12,11 @@
 #include <memory>
 #include <string>
 
-#include "data_plane_options.h"
-#include "flow_table.h"
-#include "result.h"
-#include "tc_attach.h"
-#include "xdp_attach.h"
+#include "bpf/data_plane_options.h"
+#include "bpf/flow_table.h"
+#include "common/result.h"
+#include "bpf/tc_attach.h"
+#include "bpf/xdp_attach.h"
 
 struct gateway_ingress_bpf;
 

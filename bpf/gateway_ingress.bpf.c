@@ -27,10 +27,10 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-#include "csum_helpers.h"
-#include "flow_maps.h"
-#include "packet_parsing.h"
-#include "tc_helpers.h"
+#include "bpf/csum_helpers.h"
+#include "bpf/flow_maps.h"
+#include "bpf/packet_parsing.h"
+#include "bpf/tc_helpers.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -12,8 +12,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "flow_maps.h"
-#include "result.h"
+#include "bpf/flow_maps.h"
+#include "common/result.h"
 
 namespace xo::bpf {
 

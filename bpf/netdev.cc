@@ -1,5 +1,5 @@
 // Device index and MAC lookups (if_nametoindex, SIOCGIFHWADDR).
-#include "netdev.h"
+#include "bpf/netdev.h"
 
 #include <net/if.h>
 #include <net/if_arp.h>

@@ -27,7 +27,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#include "flow_maps.h"
+#include "bpf/flow_maps.h"
 
 #define XO_IP_FRAG_MASK 0x3fff /* IPv4 MF flag and fragment offset */
 

@@ -1,5 +1,5 @@
 // Program name lookup by id (BPF_PROG_GET_FD_BY_ID + BPF_OBJ_GET_INFO_BY_FD).
-#include "prog_name.h"
+#include "bpf/prog_name.h"
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>

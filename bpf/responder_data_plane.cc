@@ -1,11 +1,11 @@
 // ResponderDataPlane: load with pinned maps, TC egress attach, detach, remove.
-#include "responder_data_plane.h"
+#include "bpf/responder_data_plane.h"
 
 #include <cerrno>
 
-#include "bpffs.h"
-#include "log.h"
-#include "netdev.h"
+#include "bpf/bpffs.h"
+#include "common/log.h"
+#include "bpf/netdev.h"
 #include "responder_egress.skel.h"
 
 namespace xo::bpf {

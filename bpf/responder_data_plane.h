@@ -10,10 +10,10 @@
 #include <memory>
 #include <string>
 
-#include "data_plane_options.h"
-#include "result.h"
-#include "rewrite_table.h"
-#include "tc_attach.h"
+#include "bpf/data_plane_options.h"
+#include "common/result.h"
+#include "bpf/rewrite_table.h"
+#include "bpf/tc_attach.h"
 
 struct responder_egress_bpf;
 

@@ -1,5 +1,5 @@
 // RewriteTable: source rewrite entries in the responder egress map.
-#include "rewrite_table.h"
+#include "bpf/rewrite_table.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "map_snapshot.h"
+#include "bpf/map_snapshot.h"
 
 namespace xo::bpf {
 

@@ -1,10 +1,10 @@
 // TcAttachment: clsact hook and direct-action BPF filter management.
-#include "tc_attach.h"
+#include "bpf/tc_attach.h"
 
 #include <cerrno>
 #include <utility>
 
-#include "prog_name.h"
+#include "bpf/prog_name.h"
 
 namespace xo::bpf {
 namespace {

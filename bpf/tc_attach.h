@@ -11,7 +11,7 @@
 
 #include <string>
 
-#include "result.h"
+#include "common/result.h"
 
 namespace xo::bpf {
 

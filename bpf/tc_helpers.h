@@ -26,7 +26,7 @@
 
 #include <linux/pkt_cls.h>
 
-#include "packet_parsing.h"
+#include "bpf/packet_parsing.h"
 
 /* Longest header stack we parse: Ethernet + IPv4 with options + TCP with options. */
 #define XO_MAX_HEADER_BYTES (ETH_HLEN + 60 + 60)

@@ -1,5 +1,5 @@
 // XdpAttachment: conditional native XDP attach/replace/detach over netlink.
-#include "xdp_attach.h"
+#include "bpf/xdp_attach.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <utility>
 
-#include "prog_name.h"
+#include "bpf/prog_name.h"
 
 namespace xo::bpf {
 namespace {

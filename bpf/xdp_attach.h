@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "result.h"
+#include "common/result.h"
 
 namespace xo::bpf {
 

@@ -1,11 +1,11 @@
-#include "accept_backoff.h"
+#include "common/accept_backoff.h"
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 
-#include "log.h"
+#include "common/log.h"
 
 namespace xo {
 

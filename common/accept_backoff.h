@@ -24,7 +24,7 @@
 #include <cstdint>
 #include <string>
 
-#include "metrics.h"
+#include "common/metrics.h"
 
 namespace xo {
 

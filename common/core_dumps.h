@@ -11,7 +11,7 @@
 // /proc/<pid>/fdinfo, which tests and bpftool use.
 #pragma once
 
-#include "result.h"
+#include "common/result.h"
 
 namespace xo {
 

@@ -1,4 +1,4 @@
-#include "escape.h"
+#include "common/escape.h"
 
 #include <cstdio>
 

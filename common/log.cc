@@ -1,9 +1,9 @@
-#include "log.h"
+#include "common/log.h"
 
 #include <atomic>
 #include <unistd.h>
 
-#include "timefmt.h"
+#include "common/timefmt.h"
 
 namespace xo::log {
 namespace {

@@ -1,4 +1,4 @@
-#include "metrics_endpoint.h"
+#include "common/metrics_endpoint.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -13,8 +13,8 @@
 #include <boost/beast/http/write.hpp>
 #include <chrono>
 
-#include "endpoint.h"
-#include "log.h"
+#include "common/endpoint.h"
+#include "common/log.h"
 
 namespace xo {
 

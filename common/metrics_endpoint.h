@@ -16,8 +16,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <string>
 
-#include "accept_backoff.h"
-#include "metrics.h"
+#include "common/accept_backoff.h"
+#include "common/metrics.h"
 
 namespace xo {
 

@@ -1,4 +1,4 @@
-#include "open_files.h"
+#include "common/open_files.h"
 
 #include <sys/resource.h>
 
@@ -6,7 +6,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "log.h"
+#include "common/log.h"
 
 namespace xo {
 

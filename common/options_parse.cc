@@ -1,4 +1,4 @@
-#include "options_parse.h"
+#include "common/options_parse.h"
 
 #include <boost/program_options.hpp>
 

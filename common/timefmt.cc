@@ -1,4 +1,4 @@
-#include "timefmt.h"
+#include "common/timefmt.h"
 
 #include <ctime>
 

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <span>
 
-#include "result.h"
+#include "common/result.h"
 
 namespace xo::rsp {
 

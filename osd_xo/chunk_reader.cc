@@ -1,6 +1,6 @@
-#include "chunk_reader.h"
+#include "osd_xo/chunk_reader.h"
 
-#include "rados_aio.h"
+#include "osd_xo/rados_aio.h"
 
 namespace xo::rsp {
 

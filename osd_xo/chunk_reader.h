@@ -13,9 +13,9 @@
 #include <memory>
 #include <vector>
 
-#include "one_shot.h"
-#include "result.h"
-#include "rgw_manifest.h"
+#include "osd_xo/one_shot.h"
+#include "common/result.h"
+#include "common/rgw/rgw_manifest.h"
 
 namespace xo::rsp {
 

@@ -1,4 +1,4 @@
-#include "cluster.h"
+#include "osd_xo/cluster.h"
 
 namespace xo::rsp {
 

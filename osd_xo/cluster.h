@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "result.h"
+#include "common/result.h"
 
 namespace xo::rsp {
 

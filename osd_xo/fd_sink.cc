@@ -1,4 +1,4 @@
-#include "fd_sink.h"
+#include "osd_xo/fd_sink.h"
 
 #include <unistd.h>
 

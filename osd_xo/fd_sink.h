@@ -5,7 +5,7 @@
 // connections.
 #pragma once
 
-#include "byte_sink.h"
+#include "osd_xo/byte_sink.h"
 
 namespace xo::rsp {
 

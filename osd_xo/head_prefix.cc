@@ -1,10 +1,10 @@
-#include "head_prefix.h"
+#include "osd_xo/head_prefix.h"
 
 #include <algorithm>
 
 namespace xo::rsp {
 
-Result<Bytes> head_prefix(const ServePlan& plan, const std::optional<rgw::Extent>& first, const HeadSnapshot& snap,
+Result<Bytes> head_prefix(const handoff::ServePlan& plan, const std::optional<rgw::Extent>& first, const HeadSnapshot& snap,
                           std::uint64_t read_length)
 {
     const bool has_head = first && first->oid == plan.oid && first->rados_offset == 0;

@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <optional>
 
-#include "head_read.h"
-#include "serve_plan.h"
+#include "osd_xo/head_read.h"
+#include "common/handoff/serve_plan.h"
 
 namespace xo::rsp {
 
@@ -24,7 +24,7 @@ namespace xo::rsp {
  * Return: 0..@read_length bytes (empty when the head extent does not hold
  * plan.first), or an Error when the head holds fewer bytes than its extent.
  */
-Result<Bytes> head_prefix(const ServePlan& plan, const std::optional<rgw::Extent>& first, const HeadSnapshot& snap,
+Result<Bytes> head_prefix(const handoff::ServePlan& plan, const std::optional<rgw::Extent>& first, const HeadSnapshot& snap,
                           std::uint64_t read_length);
 
 } // namespace xo::rsp

@@ -1,6 +1,6 @@
-#include "head_read.h"
+#include "osd_xo/head_read.h"
 
-#include "rados_aio.h"
+#include "osd_xo/rados_aio.h"
 
 namespace xo::rsp {
 

@@ -16,9 +16,9 @@
 #include <chrono>
 #include <cstdint>
 
-#include "chunk_reader.h"
-#include "result.h"
-#include "vet.h"
+#include "osd_xo/chunk_reader.h"
+#include "common/result.h"
+#include "osd_xo/vet.h"
 
 namespace xo::rsp {
 

@@ -1,4 +1,4 @@
-#include "ktls_probe.h"
+#include "osd_xo/ktls_probe.h"
 
 #include <fstream>
 #include <sstream>

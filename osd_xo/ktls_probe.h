@@ -7,7 +7,7 @@
 // offers the "tls" upper-layer protocol, to say so in its log and metrics.
 #pragma once
 
-#include "result.h"
+#include "common/result.h"
 
 namespace xo::rsp {
 

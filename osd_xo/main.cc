@@ -27,20 +27,20 @@
 #include <functional>
 #include <iostream>
 
-#include "cluster.h"
-#include "connection_host.h"
-#include "core_dumps.h"
-#include "endpoint.h"
-#include "log.h"
-#include "metrics_endpoint.h"
-#include "open_files.h"
-#include "periodic_thread.h"
-#include "psk.h"
-#include "responder_config.h"
-#include "responder_data_plane.h"
-#include "ktls_probe.h"
-#include "responder_metrics.h"
-#include "responder_service.h"
+#include "osd_xo/cluster.h"
+#include "common/handoff/connection_host.h"
+#include "common/core_dumps.h"
+#include "common/endpoint.h"
+#include "common/log.h"
+#include "common/metrics_endpoint.h"
+#include "common/open_files.h"
+#include "common/periodic_thread.h"
+#include "common/handoff/psk.h"
+#include "osd_xo/responder_config.h"
+#include "bpf/responder_data_plane.h"
+#include "osd_xo/ktls_probe.h"
+#include "osd_xo/responder_metrics.h"
+#include "osd_xo/responder_service.h"
 
 namespace {
 
@@ -66,7 +66,7 @@ void sweep_rewrites(bpf::ResponderDataPlane& plane, rsp::ResponderMetrics& metri
 
 /** serve() - run until SIGTERM/SIGINT with everything set up; false on a setup failure. */
 bool serve(asio::io_context& ioc, const rsp::ResponderConfig& config, librados::Rados& rados,
-           bpf::ResponderDataPlane& plane, std::shared_ptr<ControlTls> tls, rsp::TicketKeys ticket_keys)
+           bpf::ResponderDataPlane& plane, std::shared_ptr<handoff::ControlTls> tls, rsp::TicketKeys ticket_keys)
 {
     metrics::Registry registry;
     rsp::ResponderMetrics metrics(registry);
@@ -150,14 +150,14 @@ int run(const rsp::ResponderConfig& config)
     // shutdown post to it, and posting to a stopped io_context is harmless.
     asio::io_context ioc;
     // Read once here so that a wrong file fails the start, not the first handshake.
-    if (auto channel = Keyring::load(config.channel_key); !channel)
+    if (auto channel = handoff::Keyring::load(config.channel_key); !channel)
         return log::error(channel.error().message), 1;
     // Tickets have keys of their own; the file is read again whenever it changes (rotation).
-    auto ticket_file = std::make_shared<KeyringFile>(config.ticket_key);
+    auto ticket_file = std::make_shared<handoff::KeyringFile>(config.ticket_key);
     if (auto keys = ticket_file->keys(); !keys)
         return log::error(keys.error().message), 1;
     rsp::TicketKeys ticket_keys = [ticket_file] { return ticket_file->keys(); };
-    auto tls = ControlTls::make(ControlTls::Role::server, key_file_source(config.channel_key));
+    auto tls = handoff::ControlTls::make(handoff::ControlTls::Role::server, handoff::key_file_source(config.channel_key));
     if (!tls)
         return log::error(tls.error().message), 1;
     auto rados = rsp::connect_cluster(config.cluster);

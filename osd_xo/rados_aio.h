@@ -21,7 +21,7 @@
 #include <functional>
 #include <memory>
 
-#include "one_shot.h"
+#include "osd_xo/one_shot.h"
 
 namespace xo::rsp {
 

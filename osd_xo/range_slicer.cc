@@ -1,4 +1,4 @@
-#include "range_slicer.h"
+#include "osd_xo/range_slicer.h"
 
 #include <algorithm>
 

@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <optional>
 
-#include "result.h"
-#include "rgw_manifest.h"
+#include "common/result.h"
+#include "common/rgw/rgw_manifest.h"
 
 namespace xo::rsp {
 

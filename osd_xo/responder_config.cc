@@ -1,9 +1,9 @@
-#include "responder_config.h"
+#include "osd_xo/responder_config.h"
 
 #include <boost/program_options.hpp>
 
-#include "endpoint.h"
-#include "options_parse.h"
+#include "common/endpoint.h"
+#include "common/options_parse.h"
 
 namespace xo::rsp {
 

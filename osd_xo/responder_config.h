@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "cluster.h"
-#include "log.h"
-#include "servable.h"
+#include "osd_xo/cluster.h"
+#include "common/log.h"
+#include "osd_xo/servable.h"
 
 namespace xo::rsp {
 

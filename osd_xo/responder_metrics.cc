@@ -1,6 +1,6 @@
-#include "responder_metrics.h"
+#include "osd_xo/responder_metrics.h"
 
-#include "accept_backoff.h"
+#include "common/accept_backoff.h"
 
 namespace xo::rsp {
 

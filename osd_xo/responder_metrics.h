@@ -29,7 +29,7 @@
 //       are sealed in user space either way
 #pragma once
 
-#include "metrics.h"
+#include "common/metrics.h"
 
 namespace xo::rsp {
 

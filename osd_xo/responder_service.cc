@@ -1,16 +1,16 @@
-#include "responder_service.h"
+#include "osd_xo/responder_service.h"
 
 #include <boost/asio/ip/tcp.hpp>
 
 #include <optional>
 
-#include "endpoint.h"
-#include "log.h"
-#include "serve_plan.h"
-#include "socket_ops.h"
-#include "socket_sink.h"
-#include "tls/direction_state.h"
-#include "tls_sink.h"
+#include "common/endpoint.h"
+#include "common/log.h"
+#include "common/handoff/serve_plan.h"
+#include "common/handoff/socket_ops.h"
+#include "osd_xo/socket_sink.h"
+#include "common/tls/direction_state.h"
+#include "osd_xo/tls_sink.h"
 
 namespace xo::rsp {
 
@@ -31,7 +31,7 @@ ResponderService::ResponderService(asio::any_io_executor executor, librados::Rad
                                    ReadSettings reads, std::chrono::seconds write_timeout, ResponderMetrics& metrics,
                                    std::size_t replay_entries)
     : executor_(std::move(executor)), rados_(rados), ticket_keys_(std::move(ticket_keys)),
-      replays_(replay_entries, ticket_max_validity), reads_(reads), write_timeout_(write_timeout), metrics_(metrics)
+      replays_(replay_entries, handoff::ticket_max_validity), reads_(reads), write_timeout_(write_timeout), metrics_(metrics)
 {
 }
 
@@ -63,13 +63,13 @@ ResponderService::Verdict ResponderService::refuse(RefuseReason reason, std::str
 }
 
 std::optional<ResponderService::Verdict> ResponderService::check_ticket(std::span<const std::uint8_t> ticket,
-                                                                       const FlowTuple& tuple,
+                                                                       const handoff::FlowTuple& tuple,
                                                                        std::span<const std::uint8_t> payload)
 {
     auto keys = ticket_keys_();
     if (!keys)
         return refuse(RefuseReason::bad_ticket, "no ticket keys: " + keys.error().message);
-    auto mac = verify_ticket(**keys, ticket, tuple, payload);
+    auto mac = handoff::verify_ticket(**keys, ticket, tuple, payload);
     if (!mac)
         return refuse(RefuseReason::bad_ticket, "ticket for " + tuple.client + ": " + mac.error().message);
     switch (replays_.admit(*mac)) {
@@ -82,13 +82,13 @@ std::optional<ResponderService::Verdict> ResponderService::check_ticket(std::spa
     }
     return refuse(RefuseReason::busy, "ticket replay cache full (" + std::to_string(replays_.size()) +
                                           " tickets of the last " +
-                                          std::to_string(ticket_max_validity.count()) + " s)");
+                                          std::to_string(handoff::ticket_max_validity.count()) + " s)");
 }
 
 asio::awaitable<ResponderService::Verdict> ResponderService::admit(handoff::Bytes payload, handoff::Bytes ticket,
                                                                    handoff::OfferedFlow flow)
 {
-    auto plan = decode_plan(payload);
+    auto plan = handoff::decode_plan(payload);
     tls::WipeOnExit wipe_payload{payload};
     if (!plan)
         co_return refuse(RefuseReason::bad_ticket, "bad serve plan: " + plan.error().message);
@@ -99,7 +99,7 @@ asio::awaitable<ResponderService::Verdict> ResponderService::admit(handoff::Byte
         if (!sealer)
             co_return refuse(RefuseReason::unsupported, "TLS state: " + sealer.error().message);
     }
-    FlowTuple tuple{to_string(flow.client), to_string(flow.gateway)};
+    handoff::FlowTuple tuple{to_string(flow.client), to_string(flow.gateway)};
     if (auto no = check_ticket(ticket, tuple, payload))
         co_return std::move(*no);
     auto started = std::chrono::steady_clock::now();
@@ -156,7 +156,7 @@ asio::awaitable<Result<handoff::HandBack>> ResponderService::serve(handoff::Host
         // The client has seen none of the plan: give the connection back for the gateway to relay it.
         metrics_.unserved.add();
         log::warn("flow ", conn.flow, ": ", object->plan.oid, ": nothing sent, returning it: ", sent.error().message);
-        co_return handoff::HandBack{std::move(conn.read_ahead), unserved_payload()};
+        co_return handoff::HandBack{std::move(conn.read_ahead), handoff::unserved_payload()};
     }
     if (!sent) {
         metrics_.failed.add();

@@ -33,17 +33,17 @@
 #include <memory>
 #include <vector>
 
-#include "connection_host.h"
-#include "psk.h"
-#include "serve_plan.h"
-#include "responder_metrics.h"
-#include "servable.h"
-#include "ticket_replay.h"
+#include "common/handoff/connection_host.h"
+#include "common/handoff/psk.h"
+#include "common/handoff/serve_plan.h"
+#include "osd_xo/responder_metrics.h"
+#include "osd_xo/servable.h"
+#include "osd_xo/ticket_replay.h"
 
 namespace xo::rsp {
 
 /** TicketKeys - the ticket keys accepted now (e.g. KeyringFile::keys(), which follows the file). */
-using TicketKeys = std::function<Result<std::shared_ptr<const Keyring>>()>;
+using TicketKeys = std::function<Result<std::shared_ptr<const handoff::Keyring>>()>;
 
 /// Tickets remembered at most (ticket_replay.h): over ticket_max_validity (14 s), 4,600 offloads a second.
 inline constexpr std::size_t replay_cache_entries = 65536;
@@ -80,7 +80,7 @@ private:
     Verdict refuse(handoff::RefuseReason reason, std::string text);
 
     /** check_ticket() - verify @ticket for @payload on @tuple and use it up; a refusal if not. */
-    std::optional<Verdict> check_ticket(std::span<const std::uint8_t> ticket, const FlowTuple& tuple,
+    std::optional<Verdict> check_ticket(std::span<const std::uint8_t> ticket, const handoff::FlowTuple& tuple,
                                         std::span<const std::uint8_t> payload);
 
     boost::asio::any_io_executor executor_;

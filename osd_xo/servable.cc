@@ -1,18 +1,18 @@
-#include "servable.h"
+#include "osd_xo/servable.h"
 
 #include <algorithm>
 
-#include "head_prefix.h"
-#include "head_read.h"
-#include "stream.h"
-#include "vet.h"
+#include "osd_xo/head_prefix.h"
+#include "osd_xo/head_read.h"
+#include "osd_xo/stream.h"
+#include "osd_xo/vet.h"
 
 namespace xo::rsp {
 
 using handoff::RefuseReason;
 
 boost::asio::awaitable<Prepared> prepare_object(boost::asio::any_io_executor executor, librados::Rados& rados,
-                                                ServePlan plan, ReadSettings settings)
+                                                handoff::ServePlan plan, ReadSettings settings)
 {
     auto object = std::make_shared<ServableObject>();
     // A pool lookup is local while the pool exists; only an unknown pool
@@ -47,7 +47,7 @@ boost::asio::awaitable<Result<void>> stream_object(boost::asio::any_io_executor 
                                                    std::shared_ptr<ServableObject> object, ByteSink& sink,
                                                    ReadSettings settings)
 {
-    const ServePlan& plan = object->plan;
+    const handoff::ServePlan& plan = object->plan;
     const std::uint64_t after_head = plan.first + object->head.size();
     auto slicer = RangeSlicer::create(std::move(object->extents), after_head, plan.length - object->head.size(),
                                       settings.read_bytes);

@@ -25,10 +25,10 @@
 #include <string>
 #include <variant>
 
-#include "byte_sink.h"
-#include "chunk_reader.h"
-#include "handoff_messages.h"
-#include "serve_plan.h"
+#include "osd_xo/byte_sink.h"
+#include "osd_xo/chunk_reader.h"
+#include "common/handoff/handoff_messages.h"
+#include "common/handoff/serve_plan.h"
 
 namespace xo::rsp {
 
@@ -45,7 +45,7 @@ struct ReadSettings {
 
 /** struct ServableObject - an admitted plan and what the admission learned. */
 struct ServableObject {
-    ServePlan plan;
+    handoff::ServePlan plan;
     librados::IoCtx io;              ///< the head's pool; used by the streamer's thread only
     rgw::ExtentCursor extents;        ///< the object's, made on demand
     Bytes head;                      ///< the range's first bytes, read with the xattrs (may be empty)
@@ -68,7 +68,7 @@ using Prepared = std::variant<std::shared_ptr<ServableObject>, Refusal>;
  * cluster errors and timeouts.
  */
 boost::asio::awaitable<Prepared> prepare_object(boost::asio::any_io_executor executor, librados::Rados& rados,
-                                                ServePlan plan, ReadSettings settings);
+                                                handoff::ServePlan plan, ReadSettings settings);
 
 /**
  * stream_object() - write @object's plan range to @sink.

@@ -1,4 +1,4 @@
-#include "socket_sink.h"
+#include "osd_xo/socket_sink.h"
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -13,8 +13,8 @@
 #include <chrono>
 #include <memory>
 
-#include "byte_sink.h"
-#include "metrics.h"
+#include "osd_xo/byte_sink.h"
+#include "common/metrics.h"
 
 namespace xo::rsp {
 

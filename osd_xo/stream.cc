@@ -1,4 +1,4 @@
-#include "stream.h"
+#include "osd_xo/stream.h"
 
 #include <algorithm>
 #include <deque>

@@ -15,9 +15,9 @@
 
 #include <cstddef>
 
-#include "byte_sink.h"
-#include "chunk_reader.h"
-#include "range_slicer.h"
+#include "osd_xo/byte_sink.h"
+#include "osd_xo/chunk_reader.h"
+#include "osd_xo/range_slicer.h"
 
 namespace xo::rsp {
 

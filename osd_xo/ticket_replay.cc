@@ -1,4 +1,4 @@
-#include "ticket_replay.h"
+#include "osd_xo/ticket_replay.h"
 
 #include <cstring>
 

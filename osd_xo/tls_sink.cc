@@ -1,4 +1,4 @@
-#include "tls_sink.h"
+#include "osd_xo/tls_sink.h"
 
 namespace xo::rsp {
 

@@ -13,9 +13,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "byte_sink.h"
-#include "metrics.h"
-#include "tls/record_layer.h"
+#include "osd_xo/byte_sink.h"
+#include "common/metrics.h"
+#include "common/tls/record_layer.h"
 
 namespace xo::rsp {
 

@@ -1,11 +1,11 @@
-#include "vet.h"
+#include "osd_xo/vet.h"
 
 #include <cstdint>
 #include <span>
 
 namespace xo::rsp {
 
-rgw::HeadObject head_of(const ServePlan& plan)
+rgw::HeadObject head_of(const handoff::ServePlan& plan)
 {
     return rgw::HeadObject{plan.pool, plan.nspace, plan.oid, plan.locator};
 }
@@ -39,7 +39,7 @@ std::string transforms(const XattrMap& xattrs)
 
 } // namespace
 
-Result<rgw::ExtentCursor> vet_head(const XattrMap& xattrs, const ServePlan& plan)
+Result<rgw::ExtentCursor> vet_head(const XattrMap& xattrs, const handoff::ServePlan& plan)
 {
     auto etag = xattrs.find(kEtagXattr);
     if (etag == xattrs.end())

@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "result.h"
-#include "rgw_manifest.h"
-#include "serve_plan.h"
+#include "common/result.h"
+#include "common/rgw/rgw_manifest.h"
+#include "common/handoff/serve_plan.h"
 
 namespace xo::rsp {
 
@@ -32,7 +32,7 @@ inline constexpr const char* kCryptXattrPrefix = "user.rgw.crypt.";
 inline constexpr const char* kStorageClassXattr = "user.rgw.storage_class";
 
 /** head_of() - the head object a plan names, as the manifest decoder wants it. */
-rgw::HeadObject head_of(const ServePlan& plan);
+rgw::HeadObject head_of(const handoff::ServePlan& plan);
 
 /**
  * vet_head() - whether the object behind @xattrs is served as radosgw would serve @plan.
@@ -41,7 +41,7 @@ rgw::HeadObject head_of(const ServePlan& plan);
  * object size, made on demand), or an Error whose message says what radosgw
  * would do differently (the REFUSE text).
  */
-Result<rgw::ExtentCursor> vet_head(const XattrMap& xattrs, const ServePlan& plan);
+Result<rgw::ExtentCursor> vet_head(const XattrMap& xattrs, const handoff::ServePlan& plan);
 
 /** xattr_text() - an xattr value as text: radosgw NUL-terminates some, not others. */
 std::string xattr_text(const std::string& raw);

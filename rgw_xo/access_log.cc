@@ -1,12 +1,12 @@
-#include "access_log.h"
+#include "rgw_xo/access_log.h"
 
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "escape.h"
-#include "timefmt.h"
+#include "common/escape.h"
+#include "common/timefmt.h"
 
 namespace xo::gw {
 

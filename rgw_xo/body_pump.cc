@@ -1,9 +1,9 @@
-#include "body_pump.h"
+#include "rgw_xo/body_pump.h"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/write.hpp>
 
-#include "client_stream.h"
+#include "rgw_xo/client_stream.h"
 
 namespace xo::gw {
 

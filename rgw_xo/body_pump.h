@@ -23,7 +23,7 @@
 #include <cstdint>
 #include <span>
 
-#include "framed_body.h"
+#include "rgw_xo/framed_body.h"
 
 namespace xo::gw {
 

@@ -1,5 +1,5 @@
 // Decoder for the prefix of RGWBucketEntryPoint described in bucket_entrypoint.h.
-#include "bucket_entrypoint.h"
+#include "rgw_xo/bucket_entrypoint.h"
 
 #include <cstdint>
 

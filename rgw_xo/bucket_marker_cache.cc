@@ -1,7 +1,7 @@
 // The marker cache of bucket_marker_cache.h.
-#include "bucket_marker_cache.h"
+#include "rgw_xo/bucket_marker_cache.h"
 
-#include "bucket_entrypoint.h"
+#include "rgw_xo/bucket_entrypoint.h"
 
 namespace xo::rgw {
 

@@ -20,7 +20,7 @@
 #include <mutex>
 #include <string>
 
-#include "result.h"
+#include "common/result.h"
 
 namespace xo::rgw {
 

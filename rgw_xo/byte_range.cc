@@ -1,4 +1,4 @@
-#include "byte_range.h"
+#include "rgw_xo/byte_range.h"
 
 #include <algorithm>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "client_session.h"
+#include "rgw_xo/client_session.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -7,12 +7,12 @@
 #include <boost/beast/http/write.hpp>
 #include <chrono>
 
-#include "access_log.h"
-#include "endpoint.h"
-#include "graceful_close.h"
-#include "log.h"
-#include "readable.h"
-#include "worker.h"
+#include "rgw_xo/access_log.h"
+#include "common/endpoint.h"
+#include "rgw_xo/graceful_close.h"
+#include "common/log.h"
+#include "rgw_xo/readable.h"
+#include "rgw_xo/worker.h"
 
 namespace xo::gw {
 

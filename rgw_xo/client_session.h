@@ -22,9 +22,9 @@
 #include <memory>
 #include <string>
 
-#include "client_stream.h"
-#include "connection_limit.h"
-#include "relay.h"
+#include "rgw_xo/client_stream.h"
+#include "rgw_xo/connection_limit.h"
+#include "rgw_xo/relay.h"
 
 namespace xo::gw {
 

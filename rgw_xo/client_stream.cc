@@ -1,4 +1,4 @@
-#include "client_stream.h"
+#include "rgw_xo/client_stream.h"
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>

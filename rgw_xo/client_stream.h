@@ -32,9 +32,9 @@
 #include <utility>
 #include <vector>
 
-#include "result.h"
-#include "tls/handshake.h"
-#include "tls/session.h"
+#include "common/result.h"
+#include "common/tls/handshake.h"
+#include "common/tls/session.h"
 
 namespace xo::gw {
 

@@ -1,4 +1,4 @@
-#include "connection_limit.h"
+#include "rgw_xo/connection_limit.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "gateway_config.h"
+#include "rgw_xo/gateway_config.h"
 
 #include <boost/program_options.hpp>
 #include <cerrno>
@@ -8,8 +8,8 @@
 #include <thread>
 #include <unistd.h>
 
-#include "endpoint.h"
-#include "options_parse.h"
+#include "common/endpoint.h"
+#include "common/options_parse.h"
 
 namespace xo::gw {
 namespace po = boost::program_options;

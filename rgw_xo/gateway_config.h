@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "log.h"
+#include "common/log.h"
 
 namespace xo::gw {
 

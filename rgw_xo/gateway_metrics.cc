@@ -1,6 +1,6 @@
-#include "gateway_metrics.h"
+#include "rgw_xo/gateway_metrics.h"
 
-#include "accept_backoff.h"
+#include "common/accept_backoff.h"
 
 #include <string>
 

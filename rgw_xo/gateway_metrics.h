@@ -36,9 +36,9 @@
 #include <string_view>
 #include <vector>
 
-#include "flow_table.h"
-#include "metrics.h"
-#include "relay.h"
+#include "bpf/flow_table.h"
+#include "common/metrics.h"
+#include "rgw_xo/relay.h"
 
 namespace xo::gw {
 

@@ -1,14 +1,14 @@
-#include "get_offload.h"
+#include "rgw_xo/get_offload.h"
 
 #include <boost/beast/core/buffers_to_string.hpp>
 
 #include <cerrno>
 
-#include "endpoint.h"
-#include "log.h"
-#include "serve_plan.h"
-#include "socket_ops.h"
-#include "tls/direction_state.h"
+#include "common/endpoint.h"
+#include "common/log.h"
+#include "common/handoff/serve_plan.h"
+#include "common/handoff/socket_ops.h"
+#include "common/tls/direction_state.h"
 
 namespace xo::gw {
 
@@ -70,7 +70,7 @@ boost::asio::awaitable<HandoffResult> GetOffload::hand_off(ClientSide client, rg
     auto remote = socket.remote_endpoint(ec);
     if (ec)
         co_return HandoffResult{Kind::fallback, "socket"};
-    ServePlan plan{where->pool, "", where->head.oid, where->head.locator, unquoted(etag), split.object_size,
+    handoff::ServePlan plan{where->pool, "", where->head.oid, where->head.locator, unquoted(etag), split.object_size,
                    split.offload_first, split.offload_length, {}};
     tls::Session* tls = client.stream.tls();
     if (tls) {
@@ -91,11 +91,11 @@ boost::asio::awaitable<HandoffResult> GetOffload::hand_off(ClientSide client, rg
         log::warn("offload: ", keys.error().message);
         co_return HandoffResult{Kind::fallback, "ticket_key"};
     }
-    auto payload = encode_plan(plan);
+    auto payload = handoff::encode_plan(plan);
     OPENSSL_cleanse(plan.tls_tx.data(), plan.tls_tx.size());
     // A ticket is checked once, when the responder admits the OFFER (serve_plan.h: clocks).
-    auto ticket = make_ticket((*keys)->current(), FlowTuple{to_string(remote), to_string(local)}, payload,
-                              std::chrono::system_clock::now() + ticket_lifetime);
+    auto ticket = handoff::make_ticket((*keys)->current(), handoff::FlowTuple{to_string(remote), to_string(local)}, payload,
+                              std::chrono::system_clock::now() + handoff::ticket_lifetime);
     // Plain HTTP: the unread bytes travel (the responder puts them back into
     // the socket, and they come back with it); they stay in the buffer until
     // the point of no return, so a fallback finds the connection exactly as it
@@ -143,7 +143,7 @@ boost::asio::awaitable<HandoffResult> GetOffload::hand_off(ClientSide client, rg
     }
     if (returned.resumed)
         co_return HandoffResult{Kind::fallback, "late_go", seconds};
-    if (is_unserved(returned.app_payload))
+    if (handoff::is_unserved(returned.app_payload))
         co_return HandoffResult{Kind::fallback, "unserved", seconds};
     if (tls) {
         tls::WipeOnExit wipe_state{returned.app_payload};

@@ -25,11 +25,11 @@
 #include <string>
 #include <string_view>
 
-#include "byte_range.h"
-#include "offload_service.h"
-#include "relay.h"
-#include "responder_links.h"
-#include "small_objects.h"
+#include "rgw_xo/byte_range.h"
+#include "rgw_xo/offload_service.h"
+#include "rgw_xo/relay.h"
+#include "rgw_xo/responder_links.h"
+#include "rgw_xo/small_objects.h"
 
 namespace xo::gw {
 

@@ -1,4 +1,4 @@
-#include "graceful_close.h"
+#include "rgw_xo/graceful_close.h"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/redirect_error.hpp>

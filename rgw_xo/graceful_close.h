@@ -9,7 +9,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "client_stream.h"
+#include "rgw_xo/client_stream.h"
 
 namespace xo::gw {
 

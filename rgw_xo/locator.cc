@@ -1,5 +1,5 @@
 // The S3 name -> primary OSD host lookup of locator.h.
-#include "locator.h"
+#include "rgw_xo/locator.h"
 
 #include <cerrno>
 #include <cstdio>

@@ -21,11 +21,11 @@
 #include <memory>
 #include <string>
 
-#include "bucket_marker_cache.h"
-#include "osd_map_cache.h"
-#include "rados_cluster.h"
-#include "result.h"
-#include "rgw_oid.h"
+#include "rgw_xo/bucket_marker_cache.h"
+#include "rgw_xo/osd_map_cache.h"
+#include "rgw_xo/rados_cluster.h"
+#include "common/result.h"
+#include "common/rgw/rgw_oid.h"
 
 namespace xo::rgw {
 

@@ -5,17 +5,17 @@
 #include <string>
 #include <vector>
 
-#include "access_log.h"
-#include "connection_limit.h"
-#include "core_dumps.h"
-#include "gateway_config.h"
-#include "gateway_metrics.h"
-#include "log.h"
-#include "metrics.h"
-#include "offload_service.h"
-#include "open_files.h"
-#include "server.h"
-#include "tls_certificates.h"
+#include "rgw_xo/access_log.h"
+#include "rgw_xo/connection_limit.h"
+#include "common/core_dumps.h"
+#include "rgw_xo/gateway_config.h"
+#include "rgw_xo/gateway_metrics.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "rgw_xo/offload_service.h"
+#include "common/open_files.h"
+#include "rgw_xo/server.h"
+#include "rgw_xo/tls_certificates.h"
 
 int main(int argc, char** argv)
 {

@@ -1,4 +1,4 @@
-#include "neighbor_table.h"
+#include "rgw_xo/neighbor_table.h"
 
 #include <linux/neighbour.h>
 #include <net/if.h>

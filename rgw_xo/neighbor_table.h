@@ -13,8 +13,8 @@
 
 #include <string>
 
-#include "flow_key.h"
-#include "result.h"
+#include "bpf/flow_key.h"
+#include "common/result.h"
 
 namespace xo::gw {
 

@@ -1,11 +1,11 @@
-#include "object_get.h"
+#include "rgw_xo/object_get.h"
 
 #include <algorithm>
 #include <array>
 
 #include <boost/beast/core/string.hpp>
 
-#include "hex.h"
+#include "common/hex.h"
 
 namespace xo::gw {
 

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <variant>
 
-#include "rgw_oid.h"
+#include "common/rgw/rgw_oid.h"
 
 namespace xo::gw {
 

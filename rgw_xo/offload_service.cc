@@ -1,9 +1,9 @@
-#include "offload_service.h"
+#include "rgw_xo/offload_service.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "log.h"
+#include "common/log.h"
 
 namespace xo::gw {
 
@@ -21,10 +21,10 @@ void log_sweep(const bpf::FlowSweep& swept)
 
 Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfig& config, GatewayMetrics& metrics)
 {
-    auto ticket_keys = std::make_unique<KeyringFile>(config.ticket_key);
+    auto ticket_keys = std::make_unique<handoff::KeyringFile>(config.ticket_key);
     if (auto keys = ticket_keys->keys(); !keys)
         return with_context("--ticket-key", keys.error());
-    auto tls = ControlTls::make(ControlTls::Role::client, key_dir_source(config.channel_keys));
+    auto tls = handoff::ControlTls::make(handoff::ControlTls::Role::client, handoff::key_dir_source(config.channel_keys));
     if (!tls)
         return tls.error();
 
@@ -65,8 +65,8 @@ Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfi
                                                               std::move(*locator), std::move(*plane), metrics));
 }
 
-OffloadService::OffloadService(const OffloadConfig& config, std::unique_ptr<KeyringFile> ticket_keys,
-                               std::shared_ptr<ControlTls> tls, std::unique_ptr<rgw::Locator> locator,
+OffloadService::OffloadService(const OffloadConfig& config, std::unique_ptr<handoff::KeyringFile> ticket_keys,
+                               std::shared_ptr<handoff::ControlTls> tls, std::unique_ptr<rgw::Locator> locator,
                                std::unique_ptr<bpf::GatewayDataPlane> plane, GatewayMetrics& metrics)
     : config_(config), ticket_keys_(std::move(ticket_keys)), tls_(std::move(tls)), locator_(std::move(locator)),
       plane_(std::move(plane)),
@@ -78,7 +78,7 @@ OffloadService::OffloadService(const OffloadConfig& config, std::unique_ptr<Keyr
 {
 }
 
-Result<std::shared_ptr<const Keyring>> OffloadService::ticket_keys()
+Result<std::shared_ptr<const handoff::Keyring>> OffloadService::ticket_keys()
 {
     return ticket_keys_->keys();
 }

@@ -29,14 +29,14 @@
 
 #include <memory>
 
-#include "control_tls.h"
-#include "gateway_config.h"
-#include "gateway_data_plane.h"
-#include "gateway_metrics.h"
-#include "locator.h"
-#include "offloader.h"
-#include "periodic_thread.h"
-#include "psk.h"
+#include "common/handoff/control_tls.h"
+#include "rgw_xo/gateway_config.h"
+#include "bpf/gateway_data_plane.h"
+#include "rgw_xo/gateway_metrics.h"
+#include "rgw_xo/locator.h"
+#include "common/handoff/offloader.h"
+#include "common/periodic_thread.h"
+#include "common/handoff/psk.h"
 
 namespace xo::gw {
 
@@ -57,13 +57,13 @@ public:
     boost::asio::awaitable<Result<rgw::Location>> locate(rgw::ObjectName name);
 
     handoff::Offloader& offloader() { return *offloader_; }
-    const std::shared_ptr<ControlTls>& tls() const { return tls_; }
+    const std::shared_ptr<handoff::ControlTls>& tls() const { return tls_; }
     /** ticket_keys() - the ticket key file as it is now; tickets are signed with its current(). */
-    Result<std::shared_ptr<const Keyring>> ticket_keys();
+    Result<std::shared_ptr<const handoff::Keyring>> ticket_keys();
     const OffloadConfig& config() const { return config_; }
 
 private:
-    OffloadService(const OffloadConfig& config, std::unique_ptr<KeyringFile> ticket_keys, std::shared_ptr<ControlTls> tls,
+    OffloadService(const OffloadConfig& config, std::unique_ptr<handoff::KeyringFile> ticket_keys, std::shared_ptr<handoff::ControlTls> tls,
                    std::unique_ptr<rgw::Locator> locator, std::unique_ptr<bpf::GatewayDataPlane> plane,
                    GatewayMetrics& metrics);
 
@@ -71,8 +71,8 @@ private:
     void sweep();
 
     OffloadConfig config_;
-    std::unique_ptr<KeyringFile> ticket_keys_;
-    std::shared_ptr<ControlTls> tls_;
+    std::unique_ptr<handoff::KeyringFile> ticket_keys_;
+    std::shared_ptr<handoff::ControlTls> tls_;
     std::unique_ptr<rgw::Locator> locator_;
     std::unique_ptr<bpf::GatewayDataPlane> plane_;
     std::unique_ptr<handoff::Offloader> offloader_;

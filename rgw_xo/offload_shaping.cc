@@ -1,4 +1,4 @@
-#include "offload_shaping.h"
+#include "rgw_xo/offload_shaping.h"
 
 #include <algorithm>
 #include <boost/beast/http/field.hpp>

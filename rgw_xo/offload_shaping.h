@@ -42,11 +42,11 @@
 #include <span>
 #include <string_view>
 
-#include "byte_range.h"
-#include "object_get.h"
-#include "result.h"
-#include "small_objects.h"
-#include "upstream_response.h"
+#include "rgw_xo/byte_range.h"
+#include "rgw_xo/object_get.h"
+#include "common/result.h"
+#include "rgw_xo/small_objects.h"
+#include "rgw_xo/upstream_response.h"
 
 namespace xo::gw {
 

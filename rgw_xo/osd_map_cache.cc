@@ -1,5 +1,5 @@
 // The epoch-tied caches of osd_map_cache.h.
-#include "osd_map_cache.h"
+#include "rgw_xo/osd_map_cache.h"
 
 namespace xo::rgw {
 

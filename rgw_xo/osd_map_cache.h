@@ -22,9 +22,9 @@
 #include <string>
 #include <utility>
 
-#include "osd_map_json.h"
-#include "rados_cluster.h"
-#include "result.h"
+#include "rgw_xo/osd_map_json.h"
+#include "rgw_xo/rados_cluster.h"
+#include "common/result.h"
 
 namespace xo::rgw {
 

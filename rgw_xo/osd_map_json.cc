@@ -1,7 +1,7 @@
 // Parsers for the monitor texts described in osd_map_json.h. Boost's
 // property tree parses the JSON (numbers arrive as strings); its exceptions
 // stay inside this file and leave as Errors.
-#include "osd_map_json.h"
+#include "rgw_xo/osd_map_json.h"
 
 #include <boost/property_tree/json_parser.hpp>
 #include <boost/property_tree/ptree.hpp>

@@ -1,7 +1,7 @@
 // The cluster handle of rados_cluster.h.
-#include "rados_cluster.h"
+#include "rgw_xo/rados_cluster.h"
 
-#include "osd_map_json.h"
+#include "rgw_xo/osd_map_json.h"
 
 namespace xo::rgw {
 

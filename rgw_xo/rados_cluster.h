@@ -17,7 +17,7 @@
 #include <memory>
 #include <string>
 
-#include "result.h"
+#include "common/result.h"
 
 namespace xo::rgw {
 

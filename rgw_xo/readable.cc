@@ -1,4 +1,4 @@
-#include "readable.h"
+#include "rgw_xo/readable.h"
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>

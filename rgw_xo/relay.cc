@@ -1,4 +1,4 @@
-#include "relay.h"
+#include "rgw_xo/relay.h"
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
@@ -7,11 +7,11 @@
 #include <boost/beast/http/write.hpp>
 #include <sys/socket.h>
 
-#include "body_pump.h"
-#include "endpoint.h"
-#include "get_offload.h"
-#include "log.h"
-#include "readable.h"
+#include "rgw_xo/body_pump.h"
+#include "common/endpoint.h"
+#include "rgw_xo/get_offload.h"
+#include "common/log.h"
+#include "rgw_xo/readable.h"
 
 namespace xo::gw {
 

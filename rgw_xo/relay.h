@@ -25,14 +25,14 @@
 #include <optional>
 #include <string_view>
 
-#include "byte_range.h"
-#include "client_stream.h"
-#include "gateway_config.h"
-#include "offload_shaping.h"
-#include "relay_buffer.h"
-#include "request_head.h"
-#include "s3_error.h"
-#include "upstream_response.h"
+#include "rgw_xo/byte_range.h"
+#include "rgw_xo/client_stream.h"
+#include "rgw_xo/gateway_config.h"
+#include "rgw_xo/offload_shaping.h"
+#include "rgw_xo/relay_buffer.h"
+#include "rgw_xo/request_head.h"
+#include "rgw_xo/s3_error.h"
+#include "rgw_xo/upstream_response.h"
 
 namespace xo::gw {
 

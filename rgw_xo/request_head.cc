@@ -1,4 +1,4 @@
-#include "request_head.h"
+#include "rgw_xo/request_head.h"
 
 #include <limits>
 

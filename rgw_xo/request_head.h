@@ -22,9 +22,9 @@
 #include <optional>
 #include <string_view>
 
-#include "byte_range.h"
-#include "object_get.h"
-#include "small_objects.h"
+#include "rgw_xo/byte_range.h"
+#include "rgw_xo/object_get.h"
+#include "rgw_xo/small_objects.h"
 
 namespace xo::gw {
 

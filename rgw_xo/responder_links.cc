@@ -1,12 +1,12 @@
-#include "responder_links.h"
+#include "rgw_xo/responder_links.h"
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "log.h"
-#include "neighbor_table.h"
+#include "common/log.h"
+#include "rgw_xo/neighbor_table.h"
 
 namespace xo::gw {
 

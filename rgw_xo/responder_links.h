@@ -18,8 +18,8 @@
 #include <memory>
 #include <string>
 
-#include "control_tls.h"
-#include "responder_link.h"
+#include "common/handoff/control_tls.h"
+#include "common/handoff/responder_link.h"
 
 namespace xo::gw {
 
@@ -30,7 +30,7 @@ public:
      * @port: the control port of every responder.
      * @ifname: the public NIC, whose neighbour table holds the responders' MACs.
      */
-    ResponderLinks(std::shared_ptr<ControlTls> tls, std::uint16_t port, std::string ifname)
+    ResponderLinks(std::shared_ptr<handoff::ControlTls> tls, std::uint16_t port, std::string ifname)
         : tls_(std::move(tls)), port_(port), ifname_(std::move(ifname))
     {
     }
@@ -51,7 +51,7 @@ private:
         bool connecting = false;
     };
 
-    std::shared_ptr<ControlTls> tls_;
+    std::shared_ptr<handoff::ControlTls> tls_;
     std::uint16_t port_;
     std::string ifname_;
     std::map<std::string, Slot> slots_;

@@ -1,7 +1,7 @@
-#include "s3_error.h"
+#include "rgw_xo/s3_error.h"
 
-#include "escape.h"
-#include "timefmt.h"
+#include "common/escape.h"
+#include "common/timefmt.h"
 
 namespace xo::gw {
 namespace http = boost::beast::http;

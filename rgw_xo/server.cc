@@ -1,4 +1,4 @@
-#include "server.h"
+#include "rgw_xo/server.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -8,8 +8,8 @@
 #include <functional>
 #include <thread>
 
-#include "endpoint.h"
-#include "log.h"
+#include "common/endpoint.h"
+#include "common/log.h"
 
 namespace xo::gw {
 

@@ -12,14 +12,14 @@
 #include <string>
 #include <vector>
 
-#include "access_log.h"
-#include "connection_limit.h"
-#include "gateway_config.h"
-#include "gateway_metrics.h"
-#include "metrics_endpoint.h"
-#include "offload_service.h"
-#include "tls_certificates.h"
-#include "worker.h"
+#include "rgw_xo/access_log.h"
+#include "rgw_xo/connection_limit.h"
+#include "rgw_xo/gateway_config.h"
+#include "rgw_xo/gateway_metrics.h"
+#include "common/metrics_endpoint.h"
+#include "rgw_xo/offload_service.h"
+#include "rgw_xo/tls_certificates.h"
+#include "rgw_xo/worker.h"
 
 namespace xo::gw {
 

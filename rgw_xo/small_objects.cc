@@ -1,4 +1,4 @@
-#include "small_objects.h"
+#include "rgw_xo/small_objects.h"
 
 namespace xo::gw {
 

@@ -22,7 +22,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "rgw_oid.h"
+#include "common/rgw/rgw_oid.h"
 
 namespace xo::gw {
 

@@ -1,4 +1,4 @@
-#include "tls_certificates.h"
+#include "rgw_xo/tls_certificates.h"
 
 namespace xo::gw {
 

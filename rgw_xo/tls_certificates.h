@@ -10,8 +10,8 @@
 #include <mutex>
 #include <string>
 
-#include "result.h"
-#include "tls/handshake.h"
+#include "common/result.h"
+#include "common/tls/handshake.h"
 
 namespace xo::gw {
 

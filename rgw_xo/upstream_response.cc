@@ -1,4 +1,4 @@
-#include "upstream_response.h"
+#include "rgw_xo/upstream_response.h"
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>

@@ -1,4 +1,4 @@
-#include "worker.h"
+#include "rgw_xo/worker.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -9,11 +9,11 @@
 #include <chrono>
 #include <cstdio>
 
-#include "client_session.h"
-#include "endpoint.h"
-#include "graceful_close.h"
-#include "log.h"
-#include "s3_error.h"
+#include "rgw_xo/client_session.h"
+#include "common/endpoint.h"
+#include "rgw_xo/graceful_close.h"
+#include "common/log.h"
+#include "rgw_xo/s3_error.h"
 
 namespace xo::gw {
 

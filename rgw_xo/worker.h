@@ -19,13 +19,13 @@
 #include <string>
 #include <unordered_set>
 
-#include "accept_backoff.h"
-#include "access_log.h"
-#include "connection_limit.h"
-#include "gateway_config.h"
-#include "gateway_metrics.h"
-#include "get_offload.h"
-#include "tls_certificates.h"
+#include "common/accept_backoff.h"
+#include "rgw_xo/access_log.h"
+#include "rgw_xo/connection_limit.h"
+#include "rgw_xo/gateway_config.h"
+#include "rgw_xo/gateway_metrics.h"
+#include "rgw_xo/get_offload.h"
+#include "rgw_xo/tls_certificates.h"
 
 namespace xo::gw {
 

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "result.h"
+#include "common/result.h"
 
 namespace xo::handoff {
 

@@ -1,4 +1,4 @@
-#include "connection_host.h"
+#include "common/handoff/connection_host.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -7,14 +7,14 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "accept_backoff.h"
-#include "flow_mux.h"
-#include "log.h"
-#include "map_entries.h"
-#include "socket_ops.h"
-#include "stopwatch.h"
-#include "tcp_state.h"
-#include "wire.h"
+#include "common/accept_backoff.h"
+#include "common/handoff/flow_mux.h"
+#include "common/log.h"
+#include "common/handoff/map_entries.h"
+#include "common/handoff/socket_ops.h"
+#include "common/handoff/stopwatch.h"
+#include "common/tcp/tcp_state.h"
+#include "common/wire.h"
 
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -185,8 +185,8 @@ private:
 
 /** struct PreparedFlow - an offered connection restored (in repair mode) with its rewrite. */
 struct ConnectionHost::PreparedFlow {
-    TcpState state;
-    RestoredSocket restored;
+    tcp::TcpState state;
+    tcp::RestoredSocket restored;
     HostedSlot slot;
     RewriteEntry rewrite;
     HostTimes times;
@@ -202,7 +202,7 @@ awaitable<std::variant<ConnectionHost::PreparedFlow, Refuse>> ConnectionHost::pr
         co_return refusal(flow, RefuseReason::busy,
                        Error{"at the limit of " + std::to_string(limits_.max_connections) + " connections"});
     WireReader in(offer.tcp_state);
-    auto state = decode_tcp_state(in);
+    auto state = tcp::decode_tcp_state(in);
     if (!state)
         co_return refusal(flow, RefuseReason::restore_failed, state.error());
     if (auto vetted = vet_offered_addresses(*state, addresses_); !vetted) {
@@ -218,7 +218,7 @@ awaitable<std::variant<ConnectionHost::PreparedFlow, Refuse>> ConnectionHost::pr
     std::any admitted = std::move(std::get<std::any>(verdict));
     Stopwatch clock;
     HostTimes times;
-    auto restored = restore_tcp_state(*state, to_tcp_endpoint({addresses_.own, 0}));
+    auto restored = tcp::restore_tcp_state(*state, to_tcp_endpoint({addresses_.own, 0}));
     if (!restored)
         co_return refusal(flow, RefuseReason::restore_failed, restored.error());
     times.restore = clock.lap();
@@ -274,7 +274,7 @@ awaitable<void> ConnectionHost::host_flow(std::shared_ptr<Session> session, Offe
         co_return;
     }
     clock.lap();
-    if (auto r = leave_repair(restored.fd.get(), state); !r) {
+    if (auto r = tcp::leave_repair(restored.fd.get(), state); !r) {
         log::warn("flow ", flow, ": ", r.error().message);
         co_await reset_and_abort(mux, flow, restored.fd, r.error(), limits_.reply);
         co_return;
@@ -398,7 +398,7 @@ awaitable<Result<void>> ConnectionHost::give_back(Session& session, std::uint64_
         auto finished = co_await finish_here(session, flow, fd);
         co_return finished;
     }
-    auto state = save_tcp_state(fd);
+    auto state = tcp::save_tcp_state(fd);
     if (!state)
         co_return state.error();
     WireWriter out;

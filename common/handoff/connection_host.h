@@ -54,13 +54,13 @@
 #include <set>
 #include <variant>
 
-#include "control_channel.h"
-#include "metrics.h"
-#include "flow_mailbox.h"
-#include "handoff_messages.h"
-#include "host_addresses.h"
-#include "steering.h"
-#include "unique_fd.h"
+#include "common/handoff/control_channel.h"
+#include "common/metrics.h"
+#include "common/handoff/flow_mailbox.h"
+#include "common/handoff/handoff_messages.h"
+#include "common/handoff/host_addresses.h"
+#include "common/handoff/steering.h"
+#include "common/unique_fd.h"
 
 namespace xo::handoff {
 

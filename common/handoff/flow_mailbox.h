@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <utility>
 
-#include "flow_mux.h"
+#include "common/handoff/flow_mux.h"
 
 namespace xo::handoff {
 

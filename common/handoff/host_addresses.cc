@@ -1,8 +1,8 @@
-#include "host_addresses.h"
+#include "common/handoff/host_addresses.h"
 
 #include <algorithm>
 
-#include "socket_ops.h"
+#include "common/handoff/socket_ops.h"
 
 namespace xo::handoff {
 
@@ -15,7 +15,7 @@ bool is_gateway(const boost::asio::ip::address& a, const HostAddresses& addresse
 
 } // namespace
 
-Result<void> vet_offered_addresses(const TcpState& state, const HostAddresses& addresses)
+Result<void> vet_offered_addresses(const tcp::TcpState& state, const HostAddresses& addresses)
 {
     int own_family = addresses.own.is_v4() ? AF_INET : AF_INET6;
     if (state.family != own_family)

@@ -23,9 +23,9 @@
 
 #include <vector>
 
-#include "metrics.h"
-#include "result.h"
-#include "tcp_state.h"
+#include "common/metrics.h"
+#include "common/result.h"
+#include "common/tcp/tcp_state.h"
 
 namespace xo::handoff {
 
@@ -41,6 +41,6 @@ struct HostAddresses {
  *
  * Return: success, or an error naming the address refused and why.
  */
-Result<void> vet_offered_addresses(const TcpState& state, const HostAddresses& addresses);
+Result<void> vet_offered_addresses(const tcp::TcpState& state, const HostAddresses& addresses);
 
 } // namespace xo::handoff

@@ -1,6 +1,6 @@
-#include "map_entries.h"
+#include "common/handoff/map_entries.h"
 
-#include "log.h"
+#include "common/log.h"
 
 namespace xo::handoff {
 

@@ -8,8 +8,8 @@
 
 #include <utility>
 
-#include "result.h"
-#include "steering.h"
+#include "common/result.h"
+#include "common/handoff/steering.h"
 
 namespace xo::handoff {
 

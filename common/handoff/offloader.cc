@@ -1,16 +1,16 @@
-#include "offloader.h"
+#include "common/handoff/offloader.h"
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "endpoint.h"
-#include "log.h"
-#include "socket_ops.h"
-#include "stopwatch.h"
-#include "tcp_state.h"
-#include "wire.h"
+#include "common/endpoint.h"
+#include "common/log.h"
+#include "common/handoff/socket_ops.h"
+#include "common/handoff/stopwatch.h"
+#include "common/tcp/tcp_state.h"
+#include "common/wire.h"
 
 namespace xo::handoff {
 
@@ -68,7 +68,7 @@ Result<void> check_ready(const Ready& ready, const boost::asio::ip::address& res
 }
 
 /** check_returned() - whether a RETURN's @state is the connection of @offered's client. */
-Result<void> check_returned(const TcpState& state, const TcpState& offered)
+Result<void> check_returned(const tcp::TcpState& state, const tcp::TcpState& offered)
 {
     if (state.family == offered.family && state.remote == offered.remote)
         return {};
@@ -77,7 +77,7 @@ Result<void> check_returned(const TcpState& state, const TcpState& offered)
                  EPROTO};
 }
 
-Bytes encode_state(const TcpState& state)
+Bytes encode_state(const tcp::TcpState& state)
 {
     WireWriter out;
     encode(state, out);
@@ -111,7 +111,7 @@ awaitable<OffloadOutcome> Offloader::offload(std::shared_ptr<ResponderLink> link
         co_return fall_back(entry.error());
     times.block = clock.lap();
 
-    auto state = save_tcp_state(fd);
+    auto state = tcp::save_tcp_state(fd);
     if (!state)
         co_return fall_back(state.error()); // save left repair mode; the entry goes with `entry`
     times.save = clock.lap();
@@ -258,12 +258,12 @@ Result<FlowEnd> Offloader::resume(Offloaded& flow)
     if (auto r = flow.entry.block(); !r)
         return r.error();
     times.block = clock.lap();
-    auto restored = restore_tcp_state(flow.saved, to_tcp_endpoint(flow.public_endpoint));
+    auto restored = tcp::restore_tcp_state(flow.saved, to_tcp_endpoint(flow.public_endpoint));
     if (!restored)
         return with_context("resuming from the saved state", restored.error());
     if (auto r = flow.entry.remove(); !r)
         return r.error();
-    if (auto r = leave_repair(restored->fd.get(), flow.saved); !r)
+    if (auto r = tcp::leave_repair(restored->fd.get(), flow.saved); !r)
         return with_context("resumed socket", r.error());
     times.restore = clock.lap();
     times.total = times.block + times.restore;
@@ -273,7 +273,7 @@ Result<FlowEnd> Offloader::resume(Offloaded& flow)
 namespace {
 
 /** advanced() - @state with its TCP clock moved on by the time since @saved_at (and a margin). */
-TcpState advanced(TcpState state, Clock::time_point saved_at)
+tcp::TcpState advanced(tcp::TcpState state, Clock::time_point saved_at)
 {
     auto since = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - saved_at);
     state.timestamp += static_cast<std::uint32_t>(since.count()) + probe_clock_margin_ms;
@@ -281,14 +281,14 @@ TcpState advanced(TcpState state, Clock::time_point saved_at)
 }
 
 /** send_probe() - one window probe from the connection @state describes; its socket closes silently. */
-void send_probe(const TcpState& state, const TcpEndpoint& local, std::uint64_t flow)
+void send_probe(const tcp::TcpState& state, const tcp::TcpEndpoint& local, std::uint64_t flow)
 {
-    auto restored = restore_tcp_state(state, local);
+    auto restored = tcp::restore_tcp_state(state, local);
     if (!restored) {
         log::info("flow ", flow, ": cannot probe the client: ", restored.error().message);
         return;
     }
-    if (auto r = leave_repair(restored->fd.get(), state); !r)
+    if (auto r = tcp::leave_repair(restored->fd.get(), state); !r)
         log::info("flow ", flow, ": probing the client: ", r.error().message);
     if (auto r = enter_repair(restored->fd.get()); !r)
         (void)reset_on_close(restored->fd.get());
@@ -299,7 +299,7 @@ void send_probe(const TcpState& state, const TcpEndpoint& local, std::uint64_t f
 awaitable<void> Offloader::reset_client(Offloaded& flow)
 {
     // Only the sequence numbers, options and clock matter: nothing is sent but a probe and an RST.
-    TcpState state = flow.saved;
+    tcp::TcpState state = flow.saved;
     state.send_queue = {};
     state.recv_queue = {};
     state.unsent_len = 0;
@@ -331,13 +331,13 @@ awaitable<void> Offloader::reset_client(Offloaded& flow)
     state.send_seq = seen->last_ack;
     state.recv_seq = seen->last_seq;
     auto at = advanced(state, flow.saved_at);
-    auto restored = restore_tcp_state(at, local);
+    auto restored = tcp::restore_tcp_state(at, local);
     (void)flow.entry.remove();
     if (!restored) {
         log::info("flow ", flow.flow, ": cannot reset the client: ", restored.error().message);
         co_return;
     }
-    if (auto r = leave_repair(restored->fd.get(), at); !r)
+    if (auto r = tcp::leave_repair(restored->fd.get(), at); !r)
         log::info("flow ", flow.flow, ": resetting the client: ", r.error().message);
     (void)reset_on_close(restored->fd.get()); // the RST carries the client's own position: it is accepted
 }
@@ -380,19 +380,19 @@ awaitable<Result<FlowEnd>> Offloader::take_back(Offloaded& flow)
 
     clock.lap();
     WireReader in(ret->tcp_state);
-    auto state = decode_tcp_state(in);
+    auto state = tcp::decode_tcp_state(in);
     if (!state)
         co_return with_context("RETURN state", state.error());
     // Restored only towards the client the flow was offered for; anything else
     // loses the flow: the caller resets the real client from the saved state.
     if (auto same = check_returned(*state, flow.saved); !same)
         co_return same.error();
-    auto restored = restore_tcp_state(*state, to_tcp_endpoint(flow.public_endpoint));
+    auto restored = tcp::restore_tcp_state(*state, to_tcp_endpoint(flow.public_endpoint));
     if (!restored)
         co_return with_context("restoring the returned socket", restored.error());
     if (auto r = flow.entry.remove(); !r)
         co_return r.error();
-    if (auto r = leave_repair(restored->fd.get(), *state); !r)
+    if (auto r = tcp::leave_repair(restored->fd.get(), *state); !r)
         co_return with_context("returned socket", r.error());
     times.restore = clock.lap();
     times.total = Clock::now() - return_start;

@@ -69,14 +69,14 @@
 #include <optional>
 #include <variant>
 
-#include "control_channel.h"
-#include "flow_mailbox.h"
-#include "handoff_messages.h"
-#include "map_entries.h"
-#include "responder_link.h"
-#include "socket_ops.h"
-#include "tcp_state.h"
-#include "unique_fd.h"
+#include "common/handoff/control_channel.h"
+#include "common/handoff/flow_mailbox.h"
+#include "common/handoff/handoff_messages.h"
+#include "common/handoff/map_entries.h"
+#include "common/handoff/responder_link.h"
+#include "common/handoff/socket_ops.h"
+#include "common/tcp/tcp_state.h"
+#include "common/unique_fd.h"
 
 namespace xo::handoff {
 
@@ -114,7 +114,7 @@ struct Offloaded {
     FlowEntry entry;                 ///< the REDIRECT entry
     RedirectTarget target;           ///< where it points
     HandoffTimes times;
-    TcpState saved;                  ///< as offered: to resume from until the responder started, then queues dropped
+    tcp::TcpState saved;                  ///< as offered: to resume from until the responder started, then queues dropped
     Clock::time_point saved_at;      ///< when: the TCP timestamp clock has run on since
     Bytes read_ahead;                ///< as offered, to resume with
     std::size_t offered_queue = 0;   ///< send-queue bytes handed over (the gateway's, not the responder's)

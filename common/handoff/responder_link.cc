@@ -1,11 +1,11 @@
-#include "responder_link.h"
+#include "common/handoff/responder_link.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 
-#include "endpoint.h"
-#include "log.h"
+#include "common/endpoint.h"
+#include "common/log.h"
 
 namespace xo::handoff {
 

@@ -19,9 +19,9 @@
 #include <memory>
 #include <string>
 
-#include "control_channel.h"
-#include "endpoint.h"
-#include "flow_mux.h"
+#include "common/handoff/control_channel.h"
+#include "common/endpoint.h"
+#include "common/handoff/flow_mux.h"
 
 namespace xo::handoff {
 

@@ -1,4 +1,4 @@
-#include "socket_ops.h"
+#include "common/handoff/socket_ops.h"
 
 #include <linux/sockios.h>
 #include <netinet/in.h>
@@ -64,16 +64,16 @@ Result<boost::asio::ip::address> address_from_bytes(std::span<const std::uint8_t
     return Error{"address of " + std::to_string(bytes.size()) + " bytes"};
 }
 
-TcpEndpoint to_tcp_endpoint(const TcpAsioEndpoint& ep)
+tcp::TcpEndpoint to_tcp_endpoint(const TcpAsioEndpoint& ep)
 {
-    TcpEndpoint out;
+    tcp::TcpEndpoint out;
     auto bytes = address_bytes(ep.address());
     std::memcpy(out.addr.data(), bytes.data(), bytes.size());
     out.port = ep.port();
     return out;
 }
 
-TcpAsioEndpoint to_asio_endpoint(const TcpEndpoint& ep, int family)
+TcpAsioEndpoint to_asio_endpoint(const tcp::TcpEndpoint& ep, int family)
 {
     auto addr = address_from_bytes(std::span(ep.addr).first(family == AF_INET6 ? 16 : 4));
     return {*addr, ep.port};
@@ -81,7 +81,7 @@ TcpAsioEndpoint to_asio_endpoint(const TcpEndpoint& ep, int family)
 
 Result<void> cancel_repair(int fd)
 {
-    return repair_off(fd, true);
+    return tcp::repair_off(fd, true);
 }
 
 Result<std::size_t> unacked_bytes(int fd)

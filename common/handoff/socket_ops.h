@@ -17,8 +17,8 @@
 #include <span>
 #include <vector>
 
-#include "result.h"
-#include "tcp_state.h"
+#include "common/result.h"
+#include "common/tcp/tcp_state.h"
 
 namespace xo::handoff {
 
@@ -34,10 +34,10 @@ struct SocketEndpoints {
 Result<SocketEndpoints> socket_endpoints(int fd);
 
 /** to_tcp_endpoint() - @ep as tcp_state.h spells an endpoint. */
-TcpEndpoint to_tcp_endpoint(const TcpAsioEndpoint& ep);
+tcp::TcpEndpoint to_tcp_endpoint(const TcpAsioEndpoint& ep);
 
 /** to_asio_endpoint() - @ep of address family @family (AF_INET/AF_INET6) for Asio. */
-TcpAsioEndpoint to_asio_endpoint(const TcpEndpoint& ep, int family);
+TcpAsioEndpoint to_asio_endpoint(const tcp::TcpEndpoint& ep, int family);
 
 /** address_bytes() - @addr in network order: 4 bytes for IPv4, 16 for IPv6. */
 std::vector<std::uint8_t> address_bytes(const boost::asio::ip::address& addr);

@@ -12,8 +12,8 @@
 
 #include <cstdint>
 
-#include "endpoint.h"
-#include "result.h"
+#include "common/endpoint.h"
+#include "common/result.h"
 
 namespace xo::handoff {
 

@@ -6,7 +6,7 @@
 
 #include <utility>
 
-#include "control_channel.h"
+#include "common/handoff/control_channel.h"
 
 namespace xo::handoff {
 

@@ -1,10 +1,10 @@
-#include "tls/direction_state.h"
+#include "common/tls/direction_state.h"
 
 #include <openssl/evp.h>
 
 #include <string>
 
-#include "wire.h"
+#include "common/wire.h"
 
 namespace xo::tls {
 namespace {

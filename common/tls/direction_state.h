@@ -11,9 +11,9 @@
 #include <cstdint>
 #include <span>
 
-#include "result.h"
-#include "tls/secret_bytes.h"
-#include "tls/suite.h"
+#include "common/result.h"
+#include "common/tls/secret_bytes.h"
+#include "common/tls/suite.h"
 
 namespace xo::tls {
 

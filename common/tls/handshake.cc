@@ -1,4 +1,4 @@
-#include "tls/handshake.h"
+#include "common/tls/handshake.h"
 
 #include <openssl/err.h>
 
@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "hex.h"
-#include "tls/key_schedule.h"
+#include "common/hex.h"
+#include "common/tls/key_schedule.h"
 
 namespace xo::tls {
 struct Handshake::Impl {

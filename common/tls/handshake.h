@@ -27,8 +27,8 @@
 #include <string>
 #include <vector>
 
-#include "result.h"
-#include "tls/session.h"
+#include "common/result.h"
+#include "common/tls/session.h"
 
 namespace xo::tls {
 

@@ -1,4 +1,4 @@
-#include "tls/key_schedule.h"
+#include "common/tls/key_schedule.h"
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>

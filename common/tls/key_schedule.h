@@ -12,9 +12,9 @@
 #include <span>
 #include <string_view>
 
-#include "result.h"
-#include "tls/secret_bytes.h"
-#include "tls/suite.h"
+#include "common/result.h"
+#include "common/tls/secret_bytes.h"
+#include "common/tls/suite.h"
 
 namespace xo::tls {
 

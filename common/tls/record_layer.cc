@@ -1,4 +1,4 @@
-#include "tls/record_layer.h"
+#include "common/tls/record_layer.h"
 
 #include <openssl/err.h>
 
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "tls/key_schedule.h"
+#include "common/tls/key_schedule.h"
 
 namespace xo::tls {
 namespace {

@@ -28,8 +28,8 @@
 #include <span>
 #include <vector>
 
-#include "result.h"
-#include "tls/direction_state.h"
+#include "common/result.h"
+#include "common/tls/direction_state.h"
 
 namespace xo::tls {
 

@@ -1,4 +1,4 @@
-#include "tls/session.h"
+#include "common/tls/session.h"
 
 #include <openssl/crypto.h>
 

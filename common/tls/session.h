@@ -22,8 +22,8 @@
 #include <span>
 #include <vector>
 
-#include "result.h"
-#include "tls/record_layer.h"
+#include "common/result.h"
+#include "common/tls/record_layer.h"
 
 namespace xo::tls {
 

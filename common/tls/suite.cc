@@ -1,4 +1,4 @@
-#include "tls/suite.h"
+#include "common/tls/suite.h"
 
 #include <array>
 

@@ -9,8 +9,8 @@
 #include <unistd.h>
 #include <vector>
 
-#include "flow_key.h"
-#include "flow_table.h"
+#include "bpf/flow_key.h"
+#include "bpf/flow_table.h"
 
 namespace {
 

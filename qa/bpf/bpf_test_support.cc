@@ -1,5 +1,5 @@
 // Test-run wrapper and small conversions for the data plane tests.
-#include "bpf_test_support.h"
+#include "qa/bpf/bpf_test_support.h"
 
 #include <bpf/bpf.h>
 #include <unistd.h>

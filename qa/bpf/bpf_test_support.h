@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <string>
 
-#include "flow_key.h"
-#include "packet_builder.h"
+#include "bpf/flow_key.h"
+#include "qa/bpf/packet_builder.h"
 
 namespace xo::test {
 

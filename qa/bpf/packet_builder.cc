@@ -1,5 +1,5 @@
 // Frame construction and from-scratch checksum verification for the tests.
-#include "packet_builder.h"
+#include "qa/bpf/packet_builder.h"
 
 #include <arpa/inet.h>
 

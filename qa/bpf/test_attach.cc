@@ -23,9 +23,9 @@
 #include <cstring>
 #include <memory>
 
-#include "bpf_test_support.h"
-#include "gateway_data_plane.h"
-#include "responder_data_plane.h"
+#include "qa/bpf/bpf_test_support.h"
+#include "bpf/gateway_data_plane.h"
+#include "bpf/responder_data_plane.h"
 
 namespace xo::test {
 namespace {

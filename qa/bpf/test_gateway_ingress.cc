@@ -7,8 +7,8 @@
 
 #include <memory>
 
-#include "bpf_test_support.h"
-#include "gateway_data_plane.h"
+#include "qa/bpf/bpf_test_support.h"
+#include "bpf/gateway_data_plane.h"
 
 namespace xo::test {
 namespace {

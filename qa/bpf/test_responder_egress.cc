@@ -15,8 +15,8 @@
 
 #include <memory>
 
-#include "bpf_test_support.h"
-#include "responder_data_plane.h"
+#include "qa/bpf/bpf_test_support.h"
+#include "bpf/responder_data_plane.h"
 
 namespace xo::test {
 namespace {

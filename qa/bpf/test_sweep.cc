@@ -26,10 +26,10 @@
 #include <memory>
 #include <thread>
 
-#include "bpf_test_support.h"
-#include "bpffs.h"
-#include "gateway_data_plane.h"
-#include "responder_data_plane.h"
+#include "qa/bpf/bpf_test_support.h"
+#include "bpf/bpffs.h"
+#include "bpf/gateway_data_plane.h"
+#include "bpf/responder_data_plane.h"
 
 namespace xo::test {
 namespace {

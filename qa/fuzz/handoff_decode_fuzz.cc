@@ -1,4 +1,4 @@
-// libFuzzer target for the handoff frame decoder (common/handoff_messages.h).
+// libFuzzer target for the handoff frame decoder (common/handoff/handoff_messages.h).
 //
 // Theory of operation: the decoder is the first code to touch bytes from the
 // control channel, so any input must yield a message or an error value — no
@@ -23,7 +23,7 @@
 #include <cstdlib>
 #include <span>
 
-#include "handoff_messages.h"
+#include "common/handoff/handoff_messages.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {

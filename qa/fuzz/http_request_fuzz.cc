@@ -49,9 +49,9 @@
 #include <string_view>
 #include <vector>
 
-#include "framed_body.h"
-#include "request_head.h"
-#include "s3_error.h"
+#include "rgw_xo/framed_body.h"
+#include "rgw_xo/request_head.h"
+#include "rgw_xo/s3_error.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// libFuzzer target for the user.rgw.manifest decoder (common/rgw_manifest.h).
+// libFuzzer target for the user.rgw.manifest decoder (common/rgw/rgw_manifest.h).
 //
 // Theory of operation: the manifest is read from a RADOS xattr, which anyone
 // with write access to the data pool can set, so any bytes must decode to a
@@ -23,7 +23,7 @@
 #include <cstdlib>
 #include <span>
 
-#include "rgw_manifest.h"
+#include "common/rgw/rgw_manifest.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {

@@ -27,8 +27,8 @@
 #include <span>
 #include <vector>
 
-#include "tls/record_layer.h"
-#include "tls/session.h"
+#include "common/tls/record_layer.h"
+#include "common/tls/session.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "cli.h"
+#include "qa/handoff/cli.h"
 
 #include <sstream>
 

@@ -4,7 +4,7 @@
 
 #include <boost/program_options.hpp>
 
-#include "result.h"
+#include "common/result.h"
 
 namespace xo::testbed {
 

@@ -1,4 +1,4 @@
-#include "gateway_service.h"
+#include "qa/handoff/gateway_service.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <iostream>
 
-#include "log.h"
-#include "pattern_writer.h"
+#include "common/log.h"
+#include "qa/handoff/pattern_writer.h"
 
 namespace xo::testbed {
 

@@ -16,11 +16,12 @@
 #include <memory>
 #include <vector>
 
-#include "offloader.h"
-#include "request.h"
-#include "step_stats.h"
+#include "common/handoff/offloader.h"
+#include "qa/handoff/request.h"
+#include "qa/handoff/step_stats.h"
 
 namespace xo::testbed {
+
 
 /** struct GatewayCounters - what happened to the requests so far. */
 struct GatewayCounters {
@@ -46,7 +47,7 @@ struct ResponderSlot {
 /** Gateway - the service: client sessions and the responders they hand off to. */
 class Gateway {
 public:
-    Gateway(boost::asio::io_context& ioc, handoff::Offloader& offloader, std::shared_ptr<ControlTls> tls)
+    Gateway(boost::asio::io_context& ioc, handoff::Offloader& offloader, std::shared_ptr<handoff::ControlTls> tls)
         : ioc_(ioc), offloader_(offloader), tls_(std::move(tls)) {}
 
     std::vector<ResponderSlot> responders;
@@ -66,7 +67,7 @@ private:
 
     boost::asio::io_context& ioc_;
     handoff::Offloader& offloader_;
-    std::shared_ptr<ControlTls> tls_;
+    std::shared_ptr<handoff::ControlTls> tls_;
 };
 
 /** accept_clients() - accept client connections on @acceptor and serve each. */

@@ -1,4 +1,4 @@
-#include "pattern_writer.h"
+#include "qa/handoff/pattern_writer.h"
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "pattern.h"
+#include "qa/handoff/pattern.h"
 
 namespace xo::testbed {
 

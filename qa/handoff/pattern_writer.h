@@ -7,8 +7,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include "request.h"
-#include "result.h"
+#include "qa/handoff/request.h"
+#include "common/result.h"
 
 namespace xo::testbed {
 

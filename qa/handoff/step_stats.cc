@@ -1,4 +1,4 @@
-#include "step_stats.h"
+#include "qa/handoff/step_stats.h"
 
 #include <algorithm>
 #include <cstdio>

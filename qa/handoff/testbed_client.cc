@@ -30,7 +30,7 @@
 #include <thread>
 #include <vector>
 
-#include "pattern.h"
+#include "qa/handoff/pattern.h"
 
 namespace {
 

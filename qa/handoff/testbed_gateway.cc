@@ -15,12 +15,12 @@
 #include <iostream>
 #include <sstream>
 
-#include "cli.h"
-#include "endpoint.h"
-#include "gateway_data_plane.h"
-#include "log.h"
-#include "offloader.h"
-#include "gateway_service.h"
+#include "qa/handoff/cli.h"
+#include "common/endpoint.h"
+#include "bpf/gateway_data_plane.h"
+#include "common/log.h"
+#include "common/handoff/offloader.h"
+#include "qa/handoff/gateway_service.h"
 
 namespace {
 
@@ -106,7 +106,7 @@ Result<Options> parse_options(int argc, char** argv)
 
 int run(const Options& options)
 {
-    auto tls = ControlTls::make(ControlTls::Role::client, key_dir_source(options.key_dir));
+    auto tls = handoff::ControlTls::make(handoff::ControlTls::Role::client, handoff::key_dir_source(options.key_dir));
     if (!tls)
         return log::error(tls.error().message), 1;
     GatewayCounters counters;

@@ -17,14 +17,14 @@
 
 #include <iostream>
 
-#include "connection_host.h"
-#include "cli.h"
-#include "endpoint.h"
-#include "log.h"
-#include "pattern_writer.h"
-#include "responder_data_plane.h"
-#include "socket_ops.h"
-#include "step_stats.h"
+#include "common/handoff/connection_host.h"
+#include "qa/handoff/cli.h"
+#include "common/endpoint.h"
+#include "common/log.h"
+#include "qa/handoff/pattern_writer.h"
+#include "bpf/responder_data_plane.h"
+#include "common/handoff/socket_ops.h"
+#include "qa/handoff/step_stats.h"
 
 namespace {
 
@@ -112,9 +112,9 @@ Application make_application(asio::io_context& ioc, Served& served, testbed::Ste
 
 int run(const Options& options)
 {
-    if (auto keys = Keyring::load(options.key_file); !keys)
+    if (auto keys = handoff::Keyring::load(options.key_file); !keys)
         return log::error(keys.error().message), 1;
-    auto tls = ControlTls::make(ControlTls::Role::server, key_file_source(options.key_file));
+    auto tls = handoff::ControlTls::make(handoff::ControlTls::Role::server, handoff::key_file_source(options.key_file));
     if (!tls)
         return log::error(tls.error().message), 1;
     Served served;

@@ -1,4 +1,4 @@
-"""user.rgw.manifest decoding (common/rgw_manifest.h) against radosgw itself.
+"""user.rgw.manifest decoding (common/rgw/rgw_manifest.h) against radosgw itself.
 
 Objects of every layout radosgw 16.2 writes are created through radosgw
 directly; for each, build/qa/tools/xo-manifest-dump (or XO_MANIFEST_DUMP_BIN)

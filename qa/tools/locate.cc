@@ -18,7 +18,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "locator.h"
+#include "rgw_xo/locator.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 // Theory of operation: the oracle side of the manifest decoder's integration
 // test. It reads the `user.rgw.manifest` xattr of a head object through
 // librados (the cluster from CEPH_CONF, as client.admin), decodes it with
-// common/rgw_manifest.h and prints the manifest's fields and the extents on
+// common/rgw/rgw_manifest.h and prints the manifest's fields and the extents on
 // stdout as one JSON object, so the test can compare them with
 // `radosgw-admin object stat` and read the extents back.
 //
@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "escape.h"
-#include "rgw_manifest.h"
+#include "common/escape.h"
+#include "common/rgw/rgw_manifest.h"
 
 namespace {
 

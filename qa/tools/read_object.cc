@@ -21,12 +21,12 @@
 #include <iostream>
 #include <optional>
 
-#include "cluster.h"
-#include "fd_sink.h"
-#include "locator.h"
-#include "serve_plan.h"
-#include "servable.h"
-#include "vet.h"
+#include "osd_xo/cluster.h"
+#include "osd_xo/fd_sink.h"
+#include "rgw_xo/locator.h"
+#include "common/handoff/serve_plan.h"
+#include "osd_xo/servable.h"
+#include "osd_xo/vet.h"
 
 namespace {
 
@@ -77,7 +77,7 @@ std::optional<Options> parse(int argc, char** argv, int& status)
 }
 
 /** describe() - the head's ETag and the object's size, as radosgw would report them. */
-void describe(librados::Rados& rados, const rgw::HeadObject& head, ServePlan& plan, bool have_etag)
+void describe(librados::Rados& rados, const rgw::HeadObject& head, handoff::ServePlan& plan, bool have_etag)
 {
     librados::IoCtx io;
     if (rados.ioctx_create(head.pool.c_str(), io) < 0)
@@ -113,7 +113,7 @@ int run(const Options& o)
     if (!rados)
         return std::cerr << "xo-read-object: " << rados.error().message << "\n", 1;
 
-    ServePlan plan{where->pool, "", where->head.oid, where->head.locator, o.etag, 0, o.first, 0, {}};
+    handoff::ServePlan plan{where->pool, "", where->head.oid, where->head.locator, o.etag, 0, o.first, 0, {}};
     describe(**rados, rsp::head_of(plan), plan, o.have_etag);
     plan.length = o.length ? *o.length : (plan.object_size > o.first ? plan.object_size - o.first : 0);
     // No size from the manifest: claim just the range, so the plan is well
@@ -121,7 +121,7 @@ int run(const Options& o)
     if (plan.object_size == 0)
         plan.object_size = o.first + plan.length;
     // The gateway's encoding and the responder's checks, as on the wire.
-    auto checked = decode_plan(encode_plan(plan));
+    auto checked = handoff::decode_plan(handoff::encode_plan(plan));
     if (!checked)
         return std::cerr << "xo-read-object: bad range: " << checked.error().message << "\n", 2;
 

@@ -7,8 +7,8 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "access_log.h"
-#include "test_support.h"
+#include "rgw_xo/access_log.h"
+#include "qa/unit/test_support.h"
 
 namespace {
 

@@ -21,25 +21,25 @@
 #include <string>
 #include <vector>
 
-#include "control_channel.h"
-#include "control_tls.h"
-#include "psk.h"
+#include "common/handoff/control_channel.h"
+#include "common/handoff/control_tls.h"
+#include "common/handoff/psk.h"
 
 namespace xo::test {
 
 /** tls_with() - a ControlTls for @role whose key is PresharedKey::key_size bytes of @fill, named @id. */
-inline std::shared_ptr<ControlTls> tls_with(ControlTls::Role role, std::uint8_t fill, std::string id = "xo-test")
+inline std::shared_ptr<handoff::ControlTls> tls_with(handoff::ControlTls::Role role, std::uint8_t fill, std::string id = "xo-test")
 {
-    std::vector<std::uint8_t> secret(PresharedKey::key_size, fill);
-    auto key = PresharedKey::from_bytes(std::move(id), secret);
+    std::vector<std::uint8_t> secret(handoff::PresharedKey::key_size, fill);
+    auto key = handoff::PresharedKey::from_bytes(std::move(id), secret);
     EXPECT_TRUE(key.ok());
-    std::vector<PresharedKey> keys;
+    std::vector<handoff::PresharedKey> keys;
     keys.push_back(std::move(*key));
-    auto ring = Keyring::of(std::move(keys));
+    auto ring = handoff::Keyring::of(std::move(keys));
     EXPECT_TRUE(ring.ok());
-    auto shared = std::make_shared<const Keyring>(std::move(*ring));
-    auto tls = ControlTls::make(role, [shared](const boost::asio::ip::address&) {
-        return Result<std::shared_ptr<const Keyring>>(shared);
+    auto shared = std::make_shared<const handoff::Keyring>(std::move(*ring));
+    auto tls = handoff::ControlTls::make(role, [shared](const boost::asio::ip::address&) {
+        return Result<std::shared_ptr<const handoff::Keyring>>(shared);
     });
     EXPECT_TRUE(tls.ok()) << tls.error().message;
     return *tls;
@@ -61,11 +61,11 @@ struct Loopback {
     boost::asio::ip::tcp::endpoint endpoint() const { return acceptor.local_endpoint(); }
 
     /** accept_one() - the next connection, authenticated as a server with @tls. */
-    boost::asio::awaitable<Result<std::unique_ptr<ControlChannel>>> accept_one(std::shared_ptr<ControlTls> tls)
+    boost::asio::awaitable<Result<std::unique_ptr<handoff::ControlChannel>>> accept_one(std::shared_ptr<handoff::ControlTls> tls)
     {
         auto socket = co_await acceptor.async_accept(boost::asio::use_awaitable);
-        auto deadline = xo::deadline_in(std::chrono::seconds(5));
-        co_return co_await accept_channel(std::move(tls), std::move(socket), deadline);
+        auto deadline = deadline_in(std::chrono::seconds(5));
+        co_return co_await handoff::accept_channel(std::move(tls), std::move(socket), deadline);
     }
 
     boost::asio::ip::tcp::acceptor acceptor;

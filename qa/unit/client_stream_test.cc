@@ -19,9 +19,9 @@
 #include <chrono>
 #include <string>
 
-#include "client_stream.h"
-#include "graceful_close.h"
-#include "test_pki.h"
+#include "rgw_xo/client_stream.h"
+#include "rgw_xo/graceful_close.h"
+#include "qa/unit/test_pki.h"
 
 namespace xo::gw {
 namespace {

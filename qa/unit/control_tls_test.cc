@@ -13,9 +13,9 @@
 #include <fstream>
 #include <unistd.h>
 
-#include "channel_support.h"
-#include "control_channel.h"
-#include "psk.h"
+#include "qa/unit/channel_support.h"
+#include "common/handoff/control_channel.h"
+#include "common/handoff/psk.h"
 
 namespace xo {
 namespace {
@@ -52,16 +52,16 @@ std::string key_line(const std::string& id, char digit)
     return id + " " + std::string(64, digit) + "\n";
 }
 
-std::shared_ptr<ControlTls> tls_from(ControlTls::Role role, KeySource keys)
+std::shared_ptr<handoff::ControlTls> tls_from(handoff::ControlTls::Role role, handoff::KeySource keys)
 {
-    auto tls = ControlTls::make(role, std::move(keys));
+    auto tls = handoff::ControlTls::make(role, std::move(keys));
     EXPECT_TRUE(tls.ok()) << tls.error().message;
     return *tls;
 }
 
 /** The two ends of one connection attempt: each a channel or why there is none. */
 struct Outcome {
-    std::optional<Result<std::unique_ptr<ControlChannel>>> client, server;
+    std::optional<Result<std::unique_ptr<handoff::ControlChannel>>> client, server;
 };
 
 /**
@@ -71,14 +71,14 @@ struct Outcome {
  */
 struct Connections {
     /** once() - whether a client of @client_tls gets a channel to a server of @server_tls. */
-    Outcome once(std::shared_ptr<ControlTls> client_tls, std::shared_ptr<ControlTls> server_tls)
+    Outcome once(std::shared_ptr<handoff::ControlTls> client_tls, std::shared_ptr<handoff::ControlTls> server_tls)
     {
         Outcome out;
         Loopback lo(ioc);
         boost::asio::co_spawn(ioc, [&]() -> awaitable<void> { out.server = co_await lo.accept_one(server_tls); },
                               rethrow);
         boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
-            out.client = co_await connect_channel(client_tls, lo.endpoint(), deadline_in(5s));
+            out.client = co_await handoff::connect_channel(client_tls, lo.endpoint(), deadline_in(5s));
         }, rethrow);
         ioc.restart();
         ioc.run_for(test_budget);
@@ -98,13 +98,13 @@ TEST(ControlTls, ServerWithOnlyACertificateGetsNoChannelAndNoBytes)
     evil.use_certificate_chain_file(cert);
     evil.use_private_key_file(key, boost::asio::ssl::context::pem);
 
-    auto gateway = tls_from(ControlTls::Role::client, key_dir_source(dir.path));
+    auto gateway = tls_from(handoff::ControlTls::Role::client, handoff::key_dir_source(dir.path));
     std::string ip = "127.0.0.1";
     dir.write_key(ip + ".key", key_line("xo1", '7'));
 
     boost::asio::io_context ioc;
     tcp::acceptor acceptor(ioc, tcp::endpoint(boost::asio::ip::make_address(ip), 0));
-    std::optional<Result<std::unique_ptr<ControlChannel>>> client;
+    std::optional<Result<std::unique_ptr<handoff::ControlChannel>>> client;
     std::size_t bytes_at_evil = 0;
     bool evil_handshook = false;
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
@@ -119,7 +119,7 @@ TEST(ControlTls, ServerWithOnlyACertificateGetsNoChannelAndNoBytes)
                                                              boost::asio::redirect_error(use_awaitable, ec));
     }, rethrow);
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
-        client = co_await connect_channel(gateway, acceptor.local_endpoint(), deadline_in(5s));
+        client = co_await handoff::connect_channel(gateway, acceptor.local_endpoint(), deadline_in(5s));
         if (*client)
             (void)co_await (**client)->send(handoff::Message{handoff::Go{.flow_id = 1}}, deadline_in(1s));
         client->ok() ? (**client)->close("test over") : void();
@@ -136,9 +136,9 @@ TEST(ControlTls, ServerWithOnlyACertificateGetsNoChannelAndNoBytes)
 TEST(ControlTls, GatewayWithoutAKeyForThatResponderDoesNotConnect)
 {
     TempDir dir;
-    auto gateway = tls_from(ControlTls::Role::client, key_dir_source(dir.path)); // no 127.0.0.1.key
+    auto gateway = tls_from(handoff::ControlTls::Role::client, handoff::key_dir_source(dir.path)); // no 127.0.0.1.key
     TempDir rdir;
-    auto responder = tls_from(ControlTls::Role::server, key_file_source(rdir.write_key("r.key", key_line("r", '1'))));
+    auto responder = tls_from(handoff::ControlTls::Role::server, handoff::key_file_source(rdir.write_key("r.key", key_line("r", '1'))));
     Connections connections;
     auto out = connections.once(gateway, responder);
     ASSERT_TRUE(out.client.has_value());
@@ -150,9 +150,9 @@ TEST(ControlTls, EachResponderHasItsOwnKey)
 {
     TempDir gw, r1;
     gw.write_key("127.0.0.1.key", key_line("r2", '2')); // the gateway's key is another responder's
-    auto responder = tls_from(ControlTls::Role::server, key_file_source(r1.write_key("r1.key", key_line("r1", '1'))));
+    auto responder = tls_from(handoff::ControlTls::Role::server, handoff::key_file_source(r1.write_key("r1.key", key_line("r1", '1'))));
     Connections connections;
-    auto out = connections.once(tls_from(ControlTls::Role::client, key_dir_source(gw.path)), responder);
+    auto out = connections.once(tls_from(handoff::ControlTls::Role::client, handoff::key_dir_source(gw.path)), responder);
     ASSERT_TRUE(out.client.has_value());
     EXPECT_FALSE(out.client->ok());
     ASSERT_TRUE(out.server.has_value());
@@ -166,8 +166,8 @@ TEST(ControlTls, KeysRotateWithoutARestart)
     TempDir gw, r;
     std::string gw_file = gw.write_key("127.0.0.1.key", key_line("old", '1'));
     std::string r_file = r.write_key("r.key", key_line("old", '1'));
-    auto gateway = tls_from(ControlTls::Role::client, key_dir_source(gw.path));
-    auto responder = tls_from(ControlTls::Role::server, key_file_source(r_file));
+    auto gateway = tls_from(handoff::ControlTls::Role::client, handoff::key_dir_source(gw.path));
+    auto responder = tls_from(handoff::ControlTls::Role::server, handoff::key_file_source(r_file));
     Connections connections;
 
     auto before = connections.once(gateway, responder);

@@ -7,7 +7,7 @@
 
 #include <cstdlib>
 
-#include "core_dumps.h"
+#include "common/core_dumps.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // parse_endpoint() and to_string() from common/endpoint.h.
 #include <gtest/gtest.h>
 
-#include "endpoint.h"
+#include "common/endpoint.h"
 
 namespace {
 

@@ -3,8 +3,8 @@
 
 #include <map>
 
-#include "escape.h"
-#include "test_support.h"
+#include "common/escape.h"
+#include "qa/unit/test_support.h"
 
 namespace {
 

@@ -8,8 +8,8 @@
 #include <thread>
 #include <unistd.h>
 
-#include "endpoint.h"
-#include "gateway_config.h"
+#include "common/endpoint.h"
+#include "rgw_xo/gateway_config.h"
 
 namespace {
 

@@ -17,10 +17,10 @@
 
 #include <span>
 
-#include "accept_backoff.h"
-#include "connection_limit.h"
-#include "relay_buffer.h"
-#include "test_support.h"
+#include "common/accept_backoff.h"
+#include "rgw_xo/connection_limit.h"
+#include "rgw_xo/relay_buffer.h"
+#include "qa/unit/test_support.h"
 
 namespace {
 

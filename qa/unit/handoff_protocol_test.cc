@@ -22,12 +22,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "channel_support.h"
-#include "control_channel.h"
-#include "flow_mux.h"
-#include "handoff_messages.h"
-#include "psk.h"
-#include "wire.h"
+#include "qa/unit/channel_support.h"
+#include "common/handoff/control_channel.h"
+#include "common/handoff/flow_mux.h"
+#include "common/handoff/handoff_messages.h"
+#include "common/handoff/psk.h"
+#include "common/wire.h"
 
 namespace xo {
 namespace {
@@ -257,11 +257,11 @@ const std::string good_hex = "000102030405060708090a0b0c0d0e0f101112131415161718
 
 TEST_F(KeyFile, OwnerOnlyFileLoads)
 {
-    auto ring = Keyring::load(write("k", "xo1 " + good_hex + "\n", 0600));
+    auto ring = handoff::Keyring::load(write("k", "xo1 " + good_hex + "\n", 0600));
     ASSERT_TRUE(ring.ok()) << ring.error().message;
-    const PresharedKey& key = ring->current();
+    const handoff::PresharedKey& key = ring->current();
     EXPECT_EQ(key.id(), "xo1");
-    ASSERT_EQ(key.secret().size(), PresharedKey::key_size);
+    ASSERT_EQ(key.secret().size(), handoff::PresharedKey::key_size);
     EXPECT_EQ(key.secret()[0], 0x00);
     EXPECT_EQ(key.secret()[31], 0x1f);
 }
@@ -269,7 +269,7 @@ TEST_F(KeyFile, OwnerOnlyFileLoads)
 TEST_F(KeyFile, GroupOrWorldReadableFileIsRefused)
 {
     for (mode_t mode : {0644, 0640, 0604, 0660}) {
-        auto key = Keyring::load(write("k" + std::to_string(mode), "xo1 " + good_hex + "\n", mode));
+        auto key = handoff::Keyring::load(write("k" + std::to_string(mode), "xo1 " + good_hex + "\n", mode));
         ASSERT_FALSE(key.ok()) << std::oct << mode;
         char expect[8];
         std::snprintf(expect, sizeof expect, "%04o", static_cast<unsigned>(mode));
@@ -289,20 +289,20 @@ TEST_F(KeyFile, MalformedFilesAreRefusedWithoutQuotingThem)
              {"toomany", "a " + good_hex + "\nb " + good_hex + "\nc " + good_hex + "\nd " + good_hex + "\ne " +
                              good_hex + "\n"},
              {"empty", ""}}) {
-        auto ring = Keyring::load(write(name, text, 0600));
+        auto ring = handoff::Keyring::load(write(name, text, 0600));
         ASSERT_FALSE(ring.ok()) << name;
         EXPECT_NE(ring.error().message.find(name), std::string::npos) << ring.error().message; // names the file
         EXPECT_EQ(ring.error().message.find(good_hex.substr(0, 16)), std::string::npos) << ring.error().message;
         EXPECT_EQ(ring.error().message.find(other_hex.substr(0, 16)), std::string::npos) << ring.error().message;
     }
-    auto missing = Keyring::load(dir_ + "/absent");
+    auto missing = handoff::Keyring::load(dir_ + "/absent");
     ASSERT_FALSE(missing.ok());
     EXPECT_EQ(missing.error().code, ENOENT);
 }
 
 TEST_F(KeyFile, EveryLineIsAKeyAndTheFirstIsCurrent)
 {
-    auto ring = Keyring::load(write("two", "new " + std::string(64, 'b') + "\nold " + good_hex + "\n", 0600));
+    auto ring = handoff::Keyring::load(write("two", "new " + std::string(64, 'b') + "\nold " + good_hex + "\n", 0600));
     ASSERT_TRUE(ring.ok()) << ring.error().message;
     EXPECT_EQ(ring->current().id(), "new");
     ASSERT_NE(ring->find("old"), nullptr);
@@ -313,7 +313,7 @@ TEST_F(KeyFile, EveryLineIsAKeyAndTheFirstIsCurrent)
 TEST_F(KeyFile, KeyringFileSeesEveryChangeAndABrokenFileStopsItsKeys)
 {
     std::string path = write("watched", "xo1 " + good_hex + "\n", 0600);
-    KeyringFile file(path);
+    handoff::KeyringFile file(path);
     auto first = file.keys();
     ASSERT_TRUE(first.ok()) << first.error().message;
     auto again = file.keys();
@@ -345,10 +345,10 @@ using test::tls_with;
 
 // A TLS client that speaks raw bytes, to send what ControlChannel never would.
 // @keys: the keys its handshake uses; they must outlive it.
-awaitable<std::unique_ptr<ControlChannel::Stream>> raw_client(std::shared_ptr<ControlTls> tls, tcp::endpoint to,
-                                                             ChannelKeys& keys)
+awaitable<std::unique_ptr<handoff::ControlChannel::Stream>> raw_client(std::shared_ptr<handoff::ControlTls> tls, tcp::endpoint to,
+                                                             handoff::ChannelKeys& keys)
 {
-    auto stream = std::make_unique<ControlChannel::Stream>(co_await boost::asio::this_coro::executor, tls->context());
+    auto stream = std::make_unique<handoff::ControlChannel::Stream>(co_await boost::asio::this_coro::executor, tls->context());
     co_await stream->next_layer().async_connect(to, use_awaitable);
     EXPECT_TRUE(tls->bind(stream->native_handle(), to.address(), keys).ok());
     co_await stream->async_handshake(boost::asio::ssl::stream_base::client, use_awaitable);
@@ -357,8 +357,8 @@ awaitable<std::unique_ptr<ControlChannel::Stream>> raw_client(std::shared_ptr<Co
 
 TEST(ControlChannel, AuthenticatedPeersExchangeMessages)
 {
-    auto server_tls = tls_with(ControlTls::Role::server, 7);
-    auto client_tls = tls_with(ControlTls::Role::client, 7);
+    auto server_tls = tls_with(handoff::ControlTls::Role::server, 7);
+    auto client_tls = tls_with(handoff::ControlTls::Role::client, 7);
     std::optional<Result<h::Message>> at_server, at_client;
     boost::asio::io_context ioc;
     Loopback lo(ioc);
@@ -378,7 +378,7 @@ TEST(ControlChannel, AuthenticatedPeersExchangeMessages)
         EXPECT_FALSE(bye.ok());
     }, rethrow);
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
-        auto ch = co_await connect_channel(client_tls, lo.endpoint(), deadline_in(5s));
+        auto ch = co_await handoff::connect_channel(client_tls, lo.endpoint(), deadline_in(5s));
         if (!ch) {
             at_client = ch.error();
             co_return;
@@ -399,14 +399,14 @@ TEST(ControlChannel, AuthenticatedPeersExchangeMessages)
 
 TEST(ControlChannel, WrongKeyFailsAndServerKeepsServing)
 {
-    auto server_tls = tls_with(ControlTls::Role::server, 7);
-    auto good_tls = tls_with(ControlTls::Role::client, 7);
-    auto wrong_key = tls_with(ControlTls::Role::client, 8);
-    auto wrong_id = tls_with(ControlTls::Role::client, 7, "someone-else");
+    auto server_tls = tls_with(handoff::ControlTls::Role::server, 7);
+    auto good_tls = tls_with(handoff::ControlTls::Role::client, 7);
+    auto wrong_key = tls_with(handoff::ControlTls::Role::client, 8);
+    auto wrong_id = tls_with(handoff::ControlTls::Role::client, 7, "someone-else");
     std::vector<std::string> server_rejections;
     std::optional<Result<h::Message>> served;
     boost::asio::io_context ioc;
-    std::optional<Result<std::unique_ptr<ControlChannel>>> bad_key_client, bad_id_client;
+    std::optional<Result<std::unique_ptr<handoff::ControlChannel>>> bad_key_client, bad_id_client;
     Loopback lo(ioc);
 
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
@@ -421,9 +421,9 @@ TEST(ControlChannel, WrongKeyFailsAndServerKeepsServing)
         }
     }, rethrow);
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
-        bad_key_client = co_await connect_channel(wrong_key, lo.endpoint(), deadline_in(5s));
-        bad_id_client = co_await connect_channel(wrong_id, lo.endpoint(), deadline_in(5s));
-        auto ch = co_await connect_channel(good_tls, lo.endpoint(), deadline_in(5s));
+        bad_key_client = co_await handoff::connect_channel(wrong_key, lo.endpoint(), deadline_in(5s));
+        bad_id_client = co_await handoff::connect_channel(wrong_id, lo.endpoint(), deadline_in(5s));
+        auto ch = co_await handoff::connect_channel(good_tls, lo.endpoint(), deadline_in(5s));
         EXPECT_TRUE(ch.ok()) << ch.error().message;
         if (ch) {
             h::Message go = h::Go{.flow_id = 42};
@@ -458,12 +458,12 @@ struct StallResult {
 
 StallResult stall_after(const h::Bytes& client_bytes, Clock::duration deadline, Clock::duration stall_limit)
 {
-    auto server_tls = tls_with(ControlTls::Role::server, 7);
-    auto client_tls = tls_with(ControlTls::Role::client, 7);
+    auto server_tls = tls_with(handoff::ControlTls::Role::server, 7);
+    auto client_tls = tls_with(handoff::ControlTls::Role::client, 7);
     StallResult out;
     boost::asio::io_context ioc;
-    std::unique_ptr<ControlChannel::Stream> client;
-    ChannelKeys client_keys;
+    std::unique_ptr<handoff::ControlChannel::Stream> client;
+    handoff::ChannelKeys client_keys;
     Loopback lo(ioc);
 
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
@@ -547,8 +547,8 @@ TEST(ControlChannel, UnknownVersionDropsTheConnection)
 
 TEST(ControlChannel, PeerThatClosesIsAnErrorPromptly)
 {
-    auto server_tls = tls_with(ControlTls::Role::server, 7);
-    auto client_tls = tls_with(ControlTls::Role::client, 7);
+    auto server_tls = tls_with(handoff::ControlTls::Role::server, 7);
+    auto client_tls = tls_with(handoff::ControlTls::Role::client, 7);
     std::optional<Result<h::Message>> received;
     std::optional<Result<void>> send_after;
     Clock::duration took{};
@@ -567,7 +567,7 @@ TEST(ControlChannel, PeerThatClosesIsAnErrorPromptly)
         send_after = co_await (*ch)->send(done, deadline_in(5s));
     }, rethrow);
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
-        auto ch = co_await connect_channel(client_tls, lo.endpoint(), deadline_in(5s));
+        auto ch = co_await handoff::connect_channel(client_tls, lo.endpoint(), deadline_in(5s));
         EXPECT_TRUE(ch.ok());
         if (ch)
             (*ch)->close("test is done with it");
@@ -584,13 +584,13 @@ TEST(ControlChannel, PeerThatClosesIsAnErrorPromptly)
 
 TEST(ControlChannel, SendToAPeerThatDoesNotReadFailsAtTheDeadline)
 {
-    auto server_tls = tls_with(ControlTls::Role::server, 7);
-    auto client_tls = tls_with(ControlTls::Role::client, 7);
+    auto server_tls = tls_with(handoff::ControlTls::Role::server, 7);
+    auto client_tls = tls_with(handoff::ControlTls::Role::client, 7);
     std::optional<Result<void>> failed;
     int sent_ok = 0;
     Clock::duration overshoot{};
     boost::asio::io_context ioc;
-    std::unique_ptr<ControlChannel> server_side;
+    std::unique_ptr<handoff::ControlChannel> server_side;
     Loopback lo(ioc);
 
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
@@ -599,7 +599,7 @@ TEST(ControlChannel, SendToAPeerThatDoesNotReadFailsAtTheDeadline)
             server_side = std::move(*ch); // accepted, never read
     }, rethrow);
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
-        auto ch = co_await connect_channel(client_tls, lo.endpoint(), deadline_in(5s));
+        auto ch = co_await handoff::connect_channel(client_tls, lo.endpoint(), deadline_in(5s));
         EXPECT_TRUE(ch.ok());
         if (!ch)
             co_return;
@@ -629,7 +629,7 @@ TEST(ControlChannel, SendToAPeerThatDoesNotReadFailsAtTheDeadline)
 // The responder side: collect every OFFER, answer them in reverse order
 // (so replies arrive in a different order than requests), then finish each
 // flow after its GO.
-awaitable<int> responder(FlowMux& mux, int flows)
+awaitable<int> responder(handoff::FlowMux& mux, int flows)
 {
     std::vector<h::Offer> offers;
     while (static_cast<int>(offers.size()) < flows) {
@@ -660,7 +660,7 @@ awaitable<int> responder(FlowMux& mux, int flows)
 }
 
 // The gateway side of one flow.
-awaitable<bool> handoff_flow(FlowMux& mux, std::uint64_t flow)
+awaitable<bool> handoff_flow(handoff::FlowMux& mux, std::uint64_t flow)
 {
     if (!mux.open_flow(flow).ok())
         co_return false;
@@ -686,13 +686,13 @@ awaitable<bool> handoff_flow(FlowMux& mux, std::uint64_t flow)
 TEST(FlowMux, ConcurrentFlowsKeepTheirCorrelation)
 {
     constexpr int flows = 16;
-    auto server_tls = tls_with(ControlTls::Role::server, 7);
-    auto client_tls = tls_with(ControlTls::Role::client, 7);
+    auto server_tls = tls_with(handoff::ControlTls::Role::server, 7);
+    auto client_tls = tls_with(handoff::ControlTls::Role::client, 7);
     int responder_done = -2;
     int gateway_ok = 0, gateway_finished = 0;
     boost::asio::io_context ioc;
-    std::unique_ptr<ControlChannel> server_ch, client_ch;
-    std::unique_ptr<FlowMux> server_mux, client_mux;
+    std::unique_ptr<handoff::ControlChannel> server_ch, client_ch;
+    std::unique_ptr<handoff::FlowMux> server_mux, client_mux;
     Loopback lo(ioc);
 
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
@@ -701,17 +701,17 @@ TEST(FlowMux, ConcurrentFlowsKeepTheirCorrelation)
         if (!ch)
             co_return;
         server_ch = std::move(*ch);
-        server_mux = std::make_unique<FlowMux>(*server_ch, FlowMux::Limits{});
+        server_mux = std::make_unique<handoff::FlowMux>(*server_ch, handoff::FlowMux::Limits{});
         boost::asio::co_spawn(ioc, server_mux->run(1s), [](std::exception_ptr e, Error) { rethrow(e); });
         responder_done = co_await responder(*server_mux, flows);
     }, rethrow);
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
-        auto ch = co_await connect_channel(client_tls, lo.endpoint(), deadline_in(5s));
+        auto ch = co_await handoff::connect_channel(client_tls, lo.endpoint(), deadline_in(5s));
         EXPECT_TRUE(ch.ok());
         if (!ch)
             co_return;
         client_ch = std::move(*ch);
-        client_mux = std::make_unique<FlowMux>(*client_ch, FlowMux::Limits{.per_flow = 4, .unclaimed = 0});
+        client_mux = std::make_unique<handoff::FlowMux>(*client_ch, handoff::FlowMux::Limits{.per_flow = 4, .unclaimed = 0});
         boost::asio::co_spawn(ioc, client_mux->run(1s), [](std::exception_ptr e, Error) { rethrow(e); });
         for (std::uint64_t flow = 1; flow <= flows; ++flow)
             boost::asio::co_spawn(ioc, handoff_flow(*client_mux, flow), [&](std::exception_ptr e, bool ok) {
@@ -730,12 +730,12 @@ TEST(FlowMux, ConcurrentFlowsKeepTheirCorrelation)
 
 TEST(FlowMux, WaitingForAReplyTimesOutWithoutKillingTheChannel)
 {
-    auto server_tls = tls_with(ControlTls::Role::server, 7);
-    auto client_tls = tls_with(ControlTls::Role::client, 7);
+    auto server_tls = tls_with(handoff::ControlTls::Role::server, 7);
+    auto client_tls = tls_with(handoff::ControlTls::Role::client, 7);
     std::optional<Result<h::Message>> timed_out, later;
     boost::asio::io_context ioc;
-    std::unique_ptr<ControlChannel> server_ch, client_ch;
-    std::unique_ptr<FlowMux> mux;
+    std::unique_ptr<handoff::ControlChannel> server_ch, client_ch;
+    std::unique_ptr<handoff::FlowMux> mux;
     Loopback lo(ioc);
 
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
@@ -753,12 +753,12 @@ TEST(FlowMux, WaitingForAReplyTimesOutWithoutKillingTheChannel)
         EXPECT_TRUE(sent.ok());
     }, rethrow);
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
-        auto ch = co_await connect_channel(client_tls, lo.endpoint(), deadline_in(5s));
+        auto ch = co_await handoff::connect_channel(client_tls, lo.endpoint(), deadline_in(5s));
         EXPECT_TRUE(ch.ok());
         if (!ch)
             co_return;
         client_ch = std::move(*ch);
-        mux = std::make_unique<FlowMux>(*client_ch, FlowMux::Limits{});
+        mux = std::make_unique<handoff::FlowMux>(*client_ch, handoff::FlowMux::Limits{});
         boost::asio::co_spawn(ioc, mux->run(1s), [](std::exception_ptr e, Error) { rethrow(e); });
         EXPECT_TRUE(mux->open_flow(5).ok());
         EXPECT_FALSE(mux->open_flow(5).ok());

@@ -32,13 +32,13 @@
 #include <optional>
 #include <set>
 
-#include "channel_support.h"
-#include "connection_host.h"
-#include "offloader.h"
-#include "private_netns.h"
-#include "responder_link.h"
-#include "socket_ops.h"
-#include "wire.h"
+#include "qa/unit/channel_support.h"
+#include "common/handoff/connection_host.h"
+#include "common/handoff/offloader.h"
+#include "qa/unit/private_netns.h"
+#include "common/handoff/responder_link.h"
+#include "common/handoff/socket_ops.h"
+#include "common/wire.h"
 
 namespace xo {
 namespace {
@@ -95,7 +95,7 @@ struct FakeSteering : h::FlowSteering {
     std::map<std::string, h::FlowAction> entries;
 };
 
-h::Bytes encoded(const TcpState& state)
+h::Bytes encoded(const tcp::TcpState& state)
 {
     WireWriter out;
     encode(state, out);
@@ -103,9 +103,9 @@ h::Bytes encoded(const TcpState& state)
 }
 
 /** offered_state() - a TCP state of @client's connection to the gateway at @gateway. */
-TcpState offered_state(const h::TcpAsioEndpoint& client, const h::TcpAsioEndpoint& gateway)
+tcp::TcpState offered_state(const h::TcpAsioEndpoint& client, const h::TcpAsioEndpoint& gateway)
 {
-    TcpState s;
+    tcp::TcpState s;
     s.family = client.address().is_v4() ? AF_INET : AF_INET6;
     s.local = h::to_tcp_endpoint(gateway);
     s.remote = h::to_tcp_endpoint(client);
@@ -121,13 +121,13 @@ struct HostAnswer {
 };
 
 /** offer_to_host() - send one OFFER of @state to a ConnectionHost at 198.18.0.10 serving gateways .2 and .3. */
-HostAnswer offer_to_host(const TcpState& state)
+HostAnswer offer_to_host(const tcp::TcpState& state)
 {
     HostAnswer result;
     metrics::Registry registry;
     auto& refused = registry.counter("xo_test_refused_total", "test");
-    auto server_tls = test::tls_with(ControlTls::Role::server, 9);
-    auto client_tls = test::tls_with(ControlTls::Role::client, 9);
+    auto server_tls = test::tls_with(handoff::ControlTls::Role::server, 9);
+    auto client_tls = test::tls_with(handoff::ControlTls::Role::client, 9);
     boost::asio::io_context ioc;
     test::Loopback lo(ioc);
     FakeRewrites rewrites; // never reached: the admission refuses first
@@ -149,7 +149,7 @@ HostAnswer offer_to_host(const TcpState& state)
             co_await host.serve(std::move(*channel), nullptr);
     }, test::rethrow);
     boost::asio::co_spawn(ioc, [&]() -> awaitable<void> {
-        auto channel = co_await connect_channel(client_tls, lo.endpoint(), deadline_in(5s));
+        auto channel = co_await handoff::connect_channel(client_tls, lo.endpoint(), deadline_in(5s));
         if (!channel) {
             result.answer = channel.error();
             co_return;
@@ -276,8 +276,8 @@ protected:
 
 /** struct FakeResponder - the test's side of the control channel, playing a responder. */
 struct FakeResponder {
-    std::unique_ptr<ControlChannel> channel;
-    std::optional<TcpState> offered;
+    std::unique_ptr<handoff::ControlChannel> channel;
+    std::optional<tcp::TcpState> offered;
 
     /** expect() - the next message as a @T, or nullopt (the test fails). */
     template <typename T>
@@ -301,7 +301,7 @@ struct FakeResponder {
         if (!offer)
             co_return 0;
         WireReader in(offer->tcp_state);
-        auto state = decode_tcp_state(in);
+        auto state = tcp::decode_tcp_state(in);
         EXPECT_TRUE(state.ok());
         if (state)
             offered = std::move(*state);
@@ -317,8 +317,8 @@ struct FakeResponder {
 
 TEST_F(GatewayTrust, ReadyNamingAnotherHostIsUndoneAndTheGatewayKeepsTheConnection)
 {
-    auto server_tls = test::tls_with(ControlTls::Role::server, 5);
-    auto client_tls = test::tls_with(ControlTls::Role::client, 5);
+    auto server_tls = test::tls_with(handoff::ControlTls::Role::server, 5);
+    auto client_tls = test::tls_with(handoff::ControlTls::Role::client, 5);
     boost::asio::io_context ioc;
     test::Loopback lo(ioc);
     h::Offloader offloader(flows_, Mac{});
@@ -369,8 +369,8 @@ TEST_F(GatewayTrust, ReadyNamingAnotherHostIsUndoneAndTheGatewayKeepsTheConnecti
 
 TEST_F(GatewayTrust, ReturnOfAnotherClientIsNotRestoredAndTheFlowIsLost)
 {
-    auto server_tls = test::tls_with(ControlTls::Role::server, 5);
-    auto client_tls = test::tls_with(ControlTls::Role::client, 5);
+    auto server_tls = test::tls_with(handoff::ControlTls::Role::server, 5);
+    auto client_tls = test::tls_with(handoff::ControlTls::Role::client, 5);
     boost::asio::io_context ioc;
     test::Loopback lo(ioc);
     h::Offloader offloader(flows_, Mac{});
@@ -399,7 +399,7 @@ TEST_F(GatewayTrust, ReturnOfAnotherClientIsNotRestoredAndTheFlowIsLost)
         if (!ready)
             co_return;
         // The connection handed back claims another client: one port further.
-        TcpState other = *responder.offered;
+        tcp::TcpState other = *responder.offered;
         other.remote.port = static_cast<std::uint16_t>(other.remote.port + 1);
         auto returning = responder.send(h::Return{flow, encoded(other), {}, {}});
         co_await std::move(returning);

@@ -1,4 +1,4 @@
-# xo_locator_tests: the Locator's pure parts (rgw_xo/rgw_oid.*, bucket
+# xo_locator_tests: the Locator's pure parts (common/rgw/rgw_oid.*, bucket
 # entrypoint decoding, monitor-text parsing). No cluster needed.
 include(GoogleTest)
 

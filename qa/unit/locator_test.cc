@@ -6,9 +6,9 @@
 
 #include <string>
 
-#include "bucket_entrypoint.h"
-#include "osd_map_json.h"
-#include "rgw_oid.h"
+#include "rgw_xo/bucket_entrypoint.h"
+#include "rgw_xo/osd_map_json.h"
+#include "common/rgw/rgw_oid.h"
 
 namespace {
 

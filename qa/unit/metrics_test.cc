@@ -6,8 +6,8 @@
 #include <thread>
 #include <vector>
 
-#include "gateway_metrics.h"
-#include "metrics.h"
+#include "rgw_xo/gateway_metrics.h"
+#include "common/metrics.h"
 
 namespace {
 

@@ -9,10 +9,10 @@
 
 #include <limits>
 
-#include "byte_range.h"
-#include "object_get.h"
-#include "request_head.h"
-#include "serve_plan.h"
+#include "rgw_xo/byte_range.h"
+#include "rgw_xo/object_get.h"
+#include "rgw_xo/request_head.h"
+#include "common/handoff/serve_plan.h"
 
 namespace {
 
@@ -130,26 +130,26 @@ TEST(ByteRange, SplitsOnlyWhatExceedsTheRelayLimit)
     EXPECT_EQ(tail->offload_length, 30u);
 }
 
-ServePlan sample_plan()
+handoff::ServePlan sample_plan()
 {
-    return ServePlan{"default.rgw.buckets.data", "", "marker_key", "", "0123abcd", 100, 10, 90, {}};
+    return handoff::ServePlan{"default.rgw.buckets.data", "", "marker_key", "", "0123abcd", 100, 10, 90, {}};
 }
 
 TEST(ServePlan, RoundTripsAndChecksTheRange)
 {
     auto plan = sample_plan();
-    auto decoded = decode_plan(encode_plan(plan));
+    auto decoded = handoff::decode_plan(handoff::encode_plan(plan));
     ASSERT_TRUE(decoded) << decoded.error().message;
     EXPECT_EQ(*decoded, plan);
     plan.length = 91;
-    EXPECT_FALSE(decode_plan(encode_plan(plan)));
+    EXPECT_FALSE(handoff::decode_plan(handoff::encode_plan(plan)));
     plan.length = 0;
-    EXPECT_FALSE(decode_plan(encode_plan(plan)));
-    auto bytes = encode_plan(sample_plan());
+    EXPECT_FALSE(handoff::decode_plan(handoff::encode_plan(plan)));
+    auto bytes = handoff::encode_plan(sample_plan());
     bytes.push_back(0);
-    EXPECT_FALSE(decode_plan(bytes));
+    EXPECT_FALSE(handoff::decode_plan(bytes));
     bytes.resize(5);
-    EXPECT_FALSE(decode_plan(bytes));
+    EXPECT_FALSE(handoff::decode_plan(bytes));
 }
 
 } // namespace

@@ -19,10 +19,10 @@
 #include <map>
 #include <mutex>
 
-#include "offload_shaping.h"
-#include "request_head.h"
-#include "small_objects.h"
-#include "test_support.h"
+#include "rgw_xo/offload_shaping.h"
+#include "rgw_xo/request_head.h"
+#include "rgw_xo/small_objects.h"
+#include "qa/unit/test_support.h"
 
 namespace {
 

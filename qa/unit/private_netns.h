@@ -18,7 +18,7 @@
 #include <optional>
 #include <string>
 
-#include "unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace xo::test {
 

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <unistd.h>
 
-#include "test_support.h"
+#include "qa/unit/test_support.h"
 
 namespace {
 

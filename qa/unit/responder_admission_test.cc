@@ -9,8 +9,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "endpoint.h"
-#include "responder_service.h"
+#include "common/endpoint.h"
+#include "osd_xo/responder_service.h"
 
 namespace {
 
@@ -22,14 +22,14 @@ using xo::handoff::RefuseReason;
 using xo::handoff::Rejection;
 
 /** ticket_keys() - the keyring tickets are made and checked with. */
-std::shared_ptr<const xo::Keyring> ticket_keys()
+std::shared_ptr<const xo::handoff::Keyring> ticket_keys()
 {
     static const auto keys = [] {
-        auto key = xo::PresharedKey::from_bytes("t1", std::vector<std::uint8_t>(32, 0x5a));
-        std::vector<xo::PresharedKey> all;
+        auto key = xo::handoff::PresharedKey::from_bytes("t1", std::vector<std::uint8_t>(32, 0x5a));
+        std::vector<xo::handoff::PresharedKey> all;
         all.push_back(std::move(*key));
-        auto ring = xo::Keyring::of(std::move(all));
-        return std::make_shared<const xo::Keyring>(std::move(*ring));
+        auto ring = xo::handoff::Keyring::of(std::move(all));
+        return std::make_shared<const xo::handoff::Keyring>(std::move(*ring));
     }();
     return keys;
 }
@@ -42,9 +42,9 @@ OfferedFlow flow(const char* client)
     return OfferedFlow{ep(client, 40000), ep("198.18.0.2", 80)};
 }
 
-xo::ServePlan plan()
+xo::handoff::ServePlan plan()
 {
-    xo::ServePlan p;
+    xo::handoff::ServePlan p;
     p.pool = "default.rgw.buckets.data";
     p.oid = "marker_key";
     p.etag = "0123456789abcdef0123456789abcdef";
@@ -60,8 +60,8 @@ Offer offer(const std::vector<std::uint8_t>& payload, const OfferedFlow& f,
     Offer o;
     o.flow_id = 7;
     o.app_payload = payload;
-    xo::FlowTuple tuple{xo::to_string(f.client), xo::to_string(f.gateway)};
-    o.ticket = xo::make_ticket(ticket_keys()->current(), tuple, payload, expires);
+    xo::handoff::FlowTuple tuple{xo::to_string(f.client), xo::to_string(f.gateway)};
+    o.ticket = xo::handoff::make_ticket(ticket_keys()->current(), tuple, payload, expires);
     return o;
 }
 
@@ -69,7 +69,7 @@ class ResponderAdmission : public ::testing::Test {
 protected:
     ResponderAdmission()
         : metrics_(registry_),
-          service_(ioc_.get_executor(), rados_, [] { return xo::Result<std::shared_ptr<const xo::Keyring>>(ticket_keys()); },
+          service_(ioc_.get_executor(), rados_, [] { return xo::Result<std::shared_ptr<const xo::handoff::Keyring>>(ticket_keys()); },
                    xo::rsp::ReadSettings{}, 30s, metrics_, 2)
     {
         // Initialised, never connected: any cluster call fails at once.
@@ -119,7 +119,7 @@ TEST_F(ResponderAdmission, MalformedPlanIsABadTicket)
 
 TEST_F(ResponderAdmission, TicketForAnotherClientIsRefused)
 {
-    auto payload = xo::encode_plan(plan());
+    auto payload = xo::handoff::encode_plan(plan());
     auto r = refused(offer(payload, flow("198.18.0.100")), flow("198.18.0.101"));
     EXPECT_EQ(r.reason, RefuseReason::bad_ticket);
     EXPECT_EQ(metrics_.refused_bad_ticket.value(), 1u);
@@ -128,18 +128,18 @@ TEST_F(ResponderAdmission, TicketForAnotherClientIsRefused)
 TEST_F(ResponderAdmission, TicketForAnotherPlanIsRefused)
 {
     auto f = flow("198.18.0.100");
-    auto o = offer(xo::encode_plan(plan()), f);
+    auto o = offer(xo::handoff::encode_plan(plan()), f);
     auto other = plan();
     other.first = 0; // the client would get bytes the gateway already sent
     other.length = other.object_size;
-    o.app_payload = xo::encode_plan(other);
+    o.app_payload = xo::handoff::encode_plan(other);
     EXPECT_EQ(refused(o, f).reason, RefuseReason::bad_ticket);
 }
 
 TEST_F(ResponderAdmission, ExpiredTicketIsRefused)
 {
     auto f = flow("198.18.0.100");
-    auto r = refused(offer(xo::encode_plan(plan()), f, std::chrono::system_clock::now() - xo::ticket_clock_skew - 1s), f);
+    auto r = refused(offer(xo::handoff::encode_plan(plan()), f, std::chrono::system_clock::now() - xo::handoff::ticket_clock_skew - 1s), f);
     EXPECT_EQ(r.reason, RefuseReason::bad_ticket);
     EXPECT_NE(r.text.find("expired"), std::string::npos) << r.text;
 }
@@ -147,7 +147,7 @@ TEST_F(ResponderAdmission, ExpiredTicketIsRefused)
 TEST_F(ResponderAdmission, ATicketIsUsedOnce)
 {
     auto f = flow("198.18.0.100");
-    auto o = offer(xo::encode_plan(plan()), f);
+    auto o = offer(xo::handoff::encode_plan(plan()), f);
     EXPECT_EQ(refused(o, f).reason, RefuseReason::unspecified); // used: it reached the cluster
     auto again = refused(o, f);
     EXPECT_EQ(again.reason, RefuseReason::replayed) << again.text;
@@ -159,14 +159,14 @@ TEST_F(ResponderAdmission, AFullReplayCacheRefusesNewTickets)
 {
     auto f = flow("198.18.0.100");
     // The fixture's cache holds 2 tickets.
-    EXPECT_EQ(refused(offer(xo::encode_plan(plan()), f), f).reason, RefuseReason::unspecified);
+    EXPECT_EQ(refused(offer(xo::handoff::encode_plan(plan()), f), f).reason, RefuseReason::unspecified);
     auto other = plan();
     other.first = 1;
     other.length = other.object_size - 1;
-    EXPECT_EQ(refused(offer(xo::encode_plan(other), f), f).reason, RefuseReason::unspecified);
+    EXPECT_EQ(refused(offer(xo::handoff::encode_plan(other), f), f).reason, RefuseReason::unspecified);
     other.first = 2;
     other.length = other.object_size - 2;
-    auto r = refused(offer(xo::encode_plan(other), f), f);
+    auto r = refused(offer(xo::handoff::encode_plan(other), f), f);
     EXPECT_EQ(r.reason, RefuseReason::busy) << r.text;
     EXPECT_NE(r.text.find("replay cache full"), std::string::npos) << r.text;
     EXPECT_EQ(metrics_.refused_replay_cache_full.value(), 1u);
@@ -175,7 +175,7 @@ TEST_F(ResponderAdmission, AFullReplayCacheRefusesNewTickets)
 TEST_F(ResponderAdmission, ValidTicketReachesTheCluster)
 {
     auto f = flow("198.18.0.100");
-    auto r = refused(offer(xo::encode_plan(plan()), f), f);
+    auto r = refused(offer(xo::handoff::encode_plan(plan()), f), f);
     EXPECT_EQ(r.reason, RefuseReason::unspecified) << r.text; // the unconnected handle, not the ticket
     EXPECT_NE(r.text.find("opening pool"), std::string::npos) << r.text;
     EXPECT_EQ(metrics_.refused_bad_ticket.value(), 0u);

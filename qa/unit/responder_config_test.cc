@@ -1,7 +1,7 @@
 // xo-responder's command line (osd_xo/responder_config.h).
 #include <gtest/gtest.h>
 
-#include "responder_config.h"
+#include "osd_xo/responder_config.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
 // object's bytes from plan.first (osd_xo/head_prefix.h).
 #include <gtest/gtest.h>
 
-#include "head_prefix.h"
+#include "osd_xo/head_prefix.h"
 
 namespace {
 
@@ -13,9 +13,9 @@ using xo::rsp::HeadSnapshot;
 
 constexpr std::uint64_t MiB = 1 << 20;
 
-xo::ServePlan plan(std::uint64_t first, std::uint64_t length, std::uint64_t size)
+xo::handoff::ServePlan plan(std::uint64_t first, std::uint64_t length, std::uint64_t size)
 {
-    xo::ServePlan p;
+    xo::handoff::ServePlan p;
     p.pool = "pool";
     p.oid = "m_key";
     p.object_size = size;

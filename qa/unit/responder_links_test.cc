@@ -17,8 +17,8 @@
 
 #include <optional>
 
-#include "channel_support.h"
-#include "responder_links.h"
+#include "qa/unit/channel_support.h"
+#include "rgw_xo/responder_links.h"
 
 namespace xo {
 namespace {
@@ -28,8 +28,8 @@ using boost::asio::awaitable;
 
 TEST(ResponderLinks, LinkWhoseNeighbourLookupFailsIsClosedAndFreed)
 {
-    auto server_tls = test::tls_with(ControlTls::Role::server, 7);
-    auto client_tls = test::tls_with(ControlTls::Role::client, 7);
+    auto server_tls = test::tls_with(handoff::ControlTls::Role::server, 7);
+    auto client_tls = test::tls_with(handoff::ControlTls::Role::client, 7);
     std::optional<Result<handoff::Message>> at_server;
     Clock::duration server_waited{};
     boost::asio::io_context ioc;

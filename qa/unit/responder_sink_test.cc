@@ -12,7 +12,7 @@
 #include <chrono>
 #include <thread>
 
-#include "socket_sink.h"
+#include "osd_xo/socket_sink.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include <random>
 #include <vector>
 
-#include "range_slicer.h"
+#include "osd_xo/range_slicer.h"
 
 namespace {
 

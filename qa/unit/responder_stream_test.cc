@@ -13,8 +13,8 @@
 #include <random>
 #include <thread>
 
-#include "fd_sink.h"
-#include "stream.h"
+#include "osd_xo/fd_sink.h"
+#include "osd_xo/stream.h"
 
 namespace {
 

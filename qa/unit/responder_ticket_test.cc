@@ -1,4 +1,4 @@
-// Tickets (common/serve_plan.h) and the responder's replay cache
+// Tickets (common/handoff/serve_plan.h) and the responder's replay cache
 // (osd_xo/ticket_replay.h): a ticket verifies only for everything it binds —
 // the flow's 4-tuple, the object's identity, the byte range, the ETag —
 // within its time and the allowed clock skew, under a key of the ticket key
@@ -12,17 +12,17 @@
 #include <fstream>
 #include <functional>
 
-#include "serve_plan.h"
-#include "ticket_replay.h"
+#include "common/handoff/serve_plan.h"
+#include "osd_xo/ticket_replay.h"
 
 namespace {
 
 using namespace xo;
 using namespace std::chrono_literals;
 
-ServePlan sample_plan()
+handoff::ServePlan sample_plan()
 {
-    ServePlan p;
+    handoff::ServePlan p;
     p.pool = "default.rgw.buckets.data";
     p.nspace = "";
     p.oid = "7d0a2c3e.4155.1_photos/cat.jpg";
@@ -34,21 +34,21 @@ ServePlan sample_plan()
     return p;
 }
 
-const FlowTuple kFlow{"198.18.0.100:40000", "198.18.0.2:80"};
+const handoff::FlowTuple kFlow{"198.18.0.100:40000", "198.18.0.2:80"};
 
-PresharedKey key(const char* id, std::uint8_t fill)
+handoff::PresharedKey key(const char* id, std::uint8_t fill)
 {
-    auto k = PresharedKey::from_bytes(id, std::vector<std::uint8_t>(PresharedKey::key_size, fill));
+    auto k = handoff::PresharedKey::from_bytes(id, std::vector<std::uint8_t>(handoff::PresharedKey::key_size, fill));
     EXPECT_TRUE(k.ok());
     return std::move(*k);
 }
 
-Keyring ring(std::vector<std::pair<const char*, std::uint8_t>> keys)
+handoff::Keyring ring(std::vector<std::pair<const char*, std::uint8_t>> keys)
 {
-    std::vector<PresharedKey> all;
+    std::vector<handoff::PresharedKey> all;
     for (auto [id, fill] : keys)
         all.push_back(key(id, fill));
-    auto r = Keyring::of(std::move(all));
+    auto r = handoff::Keyring::of(std::move(all));
     EXPECT_TRUE(r.ok());
     return std::move(*r);
 }
@@ -56,14 +56,14 @@ Keyring ring(std::vector<std::pair<const char*, std::uint8_t>> keys)
 TEST(Ticket, VerifiesForItsFlowAndPlanWithinItsTime)
 {
     auto keys = ring({{"t1", 7}});
-    auto payload = encode_plan(sample_plan());
+    auto payload = handoff::encode_plan(sample_plan());
     auto now = std::chrono::system_clock::now();
-    auto ticket = make_ticket(keys.current(), kFlow, payload, now + ticket_lifetime);
-    auto mac = verify_ticket(keys, ticket, kFlow, payload, now);
+    auto ticket = handoff::make_ticket(keys.current(), kFlow, payload, now + handoff::ticket_lifetime);
+    auto mac = handoff::verify_ticket(keys, ticket, kFlow, payload, now);
     ASSERT_TRUE(mac.ok()) << mac.error().message;
     // The MAC identifies the ticket: another expiry, another MAC.
-    auto later = make_ticket(keys.current(), kFlow, payload, now + ticket_lifetime + 1ms);
-    auto other_mac = verify_ticket(keys, later, kFlow, payload, now);
+    auto later = handoff::make_ticket(keys.current(), kFlow, payload, now + handoff::ticket_lifetime + 1ms);
+    auto other_mac = handoff::verify_ticket(keys, later, kFlow, payload, now);
     ASSERT_TRUE(other_mac.ok());
     EXPECT_NE(*mac, *other_mac);
 }
@@ -71,19 +71,19 @@ TEST(Ticket, VerifiesForItsFlowAndPlanWithinItsTime)
 TEST(Ticket, ExpiryAllowsTheClockSkewAndNoMore)
 {
     auto keys = ring({{"t1", 7}});
-    auto payload = encode_plan(sample_plan());
+    auto payload = handoff::encode_plan(sample_plan());
     auto now = std::chrono::system_clock::now();
-    auto expires = now + ticket_lifetime;
-    auto ticket = make_ticket(keys.current(), kFlow, payload, expires);
+    auto expires = now + handoff::ticket_lifetime;
+    auto ticket = handoff::make_ticket(keys.current(), kFlow, payload, expires);
     // A responder clock ahead of the gateway's by less than the skew still accepts it.
-    EXPECT_TRUE(verify_ticket(keys, ticket, kFlow, payload, expires + ticket_clock_skew - 1ms).ok());
-    auto expired = verify_ticket(keys, ticket, kFlow, payload, expires + ticket_clock_skew + 1ms);
+    EXPECT_TRUE(handoff::verify_ticket(keys, ticket, kFlow, payload, expires + handoff::ticket_clock_skew - 1ms).ok());
+    auto expired = handoff::verify_ticket(keys, ticket, kFlow, payload, expires + handoff::ticket_clock_skew + 1ms);
     ASSERT_FALSE(expired.ok());
     EXPECT_NE(expired.error().message.find("expired"), std::string::npos) << expired.error().message;
     // A responder clock behind by less than the skew accepts it too...
-    EXPECT_TRUE(verify_ticket(keys, ticket, kFlow, payload, now - ticket_clock_skew + 1ms).ok());
+    EXPECT_TRUE(handoff::verify_ticket(keys, ticket, kFlow, payload, now - handoff::ticket_clock_skew + 1ms).ok());
     // ...but a ticket meant to live longer than a ticket lives is refused.
-    auto too_long = verify_ticket(keys, ticket, kFlow, payload, now - ticket_clock_skew - 1ms);
+    auto too_long = handoff::verify_ticket(keys, ticket, kFlow, payload, now - handoff::ticket_clock_skew - 1ms);
     ASSERT_FALSE(too_long.ok());
     EXPECT_NE(too_long.error().message.find("beyond its lifetime"), std::string::npos) << too_long.error().message;
 }
@@ -91,7 +91,7 @@ TEST(Ticket, ExpiryAllowsTheClockSkewAndNoMore)
 /** A field a ticket binds, and a change of it. */
 struct Binding {
     const char* name;
-    std::function<void(ServePlan&, FlowTuple&)> change;
+    std::function<void(handoff::ServePlan&, handoff::FlowTuple&)> change;
 };
 
 void PrintTo(const Binding& b, std::ostream* os)
@@ -106,13 +106,13 @@ TEST_P(TicketBinding, ChangingItFailsVerification)
     auto keys = ring({{"t1", 7}});
     auto plan = sample_plan();
     auto now = std::chrono::system_clock::now();
-    auto ticket = make_ticket(keys.current(), kFlow, encode_plan(plan), now + ticket_lifetime);
-    ASSERT_TRUE(verify_ticket(keys, ticket, kFlow, encode_plan(plan), now).ok());
-    FlowTuple flow = kFlow;
+    auto ticket = handoff::make_ticket(keys.current(), kFlow, handoff::encode_plan(plan), now + handoff::ticket_lifetime);
+    ASSERT_TRUE(handoff::verify_ticket(keys, ticket, kFlow, handoff::encode_plan(plan), now).ok());
+    handoff::FlowTuple flow = kFlow;
     GetParam().change(plan, flow);
-    auto payload = encode_plan(plan);
-    ASSERT_TRUE(decode_plan(payload).ok()) << "the changed plan must itself be valid";
-    auto r = verify_ticket(keys, ticket, flow, payload, now);
+    auto payload = handoff::encode_plan(plan);
+    ASSERT_TRUE(handoff::decode_plan(payload).ok()) << "the changed plan must itself be valid";
+    auto r = handoff::verify_ticket(keys, ticket, flow, payload, now);
     ASSERT_FALSE(r.ok()) << GetParam().name << " is not bound";
     EXPECT_NE(r.error().message.find("does not authorize"), std::string::npos) << r.error().message;
 }
@@ -120,50 +120,50 @@ TEST_P(TicketBinding, ChangingItFailsVerification)
 INSTANTIATE_TEST_SUITE_P(
     EveryField, TicketBinding,
     ::testing::Values(
-        Binding{"client_address", [](ServePlan&, FlowTuple& f) { f.client = "198.18.0.101:40000"; }},
-        Binding{"client_port", [](ServePlan&, FlowTuple& f) { f.client = "198.18.0.100:40001"; }},
-        Binding{"gateway_address", [](ServePlan&, FlowTuple& f) { f.gateway = "198.18.0.3:80"; }},
-        Binding{"gateway_port", [](ServePlan&, FlowTuple& f) { f.gateway = "198.18.0.2:8080"; }},
-        Binding{"pool", [](ServePlan& p, FlowTuple&) { p.pool = "other.rgw.buckets.data"; }},
-        Binding{"namespace", [](ServePlan& p, FlowTuple&) { p.nspace = "ns"; }},
-        Binding{"oid", [](ServePlan& p, FlowTuple&) { p.oid = "7d0a2c3e.4155.1_photos/dog.jpg"; }},
-        Binding{"bucket_marker", [](ServePlan& p, FlowTuple&) { p.oid = "7d0a2c3e.4155.2_photos/cat.jpg"; }},
-        Binding{"locator", [](ServePlan& p, FlowTuple&) { p.locator = "loc"; }},
-        Binding{"etag", [](ServePlan& p, FlowTuple&) { p.etag = "fedcba9876543210fedcba9876543210"; }},
-        Binding{"object_size", [](ServePlan& p, FlowTuple&) { p.object_size += 1; }},
-        Binding{"first", [](ServePlan& p, FlowTuple&) { p.first -= 1; }},
-        Binding{"length", [](ServePlan& p, FlowTuple&) { p.length -= 1; }}),
+        Binding{"client_address", [](handoff::ServePlan&, handoff::FlowTuple& f) { f.client = "198.18.0.101:40000"; }},
+        Binding{"client_port", [](handoff::ServePlan&, handoff::FlowTuple& f) { f.client = "198.18.0.100:40001"; }},
+        Binding{"gateway_address", [](handoff::ServePlan&, handoff::FlowTuple& f) { f.gateway = "198.18.0.3:80"; }},
+        Binding{"gateway_port", [](handoff::ServePlan&, handoff::FlowTuple& f) { f.gateway = "198.18.0.2:8080"; }},
+        Binding{"pool", [](handoff::ServePlan& p, handoff::FlowTuple&) { p.pool = "other.rgw.buckets.data"; }},
+        Binding{"namespace", [](handoff::ServePlan& p, handoff::FlowTuple&) { p.nspace = "ns"; }},
+        Binding{"oid", [](handoff::ServePlan& p, handoff::FlowTuple&) { p.oid = "7d0a2c3e.4155.1_photos/dog.jpg"; }},
+        Binding{"bucket_marker", [](handoff::ServePlan& p, handoff::FlowTuple&) { p.oid = "7d0a2c3e.4155.2_photos/cat.jpg"; }},
+        Binding{"locator", [](handoff::ServePlan& p, handoff::FlowTuple&) { p.locator = "loc"; }},
+        Binding{"etag", [](handoff::ServePlan& p, handoff::FlowTuple&) { p.etag = "fedcba9876543210fedcba9876543210"; }},
+        Binding{"object_size", [](handoff::ServePlan& p, handoff::FlowTuple&) { p.object_size += 1; }},
+        Binding{"first", [](handoff::ServePlan& p, handoff::FlowTuple&) { p.first -= 1; }},
+        Binding{"length", [](handoff::ServePlan& p, handoff::FlowTuple&) { p.length -= 1; }}),
     [](const ::testing::TestParamInfo<Binding>& info) { return std::string(info.param.name); });
 
 TEST(Ticket, TamperedOrMalformedTicketsAreRefused)
 {
     auto keys = ring({{"t1", 7}});
-    auto payload = encode_plan(sample_plan());
+    auto payload = handoff::encode_plan(sample_plan());
     auto now = std::chrono::system_clock::now();
-    auto ticket = make_ticket(keys.current(), kFlow, payload, now + ticket_lifetime);
+    auto ticket = handoff::make_ticket(keys.current(), kFlow, payload, now + handoff::ticket_lifetime);
     for (std::size_t i = 0; i < ticket.size(); ++i) {
         auto flipped = ticket;
         flipped[i] ^= 0x01;
-        EXPECT_FALSE(verify_ticket(keys, flipped, kFlow, payload, now).ok()) << "byte " << i;
+        EXPECT_FALSE(handoff::verify_ticket(keys, flipped, kFlow, payload, now).ok()) << "byte " << i;
     }
     auto short_one = ticket;
     short_one.pop_back();
-    auto r = verify_ticket(keys, short_one, kFlow, payload, now);
+    auto r = handoff::verify_ticket(keys, short_one, kFlow, payload, now);
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().message.find("malformed"), std::string::npos);
-    EXPECT_FALSE(verify_ticket(keys, {}, kFlow, payload, now).ok());
+    EXPECT_FALSE(handoff::verify_ticket(keys, {}, kFlow, payload, now).ok());
 }
 
 TEST(Ticket, OnlyTheNamedKeyOfTheRingVerifies)
 {
     auto gateway = ring({{"t1", 7}});
     auto now = std::chrono::system_clock::now();
-    auto payload = encode_plan(sample_plan());
-    auto ticket = make_ticket(gateway.current(), kFlow, payload, now + ticket_lifetime);
+    auto payload = handoff::encode_plan(sample_plan());
+    auto ticket = handoff::make_ticket(gateway.current(), kFlow, payload, now + handoff::ticket_lifetime);
     // Same id, another secret: the MAC fails.
-    EXPECT_FALSE(verify_ticket(ring({{"t1", 8}}), ticket, kFlow, payload, now).ok());
+    EXPECT_FALSE(handoff::verify_ticket(ring({{"t1", 8}}), ticket, kFlow, payload, now).ok());
     // Another id only: the key is unknown.
-    auto unknown = verify_ticket(ring({{"t2", 7}}), ticket, kFlow, payload, now);
+    auto unknown = handoff::verify_ticket(ring({{"t2", 7}}), ticket, kFlow, payload, now);
     ASSERT_FALSE(unknown.ok());
     EXPECT_NE(unknown.error().message.find("\"t1\", which is not in the ticket key file"), std::string::npos)
         << unknown.error().message;
@@ -204,37 +204,37 @@ protected:
 
 TEST_F(TicketKeyFile, RotationAcceptsBothKeysThenOnlyTheNewOne)
 {
-    auto payload = encode_plan(sample_plan());
+    auto payload = handoff::encode_plan(sample_plan());
     auto now = std::chrono::system_clock::now();
     write(line("old", '1'));
-    KeyringFile gateway(path_), responder(path_);
+    handoff::KeyringFile gateway(path_), responder(path_);
     auto before = gateway.keys();
     ASSERT_TRUE(before.ok()) << before.error().message;
-    auto old_ticket = make_ticket((*before)->current(), kFlow, payload, now + ticket_lifetime);
+    auto old_ticket = handoff::make_ticket((*before)->current(), kFlow, payload, now + handoff::ticket_lifetime);
 
     // Step 1: the new key is added as the first line everywhere; the old one stays.
     write(line("new", '2') + line("old", '1'));
     auto during = gateway.keys();
     ASSERT_TRUE(during.ok()) << during.error().message;
     EXPECT_EQ((*during)->current().id(), "new") << "the gateway did not pick up the new current key";
-    auto new_ticket = make_ticket((*during)->current(), kFlow, payload, now + ticket_lifetime);
+    auto new_ticket = handoff::make_ticket((*during)->current(), kFlow, payload, now + handoff::ticket_lifetime);
     auto accepted = responder.keys();
     ASSERT_TRUE(accepted.ok());
-    EXPECT_TRUE(verify_ticket(**accepted, old_ticket, kFlow, payload, now).ok());
-    EXPECT_TRUE(verify_ticket(**accepted, new_ticket, kFlow, payload, now).ok());
+    EXPECT_TRUE(handoff::verify_ticket(**accepted, old_ticket, kFlow, payload, now).ok());
+    EXPECT_TRUE(handoff::verify_ticket(**accepted, new_ticket, kFlow, payload, now).ok());
 
     // Step 2: the old line is removed.
     write(line("new", '2'));
     auto after = responder.keys();
     ASSERT_TRUE(after.ok());
-    EXPECT_FALSE(verify_ticket(**after, old_ticket, kFlow, payload, now).ok());
-    EXPECT_TRUE(verify_ticket(**after, new_ticket, kFlow, payload, now).ok());
+    EXPECT_FALSE(handoff::verify_ticket(**after, old_ticket, kFlow, payload, now).ok());
+    EXPECT_TRUE(handoff::verify_ticket(**after, new_ticket, kFlow, payload, now).ok());
 }
 
 TEST(ReplayCache, ATicketIsRefusedAgainUntilItCouldNoLongerVerify)
 {
     using Seen = rsp::ReplayCache::Seen;
-    rsp::ReplayCache cache(8, ticket_max_validity);
+    rsp::ReplayCache cache(8, handoff::ticket_max_validity);
     rsp::ReplayCache::Mac a{}, b{};
     a[0] = 1;
     b[0] = 2;
@@ -242,9 +242,9 @@ TEST(ReplayCache, ATicketIsRefusedAgainUntilItCouldNoLongerVerify)
     EXPECT_EQ(cache.admit(a, t0), Seen::fresh);
     EXPECT_EQ(cache.admit(a, t0 + 1s), Seen::replayed);
     EXPECT_EQ(cache.admit(b, t0 + 1s), Seen::fresh);
-    EXPECT_EQ(cache.admit(a, t0 + ticket_max_validity - 1ms), Seen::replayed);
+    EXPECT_EQ(cache.admit(a, t0 + handoff::ticket_max_validity - 1ms), Seen::replayed);
     // Aged out: by now verify_ticket() refuses it as expired anyway.
-    EXPECT_EQ(cache.admit(a, t0 + ticket_max_validity), Seen::fresh);
+    EXPECT_EQ(cache.admit(a, t0 + handoff::ticket_max_validity), Seen::fresh);
     EXPECT_EQ(cache.size(), 2u);
 }
 

@@ -5,11 +5,11 @@
 #include <fstream>
 #include <string>
 
-#include "vet.h"
+#include "osd_xo/vet.h"
 
 namespace {
 
-using xo::ServePlan;
+using xo::handoff::ServePlan;
 using xo::rsp::vet_head;
 using xo::rsp::XattrMap;
 
@@ -28,9 +28,9 @@ std::string fixture(const std::string& name)
 }
 
 /** A plan for the "big" golden object (9 MiB + 123, a 4 MiB head and two stripes). */
-ServePlan big_plan()
+xo::handoff::ServePlan big_plan()
 {
-    ServePlan p;
+    xo::handoff::ServePlan p;
     p.pool = kPool;
     p.oid = kMarker + "_big";
     p.etag = "0123456789abcdef0123456789abcdef";
@@ -49,7 +49,7 @@ XattrMap clean_head()
                     {"user.rgw.acl", "opaque"}};
 }
 
-std::string refusal(const XattrMap& xattrs, const ServePlan& plan = big_plan())
+std::string refusal(const XattrMap& xattrs, const xo::handoff::ServePlan& plan = big_plan())
 {
     auto r = vet_head(xattrs, plan);
     EXPECT_FALSE(r.ok()) << "expected a refusal";

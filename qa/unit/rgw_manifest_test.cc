@@ -1,4 +1,4 @@
-// Tests of the user.rgw.manifest decoder (common/rgw_manifest.h).
+// Tests of the user.rgw.manifest decoder (common/rgw/rgw_manifest.h).
 //
 // Golden inputs are manifests radosgw 16.2 wrote on a test cluster
 // (qa/unit/fixtures/rgw_manifest/<name>.hex, the xattr in hex); the expected
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "rgw_manifest.h"
+#include "common/rgw/rgw_manifest.h"
 
 namespace {
 

@@ -3,8 +3,8 @@
 
 #include <map>
 
-#include "s3_error.h"
-#include "test_support.h"
+#include "rgw_xo/s3_error.h"
+#include "qa/unit/test_support.h"
 
 namespace {
 

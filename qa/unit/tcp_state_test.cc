@@ -37,11 +37,11 @@
 
 #include <gtest/gtest.h>
 
-#include "handoff_messages.h"
-#include "private_netns.h"
-#include "tcp_state.h"
-#include "unique_fd.h"
-#include "wire.h"
+#include "common/handoff/handoff_messages.h"
+#include "qa/unit/private_netns.h"
+#include "common/tcp/tcp_state.h"
+#include "common/unique_fd.h"
+#include "common/wire.h"
 
 namespace xo {
 namespace {
@@ -257,10 +257,10 @@ double median(std::vector<double> v)
  * Move @server to a new socket on the same address and port, through the
  * wire encoding; @saved receives the state for inspection.
  */
-void migrate(UniqueFd& server, TcpState& saved, Timings* t = nullptr)
+void migrate(UniqueFd& server, tcp::TcpState& saved, Timings* t = nullptr)
 {
     auto t0 = Clock::now();
-    auto st = save_tcp_state(server.get());
+    auto st = tcp::save_tcp_state(server.get());
     double save_us = us_since(t0);
     ASSERT_TRUE(st.ok()) << st.error().message;
     server.reset(); // closed in repair mode: nothing on the wire
@@ -268,19 +268,19 @@ void migrate(UniqueFd& server, TcpState& saved, Timings* t = nullptr)
     WireWriter w;
     encode(*st, w);
     WireReader r(w.data());
-    auto decoded = decode_tcp_state(r);
+    auto decoded = tcp::decode_tcp_state(r);
     ASSERT_TRUE(decoded.ok()) << decoded.error().message;
     ASSERT_TRUE(r.at_end());
     ASSERT_EQ(*decoded, *st);
 
     t0 = Clock::now();
-    auto restored = restore_tcp_state(*decoded, decoded->local);
+    auto restored = tcp::restore_tcp_state(*decoded, decoded->local);
     double restore_us = us_since(t0);
     ASSERT_TRUE(restored.ok()) << restored.error().message;
     ASSERT_EQ(restored->local_port, decoded->local.port);
 
     t0 = Clock::now();
-    auto left = leave_repair(restored->fd.get(), *decoded);
+    auto left = tcp::leave_repair(restored->fd.get(), *decoded);
     double leave_us = us_since(t0);
     ASSERT_TRUE(left.ok()) << left.error().message;
     server = std::move(restored->fd);
@@ -343,7 +343,7 @@ TEST_P(TcpRepairMigration, QueuedDataBothWaysSurvivesExactlyOnce)
     ASSERT_NO_FATAL_FAILURE(wait_quiet(c));
     EXPECT_GT(ioctl_value(c.server.get(), SIOCOUTQNSD), 0) << "the test needs never-sent data";
 
-    TcpState st;
+    tcp::TcpState st;
     ASSERT_NO_FATAL_FAILURE(migrate(c.server, st));
     EXPECT_EQ(st.family, family);
     EXPECT_EQ(st.timestamps, timestamps);
@@ -392,7 +392,7 @@ TEST_P(TcpRepairRepeated, TwoHundredMigrationsKeepTheByteStream)
             << "round " << i;
         ASSERT_NO_FATAL_FAILURE(wait_quiet(c)) << "round " << i;
 
-        TcpState st;
+        tcp::TcpState st;
         ASSERT_NO_FATAL_FAILURE(migrate(c.server, st, &t)) << "round " << i;
         ASSERT_EQ(st.recv_queue.size(), up);
         rounds_with_unsent += st.unsent_len > 0;
@@ -433,7 +433,7 @@ TEST_F(TcpRepair, LargeQueuesAreRestored)
     ASSERT_TRUE(wait_until([&] { return ioctl_value(c.server.get(), SIOCINQ) == int(up); }, kIoTimeoutMs));
     ASSERT_NO_FATAL_FAILURE(wait_quiet(c));
 
-    TcpState st;
+    tcp::TcpState st;
     ASSERT_NO_FATAL_FAILURE(migrate(c.server, st));
     EXPECT_EQ(st.recv_queue.size(), up);
     EXPECT_GT(st.send_queue.size(), 3u << 20);
@@ -466,7 +466,7 @@ TEST_F(TcpRepair, SentButUnacknowledgedDataIsRetransmitted)
     ASSERT_EQ(write_some(c.server.get(), pattern(0, down, 2)), down);
     ASSERT_TRUE(wait_until([&] { return ioctl_value(c.server.get(), SIOCOUTQNSD) == 0; }, kIoTimeoutMs));
 
-    TcpState st;
+    tcp::TcpState st;
     ASSERT_NO_FATAL_FAILURE(migrate(c.server, st));
     EXPECT_EQ(st.send_queue.size(), down);
     EXPECT_EQ(st.unsent_len, 0u);
@@ -490,7 +490,7 @@ int repair_mode(int fd)
 /** Let @fd queue far more than kMaxTcpQueuesBytes each way (the kernel doubles the value). */
 void grow_buffers(int fd)
 {
-    int big = 4 * static_cast<int>(kMaxTcpQueuesBytes);
+    int big = 4 * static_cast<int>(tcp::kMaxTcpQueuesBytes);
     ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big), 0) << std::strerror(errno);
     ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big), 0) << std::strerror(errno);
 }
@@ -503,7 +503,7 @@ TEST_F(TcpRepair, QueuesAtTheLimitAreSavedIntoAStateThatFitsItsMessage)
     Conn c;
     ASSERT_NO_FATAL_FAILURE(connect_pair(AF_INET6, 16384, c));
     ASSERT_NO_FATAL_FAILURE(grow_buffers(c.server.get()));
-    const std::size_t down = 1u << 20, up = kMaxTcpQueuesBytes - down;
+    const std::size_t down = 1u << 20, up = tcp::kMaxTcpQueuesBytes - down;
     ASSERT_NO_FATAL_FAILURE(send_all(c.client.get(), pattern(0, up, 1)));
     ASSERT_TRUE(wait_until([&] { return ioctl_value(c.server.get(), SIOCINQ) == int(up); }, kIoTimeoutMs));
     // The client reads nothing, so what the server writes stays queued on one side or the other.
@@ -517,9 +517,9 @@ TEST_F(TcpRepair, QueuesAtTheLimitAreSavedIntoAStateThatFitsItsMessage)
                            kIoTimeoutMs));
     ASSERT_NO_FATAL_FAILURE(wait_quiet(c));
 
-    TcpState st;
+    tcp::TcpState st;
     ASSERT_NO_FATAL_FAILURE(migrate(c.server, st));
-    EXPECT_EQ(st.recv_queue.size() + st.send_queue.size(), kMaxTcpQueuesBytes);
+    EXPECT_EQ(st.recv_queue.size() + st.send_queue.size(), tcp::kMaxTcpQueuesBytes);
     WireWriter w;
     encode(st, w);
     EXPECT_EQ(w.data().size(), handoff::max_tcp_state);
@@ -539,11 +539,11 @@ TEST_F(TcpRepair, ReceiveQueueOverTheLimitIsRefusedAndTheSocketKeepsWorking)
     Conn c;
     ASSERT_NO_FATAL_FAILURE(connect_pair(AF_INET, 0, c));
     ASSERT_NO_FATAL_FAILURE(grow_buffers(c.server.get()));
-    const std::size_t up = kMaxTcpQueuesBytes + 1;
+    const std::size_t up = tcp::kMaxTcpQueuesBytes + 1;
     ASSERT_NO_FATAL_FAILURE(send_all(c.client.get(), pattern(0, up, 1)));
     ASSERT_TRUE(wait_until([&] { return ioctl_value(c.server.get(), SIOCINQ) == int(up); }, kIoTimeoutMs));
 
-    auto st = save_tcp_state(c.server.get());
+    auto st = tcp::save_tcp_state(c.server.get());
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.error().code, EMSGSIZE);
     EXPECT_NE(st.error().message.find("receive queue of " + std::to_string(up) + " bytes"), std::string::npos)
@@ -562,14 +562,14 @@ TEST_F(TcpRepair, SendQueueOverWhatIsLeftIsRefusedAndEveryByteStillArrives)
     Conn c;
     ASSERT_NO_FATAL_FAILURE(connect_pair(AF_INET, 16384, c));
     ASSERT_NO_FATAL_FAILURE(grow_buffers(c.server.get()));
-    const std::size_t up = 1u << 20, down = kMaxTcpQueuesBytes;
+    const std::size_t up = 1u << 20, down = tcp::kMaxTcpQueuesBytes;
     ASSERT_NO_FATAL_FAILURE(send_all(c.client.get(), pattern(0, up, 1)));
     ASSERT_TRUE(wait_until([&] { return ioctl_value(c.server.get(), SIOCINQ) == int(up); }, kIoTimeoutMs));
     ASSERT_EQ(write_some(c.server.get(), pattern(0, down, 2)), down);
     ASSERT_NO_FATAL_FAILURE(wait_quiet(c));
-    ASSERT_GT(static_cast<std::size_t>(ioctl_value(c.server.get(), SIOCOUTQ)), kMaxTcpQueuesBytes - up);
+    ASSERT_GT(static_cast<std::size_t>(ioctl_value(c.server.get(), SIOCOUTQ)), tcp::kMaxTcpQueuesBytes - up);
 
-    auto st = save_tcp_state(c.server.get());
+    auto st = tcp::save_tcp_state(c.server.get());
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.error().code, EMSGSIZE);
     EXPECT_NE(st.error().message.find("send queue"), std::string::npos) << st.error().message;
@@ -583,7 +583,7 @@ TEST_F(TcpRepair, ListeningSocketIsRefusedAndKeepsWorking)
 {
     Conn c;
     ASSERT_NO_FATAL_FAILURE(connect_pair(AF_INET, 0, c));
-    auto st = save_tcp_state(c.listener.get());
+    auto st = tcp::save_tcp_state(c.listener.get());
     ASSERT_FALSE(st.ok());
     EXPECT_NE(st.error().message.find("not ESTABLISHED"), std::string::npos) << st.error().message;
     EXPECT_EQ(repair_mode(c.listener.get()), 0);
@@ -601,7 +601,7 @@ TEST_F(TcpRepair, UnconnectedSocketIsRefusedAndCanStillConnect)
     Conn c;
     ASSERT_NO_FATAL_FAILURE(connect_pair(AF_INET6, 0, c));
     UniqueFd fresh(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    auto st = save_tcp_state(fresh.get());
+    auto st = tcp::save_tcp_state(fresh.get());
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.error().code, ENOTCONN);
     EXPECT_EQ(repair_mode(fresh.get()), 0);
@@ -626,7 +626,7 @@ TEST_F(TcpRepair, HalfClosedSocketIsRefusedAndStaysReadable)
             return info.tcpi_state == TCP_CLOSE_WAIT;
         },
         kIoTimeoutMs));
-    auto st = save_tcp_state(c.server.get());
+    auto st = tcp::save_tcp_state(c.server.get());
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(repair_mode(c.server.get()), 0);
     ASSERT_NO_FATAL_FAILURE(expect_stream(c.server.get(), 0, 100, 1));
@@ -649,11 +649,11 @@ TEST_F(TcpRepair, ConnectionsOutOfRepairDoNotKeepTheirPortFromANewListener)
             int one = 1;
             ASSERT_EQ(::setsockopt(c.server.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
             if (restored) {
-                TcpState st;
+                tcp::TcpState st;
                 ASSERT_NO_FATAL_FAILURE(migrate(c.server, st));
             } else {
-                ASSERT_TRUE(save_tcp_state(c.server.get()).ok());
-                ASSERT_TRUE(repair_off(c.server.get(), true).ok());
+                ASSERT_TRUE(tcp::save_tcp_state(c.server.get()).ok());
+                ASSERT_TRUE(tcp::repair_off(c.server.get(), true).ok());
             }
             int reuse = 0;
             socklen_t len = sizeof reuse;
@@ -680,13 +680,13 @@ TEST_F(TcpRepair, KernelChosenPortsAreDistinct)
         long rsts_before = out_rsts();
         Conn c;
         ASSERT_NO_FATAL_FAILURE(connect_pair(family, 0, c));
-        auto st = save_tcp_state(c.server.get());
+        auto st = tcp::save_tcp_state(c.server.get());
         ASSERT_TRUE(st.ok()) << st.error().message;
         c.server.reset();
-        TcpEndpoint any_port{st->local.addr, 0};
-        auto a = restore_tcp_state(*st, any_port);
+        tcp::TcpEndpoint any_port{st->local.addr, 0};
+        auto a = tcp::restore_tcp_state(*st, any_port);
         ASSERT_TRUE(a.ok()) << a.error().message;
-        auto b = restore_tcp_state(*st, any_port);
+        auto b = tcp::restore_tcp_state(*st, any_port);
         ASSERT_TRUE(b.ok()) << b.error().message;
         EXPECT_NE(a->local_port, 0);
         EXPECT_NE(b->local_port, 0);
@@ -702,20 +702,20 @@ TEST_F(TcpRepair, KernelChosenPortsAreDistinct)
 
 TEST_F(TcpRepair, InconsistentStateIsRefused)
 {
-    TcpState st;
+    tcp::TcpState st;
     st.send_queue = {1, 2, 3};
     st.unsent_len = 4;
-    auto r = restore_tcp_state(st, st.local);
+    auto r = tcp::restore_tcp_state(st, st.local);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, EINVAL);
     st.unsent_len = 0;
     st.family = AF_UNIX;
-    EXPECT_FALSE(restore_tcp_state(st, st.local).ok());
+    EXPECT_FALSE(tcp::restore_tcp_state(st, st.local).ok());
 }
 
-TcpState sample_state(int family)
+tcp::TcpState sample_state(int family)
 {
-    TcpState st;
+    tcp::TcpState st;
     st.family = family;
     for (std::size_t i = 0; i < 16; ++i) {
         st.local.addr[i] = static_cast<std::uint8_t>(family == AF_INET && i >= 4 ? 0 : 0x10 + i);
@@ -743,7 +743,7 @@ TcpState sample_state(int family)
     return st;
 }
 
-std::vector<std::uint8_t> encoded(const TcpState& st)
+std::vector<std::uint8_t> encoded(const tcp::TcpState& st)
 {
     WireWriter w;
     encode(st, w);
@@ -756,15 +756,15 @@ TEST(TcpStateWire, RoundTripIsExact)
         auto st = sample_state(family);
         auto bytes = encoded(st);
         WireReader r(bytes);
-        auto back = decode_tcp_state(r);
+        auto back = tcp::decode_tcp_state(r);
         ASSERT_TRUE(back.ok()) << back.error().message;
         EXPECT_EQ(*back, st);
         EXPECT_TRUE(r.at_end());
     }
-    TcpState empty;
+    tcp::TcpState empty;
     auto bytes = encoded(empty);
     WireReader r(bytes);
-    auto back = decode_tcp_state(r);
+    auto back = tcp::decode_tcp_state(r);
     ASSERT_TRUE(back.ok()) << back.error().message;
     EXPECT_EQ(*back, empty);
 }
@@ -774,7 +774,7 @@ TEST(TcpStateWire, EveryTruncationIsAnError)
     auto bytes = encoded(sample_state(AF_INET6));
     for (std::size_t len = 0; len < bytes.size(); ++len) {
         WireReader r(std::span(bytes.data(), len));
-        EXPECT_FALSE(decode_tcp_state(r).ok()) << "prefix of " << len << " bytes decoded";
+        EXPECT_FALSE(tcp::decode_tcp_state(r).ok()) << "prefix of " << len << " bytes decoded";
     }
 }
 
@@ -797,24 +797,24 @@ TEST(TcpStateWire, InvalidFieldsAreErrors)
         auto bad = good;
         bad[c.at] = c.value;
         WireReader r(bad);
-        EXPECT_FALSE(decode_tcp_state(r).ok()) << c.what;
+        EXPECT_FALSE(tcp::decode_tcp_state(r).ok()) << c.what;
     }
 
     auto st = sample_state(AF_INET);
     st.window_scaling = false; // scales without the option are meaningless
     auto no_ws = encoded(st);
     WireReader r1(no_ws);
-    EXPECT_FALSE(decode_tcp_state(r1).ok());
+    EXPECT_FALSE(tcp::decode_tcp_state(r1).ok());
 
     st = sample_state(AF_INET);
     st.unsent_len = static_cast<std::uint32_t>(st.send_queue.size() + 1);
     auto too_much_unsent = encoded(st);
     WireReader r2(too_much_unsent);
-    EXPECT_FALSE(decode_tcp_state(r2).ok());
+    EXPECT_FALSE(tcp::decode_tcp_state(r2).ok());
 
     auto limited = encoded(sample_state(AF_INET));
     WireReader r3(limited);
-    auto over = decode_tcp_state(r3, 999); // send queue is 1000 bytes
+    auto over = tcp::decode_tcp_state(r3, 999); // send queue is 1000 bytes
     ASSERT_FALSE(over.ok());
     EXPECT_NE(over.error().message.find("send queue"), std::string::npos) << over.error().message;
 }
@@ -824,9 +824,9 @@ TEST(TcpStateWire, QueuesAreLimitedTogether)
 {
     auto bytes = encoded(sample_state(AF_INET6));
     WireReader at_limit(bytes);
-    EXPECT_TRUE(decode_tcp_state(at_limit, 1077).ok());
+    EXPECT_TRUE(tcp::decode_tcp_state(at_limit, 1077).ok());
     WireReader over(bytes);
-    auto refused = decode_tcp_state(over, 1076);
+    auto refused = tcp::decode_tcp_state(over, 1076);
     ASSERT_FALSE(refused.ok());
     EXPECT_NE(refused.error().message.find("receive queue"), std::string::npos) << refused.error().message;
 }
@@ -835,12 +835,12 @@ TEST(TcpStateWire, QueuesAreLimitedTogether)
 // so queues of kMaxTcpQueuesBytes encode to exactly the message limit.
 TEST(TcpStateWire, FixedPartIsWhatTheLimitsAssume)
 {
-    TcpState empty;
+    tcp::TcpState empty;
     empty.family = AF_INET6;
-    EXPECT_EQ(encoded(empty).size(), kTcpStateFixedBytes);
+    EXPECT_EQ(encoded(empty).size(), tcp::kTcpStateFixedBytes);
     empty.family = AF_INET;
-    EXPECT_LT(encoded(empty).size(), kTcpStateFixedBytes);
-    EXPECT_EQ(kMaxTcpQueuesBytes + kTcpStateFixedBytes, handoff::max_tcp_state);
+    EXPECT_LT(encoded(empty).size(), tcp::kTcpStateFixedBytes);
+    EXPECT_EQ(tcp::kMaxTcpQueuesBytes + tcp::kTcpStateFixedBytes, handoff::max_tcp_state);
 }
 
 TEST(TcpStateWire, GarbageNeverCrashes)
@@ -860,7 +860,7 @@ TEST(TcpStateWire, GarbageNeverCrashes)
                 buf[rng() % buf.size()] = static_cast<std::uint8_t>(rng());
         }
         WireReader r(buf);
-        auto st = decode_tcp_state(r, 4096);
+        auto st = tcp::decode_tcp_state(r, 4096);
         if (st.ok()) {
             ++decoded;
             EXPECT_LE(st->unsent_len, st->send_queue.size());

@@ -1,4 +1,4 @@
-#include "test_support.h"
+#include "qa/unit/test_support.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "common/log.h"
 
 namespace xo::test {
 namespace {

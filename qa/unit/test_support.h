@@ -28,9 +28,9 @@
 #include <utility>
 #include <vector>
 
-#include "access_log.h"
-#include "gateway_config.h"
-#include "worker.h"
+#include "rgw_xo/access_log.h"
+#include "rgw_xo/gateway_config.h"
+#include "rgw_xo/worker.h"
 
 namespace xo::test {
 

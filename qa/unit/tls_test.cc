@@ -24,12 +24,12 @@
 #include <unistd.h>
 #include <vector>
 
-#include "tls/direction_state.h"
-#include "tls/handshake.h"
-#include "tls/key_schedule.h"
-#include "tls/record_layer.h"
-#include "tls/session.h"
-#include "test_pki.h"
+#include "common/tls/direction_state.h"
+#include "common/tls/handshake.h"
+#include "common/tls/key_schedule.h"
+#include "common/tls/record_layer.h"
+#include "common/tls/session.h"
+#include "qa/unit/test_pki.h"
 
 namespace xo::tls {
 namespace {

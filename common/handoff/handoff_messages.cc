@@ -1,8 +1,8 @@
-#include "handoff_messages.h"
+#include "common/handoff/handoff_messages.h"
 
 #include <type_traits>
 
-#include "wire.h"
+#include "common/wire.h"
 
 namespace xo::handoff {
 

@@ -32,9 +32,9 @@
 #include <string_view>
 #include <vector>
 
-#include "result.h"
+#include "common/result.h"
 
-namespace xo {
+namespace xo::handoff {
 
 class PresharedKey {
 public:
@@ -123,4 +123,4 @@ private:
     std::shared_ptr<const Keyring> keys_;
 };
 
-} // namespace xo
+} // namespace xo::handoff

@@ -32,20 +32,12 @@
 #include <memory>
 #include <string>
 
-#include "handoff_messages.h"
-#include "control_tls.h"
-#include "result.h"
+#include "common/handoff/handoff_messages.h"
+#include "common/handoff/control_tls.h"
+#include "common/deadline.h"
+#include "common/result.h"
 
-namespace xo {
-
-using Clock = std::chrono::steady_clock;
-using Deadline = Clock::time_point;
-
-/** deadline_in() - the deadline @d from now. */
-inline Deadline deadline_in(Clock::duration d) { return Clock::now() + d; }
-
-/** never - a deadline that does not pass. */
-inline constexpr Deadline never = Deadline::max();
+namespace xo::handoff {
 
 class ControlChannel {
 public:
@@ -139,4 +131,4 @@ connect_channel(std::shared_ptr<ControlTls> tls, boost::asio::ip::tcp::endpoint 
 boost::asio::awaitable<Result<std::unique_ptr<ControlChannel>>>
 accept_channel(std::shared_ptr<ControlTls> tls, boost::asio::ip::tcp::socket socket, Deadline deadline);
 
-} // namespace xo
+} // namespace xo::handoff

@@ -1,6 +1,6 @@
-#include "ceph_decode.h"
+#include "common/rgw/ceph_decode.h"
 
-namespace xo::cephenc {
+namespace xo::rgw {
 
 Error CephReader::truncated(std::string_view what, std::size_t need) const
 {
@@ -102,4 +102,4 @@ Result<void> CephReader::end(std::string_view what) const
     return {};
 }
 
-} // namespace xo::cephenc
+} // namespace xo::rgw

@@ -26,9 +26,9 @@
 #include <string>
 #include <unordered_map>
 
-#include "control_channel.h"
+#include "common/handoff/control_channel.h"
 
-namespace xo {
+namespace xo::handoff {
 
 class FlowMux {
 public:
@@ -92,4 +92,4 @@ private:
     std::optional<Error> ended_;
 };
 
-} // namespace xo
+} // namespace xo::handoff

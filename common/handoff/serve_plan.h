@@ -53,10 +53,10 @@
 #include <string>
 #include <vector>
 
-#include "psk.h"
-#include "result.h"
+#include "common/handoff/psk.h"
+#include "common/result.h"
 
-namespace xo {
+namespace xo::handoff {
 
 struct ServePlan {
     std::string pool;    ///< RADOS pool of the head object
@@ -124,4 +124,4 @@ Result<TicketMac> verify_ticket(const Keyring& keys, std::span<const std::uint8_
                                 std::span<const std::uint8_t> payload,
                                 std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
-} // namespace xo
+} // namespace xo::handoff

@@ -1,5 +1,5 @@
 // The name mapping of rgw_oid.h; see there for the rules and their origin.
-#include "rgw_oid.h"
+#include "common/rgw/rgw_oid.h"
 
 namespace xo::rgw {
 

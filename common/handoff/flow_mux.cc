@@ -1,11 +1,11 @@
-#include "flow_mux.h"
+#include "common/handoff/flow_mux.h"
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "log.h"
+#include "common/log.h"
 
-namespace xo {
+namespace xo::handoff {
 
 using boost::asio::redirect_error;
 using boost::asio::use_awaitable;
@@ -117,4 +117,4 @@ boost::asio::awaitable<Result<handoff::Message>> FlowMux::next_unclaimed(Deadlin
     return wait(std::nullopt, deadline);
 }
 
-} // namespace xo
+} // namespace xo::handoff

@@ -18,7 +18,7 @@
 // run of equal parts (the last maybe shorter), so the position of every
 // stripe follows from its run, part and stripe numbers, and seek() and
 // next() only compute. The extent count is known before anything is made.
-#include "rgw_manifest.h"
+#include "common/rgw/rgw_manifest.h"
 
 #include <algorithm>
 #include <climits>

@@ -21,7 +21,7 @@
 // Restore sizes the socket buffers to hold the saved queues first, because
 // refilling under repair and the later normal send of the unsent tail are
 // both non-blocking and must not stall on a default-sized buffer.
-#include "tcp_state.h"
+#include "common/tcp/tcp_state.h"
 
 #include <arpa/inet.h>
 #include <linux/sockios.h>
@@ -35,7 +35,7 @@
 #include <span>
 #include <string>
 
-namespace xo {
+namespace xo::tcp {
 namespace {
 
 constexpr int kMaxUserMss = 32767;           // the kernel's limits for TCP_MAXSEG
@@ -526,4 +526,4 @@ Result<void> leave_repair(int fd, const TcpState& state)
     return {};
 }
 
-} // namespace xo
+} // namespace xo::tcp

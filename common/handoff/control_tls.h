@@ -29,10 +29,10 @@
 #include <memory>
 #include <string>
 
-#include "psk.h"
-#include "result.h"
+#include "common/handoff/psk.h"
+#include "common/result.h"
 
-namespace xo {
+namespace xo::handoff {
 
 /** The keyring for a channel with a peer address. */
 using KeySource = std::function<Result<std::shared_ptr<const Keyring>>(const boost::asio::ip::address& peer)>;
@@ -91,4 +91,4 @@ private:
     boost::asio::ssl::context ctx_;
 };
 
-} // namespace xo
+} // namespace xo::handoff

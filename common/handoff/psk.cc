@@ -1,4 +1,4 @@
-#include "psk.h"
+#include "common/handoff/psk.h"
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -7,9 +7,9 @@
 
 #include <cstdio>
 
-#include "hex.h"
+#include "common/hex.h"
 
-namespace xo {
+namespace xo::handoff {
 
 namespace {
 
@@ -207,4 +207,4 @@ PresharedKey::~PresharedKey()
         OPENSSL_cleanse(key_.data(), key_.size());
 }
 
-} // namespace xo
+} // namespace xo::handoff

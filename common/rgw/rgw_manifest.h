@@ -36,7 +36,7 @@
 #include <string>
 #include <vector>
 
-#include "result.h"
+#include "common/result.h"
 
 namespace xo::rgw {
 

@@ -1,4 +1,4 @@
-#include "control_channel.h"
+#include "common/handoff/control_channel.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
@@ -10,9 +10,9 @@
 #include <array>
 #include <netinet/tcp.h>
 
-#include "endpoint.h"
+#include "common/endpoint.h"
 
-namespace xo {
+namespace xo::handoff {
 
 using boost::asio::redirect_error;
 using boost::asio::use_awaitable;
@@ -295,4 +295,4 @@ accept_channel(std::shared_ptr<ControlTls> tls, boost::asio::ip::tcp::socket soc
     co_return channel;
 }
 
-} // namespace xo
+} // namespace xo::handoff

@@ -47,11 +47,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "result.h"
-#include "unique_fd.h"
-#include "wire.h"
+#include "common/result.h"
+#include "common/unique_fd.h"
+#include "common/wire.h"
 
-namespace xo {
+namespace xo::tcp {
 
 /** TcpEndpoint - an IP address and port; IPv4 uses the first 4 bytes of @addr. */
 struct TcpEndpoint {
@@ -185,4 +185,4 @@ void encode(const TcpState& state, WireWriter& out);
  */
 Result<TcpState> decode_tcp_state(WireReader& in, std::size_t max_queues_bytes = kMaxTcpQueuesBytes);
 
-} // namespace xo
+} // namespace xo::tcp

@@ -3,9 +3,9 @@
 // rgw_bucket 10, rgw_pool 10, RGWObjManifestRule 2, RGWObjManifestPart 2.
 // Older versions have other field layouts and newer ones may carry fields
 // that change the meaning (we could not tell), so both are refused.
-#include "rgw_manifest.h"
+#include "common/rgw/rgw_manifest.h"
 
-#include "ceph_decode.h"
+#include "common/rgw/ceph_decode.h"
 
 // Decode into `var` or return the error (undefined at the end of this file).
 #define XO_TRY(var, expr)            \
@@ -16,7 +16,7 @@
 namespace xo::rgw {
 namespace {
 
-using cephenc::CephReader;
+using rgw::CephReader;
 
 // RADOS object names are at most 2048 bytes by default; S3 keys 1024.
 constexpr std::size_t kMaxString = 4096;

@@ -46,8 +46,8 @@
 #include <variant>
 #include <vector>
 
-#include "result.h"
-#include "tcp_state.h"
+#include "common/result.h"
+#include "common/tcp/tcp_state.h"
 
 namespace xo::handoff {
 
@@ -58,7 +58,7 @@ inline constexpr std::size_t header_size = 8;
 // Field limits. The TCP state carries both socket queues, so it is the big one;
 // its limit is the TCP state module's, whose save refuses a connection that
 // would not fit (tcp_state.h): such a connection is relayed, not offloaded.
-inline constexpr std::size_t max_tcp_state = kMaxEncodedTcpState;
+inline constexpr std::size_t max_tcp_state = tcp::kMaxEncodedTcpState;
 inline constexpr std::size_t max_read_ahead = 1u << 20;
 inline constexpr std::size_t max_app_payload = 1u << 20;
 inline constexpr std::size_t max_ticket = 1024;
@@ -93,7 +93,7 @@ using Bytes = std::vector<std::uint8_t>;
 
 struct Offer {
     std::uint64_t flow_id = 0;
-    Bytes tcp_state;   ///< opaque serialized socket (TcpState encoder)
+    Bytes tcp_state;   ///< opaque serialized socket (tcp::TcpState encoder)
     Bytes read_ahead;  ///< client bytes the gateway read but did not consume
     Bytes app_payload; ///< opaque: serve plan, TLS record state
     Bytes ticket;      ///< authorizes exactly this flow's response

@@ -1,4 +1,4 @@
-#include "control_tls.h"
+#include "common/handoff/control_tls.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -7,9 +7,9 @@
 #include <map>
 #include <mutex>
 
-#include "log.h"
+#include "common/log.h"
 
-namespace xo {
+namespace xo::handoff {
 
 namespace {
 
@@ -181,4 +181,4 @@ Result<void> ControlTls::check_proved(SSL* ssl, const ChannelKeys& keys)
     return {};
 }
 
-} // namespace xo
+} // namespace xo::handoff

@@ -14,15 +14,15 @@
 // user keys from colliding with radosgw's own "_<ns>_" names (shadow,
 // multipart); the locator keeps such a key in the PG its unescaped name
 // chose in old releases. Nothing here talks to the cluster. The rules
-// themselves live once, in rados_name() (common/rgw_manifest.h), which also
+// themselves live once, in rados_name() (common/rgw/rgw_manifest.h), which also
 // names the tail objects a manifest describes; this is the locator's view.
 #pragma once
 
 #include <string>
 #include <string_view>
 
-#include "result.h"
-#include "rgw_manifest.h"
+#include "common/result.h"
+#include "common/rgw/rgw_manifest.h"
 
 namespace xo::rgw {
 

@@ -11,9 +11,9 @@
 
 #include <string>
 
-#include "tcp_state.h"
+#include "common/tcp/tcp_state.h"
 
-namespace xo {
+namespace xo::tcp {
 namespace {
 
 constexpr std::uint8_t kVersion = 1;
@@ -174,4 +174,4 @@ Result<TcpState> decode_tcp_state(WireReader& in, std::size_t max_queues_bytes)
     return st;
 }
 
-} // namespace xo
+} // namespace xo::tcp

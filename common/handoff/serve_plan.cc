@@ -1,12 +1,12 @@
-#include "serve_plan.h"
+#include "common/handoff/serve_plan.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "wire.h"
+#include "common/wire.h"
 
-namespace xo {
+namespace xo::handoff {
 
 namespace {
 
@@ -151,4 +151,4 @@ bool is_unserved(std::span<const std::uint8_t> payload)
     return std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()) == unserved_marker;
 }
 
-} // namespace xo
+} // namespace xo::handoff

@@ -18,9 +18,9 @@
 #include <string>
 #include <string_view>
 
-#include "result.h"
+#include "common/result.h"
 
-namespace xo::cephenc {
+namespace xo::rgw {
 
 struct VersionedBody;
 
@@ -75,4 +75,4 @@ struct VersionedBody {
     CephReader body;          ///< exactly struct_len bytes
 };
 
-} // namespace xo::cephenc
+} // namespace xo::rgw
