@@ -21,7 +21,10 @@
  * rewrites in place with RFC 1624 arithmetic and returns XDP_TX) and xo_gw_tc
  * (clsact ingress, for devices without native XDP; rewrites through kernel
  * checksum helpers and bpf_redirect()s to the ingress device's egress). User
- * space attaches one of them; both share the flow table.
+ * space attaches one of them; both share the flow table. In TC a packet
+ * without an entry goes on to the next filter (TC_ACT_UNSPEC, which ends as
+ * "pass" when there is none): the TC flower rules of hybrid steering
+ * (steering/) sit behind this program, so an entry always wins over a rule.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -139,7 +142,7 @@ int xo_gw_xdp(struct xdp_md *ctx)
  * xo_gw_tc() - clsact ingress entry: same decisions as xo_gw_xdp().
  * @skb: the packet.
  *
- * Return: TC_ACT_SHOT, the bpf_redirect() verdict, or TC_ACT_OK.
+ * Return: TC_ACT_SHOT, the bpf_redirect() verdict, or TC_ACT_UNSPEC (next filter).
  */
 SEC("tc")
 int xo_gw_tc(struct __sk_buff *skb)
@@ -149,10 +152,10 @@ int xo_gw_tc(struct __sk_buff *skb)
 	__u32 daddr_off;
 
 	if (xo_tc_parse(skb, &pkt))
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	entry = xo_gw_lookup(&pkt, skb->len);
 	if (!entry)
-		return TC_ACT_OK;
+		return TC_ACT_UNSPEC;
 	if (entry->action == XO_FLOW_BLOCK)
 		return TC_ACT_SHOT;
 

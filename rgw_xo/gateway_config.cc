@@ -34,6 +34,7 @@ struct RawOptions {
     OffloadConfig offload;
     unsigned responder_port = 0;
     long flow_orphan_idle = 0, flow_sweep_interval = 0;
+    std::string tc_flower;
 };
 
 po::options_description describe(RawOptions& raw)
@@ -107,6 +108,16 @@ po::options_description describe(RawOptions& raw)
         ("flow-sweep-interval",
             po::value(&raw.flow_sweep_interval)->default_value(defaults.offload.sweep_interval.count()),
             "seconds between sweeps of the flow table for entries no live gateway owns")
+        ("tc-flower", po::value(&raw.tc_flower)->default_value(steering::to_string(defaults.offload.tc_flower)),
+            "TC flower rules for long offloaded flows, inserted in the background beside their eBPF entry: "
+            "off, software (the kernel executes them), hardware (only the NIC: skip_sw) or auto (hardware "
+            "where the NIC has hw-tc-offload, software where the kernel has cls_flower, act_pedit, act_csum "
+            "and act_mirred, else off); probed at start, logged and exported as xo_tc_flower_* metrics")
+        ("tc-flower-min-bytes",
+            po::value(&raw.offload.tc_flower_min_bytes)->default_value(defaults.offload.tc_flower_min_bytes),
+            "a flow gets a TC flower rule when its responder still has at least this many bytes to send")
+        ("tc-flower-queue", po::value(&raw.offload.tc_flower_queue)->default_value(defaults.offload.tc_flower_queue),
+            "rule inserts waiting at most; a long flow beyond it stays on eBPF alone (counted as dropped)")
         ("responder-port", po::value(&raw.responder_port)->default_value(defaults.offload.responder_port),
             "control port of the xo-responder on every OSD host")
         ("ceph-conf", po::value(&raw.offload.ceph_conf)->default_value(defaults.offload.ceph_conf),
@@ -260,6 +271,16 @@ std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
     c.offload.responder_port = static_cast<std::uint16_t>(raw.responder_port);
     if (raw.offload.attach != "auto" && raw.offload.attach != "xdp" && raw.offload.attach != "tc") {
         error = "--offload-attach must be auto, xdp or tc";
+        return std::nullopt;
+    }
+    if (auto mode = steering::parse_flower_mode(raw.tc_flower); !mode) {
+        error = "--tc-flower must be off, software, hardware or auto";
+        return std::nullopt;
+    } else {
+        c.offload.tc_flower = *mode;
+    }
+    if (raw.offload.tc_flower_queue == 0 || raw.offload.tc_flower_queue > 65536) {
+        error = "--tc-flower-queue must be 1..65536";
         return std::nullopt;
     }
     if (raw.offload.stall_timeout == 0 || raw.offload.stall_timeout > 3600) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/steering/flower_mode.h"
 
 namespace xo::gw {
 
@@ -32,6 +33,9 @@ struct OffloadConfig {
     unsigned stall_timeout = 10;          ///< seconds an offloaded transfer may go without progress
     std::chrono::seconds orphan_idle{60};   ///< a dead gateway's REDIRECT without progress is swept after this
     std::chrono::seconds sweep_interval{5}; ///< how often the flow table is swept
+    steering::FlowerMode tc_flower = steering::FlowerMode::automatic; ///< TC flower rules for long flows
+    std::uint64_t tc_flower_min_bytes = 8 * 1024 * 1024; ///< a flow is long from this many bytes still to send
+    std::size_t tc_flower_queue = 256;                   ///< rule inserts waiting at most; beyond, dropped
     bool enabled() const { return !channel_keys.empty(); }
 };
 

@@ -64,7 +64,8 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& registry)
       flow_orphans_(registry.gauge("xo_flow_table_orphans",
                                    "REDIRECT entries of a dead gateway kept while their transfer moves.")),
       swept_dead_blocks_(registry.counter("xo_flow_table_swept_total", swept_help, {{"reason", "dead_block"}})),
-      swept_idle_orphans_(registry.counter("xo_flow_table_swept_total", swept_help, {{"reason", "idle_orphan"}}))
+      swept_idle_orphans_(registry.counter("xo_flow_table_swept_total", swept_help, {{"reason", "idle_orphan"}})),
+      tc_flower_(registry)
 {
     const char* help = "GET responses (2xx) by how their body reached the client.";
     auto add = [&](OffloadOutcome outcome, std::string_view label, std::string_view reason) {

@@ -28,7 +28,8 @@
 //
 // The flow table's sweep (OffloadService, every --flow-sweep-interval)
 // reports the table's size, the entries of a previous gateway it keeps for
-// transfers still running at a responder, and what it removed.
+// transfers still running at a responder, and what it removed; the TC flower
+// rules of hybrid steering have series of their own (tc_flower_metrics.h).
 #pragma once
 
 #include <array>
@@ -38,6 +39,7 @@
 
 #include "bpf/flow_table.h"
 #include "common/metrics.h"
+#include "rgw_xo/tc_flower_metrics.h"
 #include "rgw_xo/relay.h"
 
 namespace xo::gw {
@@ -65,6 +67,9 @@ public:
 
     /** flow_table_swept() - a sweep of the flow table ended with @sweep; lock-free. */
     void flow_table_swept(const bpf::FlowSweep& sweep);
+
+    /** tc_flower() - the TC flower rules' series. */
+    TcFlowerMetrics& tc_flower() { return tc_flower_; }
 
     /** registry() - the registry these series live in, for the metrics endpoint. */
     const metrics::Registry& registry() const { return registry_; }
@@ -97,6 +102,7 @@ private:
     metrics::Gauge& flow_orphans_;
     metrics::Counter& swept_dead_blocks_;
     metrics::Counter& swept_idle_orphans_;
+    TcFlowerMetrics tc_flower_;
 };
 
 } // namespace xo::gw

@@ -2,6 +2,7 @@
 
 #include <boost/beast/core/buffers_to_string.hpp>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "common/endpoint.h"
@@ -103,7 +104,7 @@ boost::asio::awaitable<HandoffResult> GetOffload::hand_off(ClientSide client, rg
     // stay here with the read state, and the responder gets none.
     auto unread = tls ? std::string() : boost::beast::buffers_to_string(client.buffer.data());
     handoff::OffloadRequest request{UniqueFd(), handoff::Bytes(unread.begin(), unread.end()),
-                                    std::move(payload), std::move(ticket)};
+                                    std::move(payload), std::move(ticket), split.offload_length};
     client.stream.expires_never();
     request.socket.reset(socket.release());
 
@@ -129,8 +130,12 @@ boost::asio::awaitable<HandoffResult> GetOffload::hand_off(ClientSide client, rg
         log::info("offload of ", where->head.oid, ": ", back.error().message);
         co_return HandoffResult{Kind::lost, "lost", seconds};
     }
+    // TLS: the acknowledged bytes are record bytes (header, tag, padding),
+    // more than the body bytes they carry; capped at the range, a complete
+    // transfer counts exactly and an aborted one within the record overhead.
     if (!back->connection)
-        co_return HandoffResult{Kind::closed, {}, seconds, back->responder_bytes};
+        co_return HandoffResult{Kind::closed, {}, seconds,
+                                tls ? std::min(back->responder_bytes, split.offload_length) : back->responder_bytes};
     auto& returned = *back->connection;
     socket.assign(local.protocol(), returned.socket.release());
     socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);

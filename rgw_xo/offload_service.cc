@@ -17,6 +17,23 @@ void log_sweep(const bpf::FlowSweep& swept)
                   " idle REDIRECT entries of dead gateways; ", swept.entries, " entries left");
 }
 
+/** start_flower() - sweep, probe and resolve --tc-flower on the NIC; null rules when off. */
+Result<std::unique_ptr<flower::FlowerRules>> start_flower(const OffloadConfig& config, GatewayMetrics& metrics)
+{
+    auto setup = flower::FlowerRules::start(config.ifname, config.tc_flower);
+    if (!setup)
+        return with_context("--tc-flower " + std::string(steering::to_string(config.tc_flower)), setup.error());
+    metrics.tc_flower().started(setup->mode, setup->caps);
+    std::string found = setup->caps ? setup->caps->describe() : "not probed";
+    if (setup->mode == steering::FlowerMode::off)
+        log::info("TC flower: off (", setup->why_off, "); ", config.ifname, ": ", found);
+    else
+        log::info("TC flower: ", steering::to_string(setup->mode), " rules for flows with at least ",
+                  config.tc_flower_min_bytes, " bytes to send, queue ", config.tc_flower_queue, "; ", config.ifname,
+                  ": ", found);
+    return std::move(setup->rules);
+}
+
 } // namespace
 
 Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfig& config, GatewayMetrics& metrics)
@@ -61,21 +78,41 @@ Result<std::unique_ptr<OffloadService>> OffloadService::start(const OffloadConfi
     }
     log::info("offload: data plane on ", config.ifname, " (", bpf::to_string(*mode), "), threshold ",
               config.threshold, " bytes, responders on port ", config.responder_port);
+    auto flower = start_flower(config, metrics);
+    if (!flower) {
+        plane->reset();
+        (void)bpf::GatewayDataPlane::remove(config.instance);
+        return flower.error();
+    }
     return std::unique_ptr<OffloadService>(new OffloadService(config, std::move(ticket_keys), std::move(*tls),
-                                                              std::move(*locator), std::move(*plane), metrics));
+                                                              std::move(*locator), std::move(*plane),
+                                                              std::move(*flower), metrics));
 }
 
 OffloadService::OffloadService(const OffloadConfig& config, std::unique_ptr<handoff::KeyringFile> ticket_keys,
                                std::shared_ptr<handoff::ControlTls> tls, std::unique_ptr<rgw::Locator> locator,
-                               std::unique_ptr<bpf::GatewayDataPlane> plane, GatewayMetrics& metrics)
+                               std::unique_ptr<bpf::GatewayDataPlane> plane,
+                               std::unique_ptr<flower::FlowerRules> flower_rules, GatewayMetrics& metrics)
     : config_(config), ticket_keys_(std::move(ticket_keys)), tls_(std::move(tls)), locator_(std::move(locator)),
-      plane_(std::move(plane)),
+      plane_(std::move(plane)), flower_rules_(std::move(flower_rules)),
+      hybrid_(flower_rules_ ? std::make_unique<steering::HybridSteering>(
+                                  plane_->flows(), *flower_rules_,
+                                  steering::HybridOptions{.min_bytes = config.tc_flower_min_bytes,
+                                                          .queue_capacity = config.tc_flower_queue})
+                            : nullptr),
       offloader_(std::make_unique<handoff::Offloader>(
-          plane_->flows(), plane_->nic_mac(),
+          flow_steering(), plane_->nic_mac(),
           handoff::OffloadTimeouts{.stall = std::chrono::seconds(config.stall_timeout)})),
       locator_threads_(config.locator_threads), metrics_(metrics),
       sweeper_(std::make_unique<PeriodicThread>(config.sweep_interval, [this] { sweep(); }))
 {
+}
+
+handoff::FlowSteering& OffloadService::flow_steering()
+{
+    if (hybrid_)
+        return *hybrid_;
+    return plane_->flows();
 }
 
 Result<std::shared_ptr<const handoff::Keyring>> OffloadService::ticket_keys()
@@ -85,6 +122,8 @@ Result<std::shared_ptr<const handoff::Keyring>> OffloadService::ticket_keys()
 
 void OffloadService::sweep()
 {
+    if (hybrid_)
+        metrics_.tc_flower().observe(hybrid_->stats());
     auto swept = plane_->flows().sweep(config_.orphan_idle, bpf::monotonic_ns());
     if (!swept) {
         log::warn(swept.error().message);
@@ -99,7 +138,9 @@ OffloadService::~OffloadService()
     sweeper_.reset();
     locator_threads_.join();
     offloader_.reset();
-    plane_.reset(); // detaches
+    hybrid_.reset();       // its worker removes every rule it put in
+    flower_rules_.reset(); // sweeps our priority, deletes a clsact it created
+    plane_.reset();        // detaches
     if (auto r = bpf::GatewayDataPlane::remove(config_.instance); !r)
         log::warn("removing the data plane's pins: ", r.error().message);
 }

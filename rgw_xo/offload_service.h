@@ -9,7 +9,15 @@
 //                BLOCKs go, its REDIRECTs stay while their transfers move —
 //                and then every --flow-sweep-interval on a thread of its own,
 //                reporting to the metrics
-//   Offloader    the handoff engine over that flow table (stateless per flow)
+//   TC flower    unless --tc-flower resolves to off on this kernel and NIC:
+//                the flower backend (bpf/flower/) on the public NIC, and
+//                HybridSteering (common/steering/) over the flow table and
+//                that backend — its worker inserts a rule for each long flow
+//                in the background; the probe's findings and the mode go to
+//                the log and the metrics, the queue's to the metrics at
+//                every sweep
+//   Offloader    the handoff engine over the hybrid steering, or the flow
+//                table alone (stateless per flow)
 //   control TLS  client-role PSK context
 //   ticket keys  the --ticket-key file (KeyringFile): tickets are signed with
 //                its current key, and a rewritten file is picked up at the
@@ -19,7 +27,7 @@
 //                pool of its own and resumes the caller on its own executor
 //
 // Everything here is safe to use from any worker thread: the flow table is
-// a kernel map, the Offloader keeps no per-flow state, the Locator is
+// a kernel map, HybridSteering locks its own bookkeeping, the Offloader keeps no per-flow state, the Locator is
 // thread-safe, the TLS context is read-only after creation and KeyringFile
 // is thread-safe.
 #pragma once
@@ -29,14 +37,16 @@
 
 #include <memory>
 
-#include "common/handoff/control_tls.h"
-#include "rgw_xo/gateway_config.h"
+#include "bpf/flower/flower_rules.h"
 #include "bpf/gateway_data_plane.h"
+#include "common/handoff/control_tls.h"
+#include "common/handoff/offloader.h"
+#include "common/handoff/psk.h"
+#include "common/periodic_thread.h"
+#include "common/steering/hybrid_steering.h"
+#include "rgw_xo/gateway_config.h"
 #include "rgw_xo/gateway_metrics.h"
 #include "rgw_xo/locator.h"
-#include "common/handoff/offloader.h"
-#include "common/periodic_thread.h"
-#include "common/handoff/psk.h"
 
 namespace xo::gw {
 
@@ -65,7 +75,10 @@ public:
 private:
     OffloadService(const OffloadConfig& config, std::unique_ptr<handoff::KeyringFile> ticket_keys, std::shared_ptr<handoff::ControlTls> tls,
                    std::unique_ptr<rgw::Locator> locator, std::unique_ptr<bpf::GatewayDataPlane> plane,
-                   GatewayMetrics& metrics);
+                   std::unique_ptr<flower::FlowerRules> flower_rules, GatewayMetrics& metrics);
+
+    /** flow_steering() - what the engine steers flows through: the hybrid steering if on, else the table. */
+    handoff::FlowSteering& flow_steering();
 
     /** sweep() - one sweep of the flow table, reported to the metrics. */
     void sweep();
@@ -75,10 +88,12 @@ private:
     std::shared_ptr<handoff::ControlTls> tls_;
     std::unique_ptr<rgw::Locator> locator_;
     std::unique_ptr<bpf::GatewayDataPlane> plane_;
+    std::unique_ptr<flower::FlowerRules> flower_rules_;  ///< null: TC flower off
+    std::unique_ptr<steering::HybridSteering> hybrid_; ///< over plane_ and flower_rules_; null with them
     std::unique_ptr<handoff::Offloader> offloader_;
     boost::asio::thread_pool locator_threads_;
     GatewayMetrics& metrics_;
-    std::unique_ptr<PeriodicThread> sweeper_; ///< stopped before plane_ goes
+    std::unique_ptr<PeriodicThread> sweeper_; ///< stopped before hybrid_ and plane_ go
 };
 
 } // namespace xo::gw

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The XO-Ceph demo: installs what is missing, builds, starts a cluster in
+# The XO-Ceph demo: installs what is missing, builds the two daemons, starts a cluster in
 # network namespaces (mon, 3 OSD hosts with an xo-responder each, radosgw,
 # xo-gateway), then puts and gets a 64 MiB object with s3cmd through
 # xo-gateway, shows from the daemons' metrics that the GET was offloaded
@@ -11,7 +11,7 @@ repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$repo"
 
 scripts/install-deps.sh
-scripts/build.sh
+scripts/build.sh xo-gateway xo-responder
 
 vstart=vstart-scripts/xo-vstart.sh
 unset XO_RUN_DIR

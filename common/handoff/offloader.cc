@@ -170,6 +170,7 @@ awaitable<OffloadOutcome> Offloader::offload(std::shared_ptr<ResponderLink> link
     target.responder = {link->address().data, ready->local_port};
     target.responder_mac = link->address().mac;
     target.gateway_mac = gateway_mac_;
+    target.bytes_to_send = request.bytes_to_send;
     if (auto r = entry->redirect(target); !r) {
         auto undone = co_await undo(r.error());
         co_return undone;

@@ -93,6 +93,7 @@ struct OffloadRequest {
     Bytes read_ahead;  ///< client bytes already read from it but not consumed
     Bytes app_payload; ///< opaque to the engine
     Bytes ticket;      ///< authorizes the responder to serve this flow
+    std::uint64_t bytes_to_send = 0; ///< what the responder will send (0: unknown): RedirectTarget's hint
 };
 
 /** struct HandoffTimes - where one handoff's time went, on the gateway. */

@@ -28,6 +28,12 @@ struct RedirectTarget {
     Endpoint responder;  ///< responder address and (shifted) port
     Mac responder_mac{}; ///< destination MAC: responder or next hop
     Mac gateway_mac{};   ///< source MAC: the gateway NIC's own
+    /// What the responder still has to send (0: unknown). A hint only: a
+    /// steering that can move long flows to slower-to-install but cheaper
+    /// rules (a NIC's) uses it to pick them; the eBPF table ignores it.
+    std::uint64_t bytes_to_send = 0;
+
+    bool operator==(const RedirectTarget&) const = default;
 };
 
 enum class FlowAction : std::uint8_t { block, redirect };

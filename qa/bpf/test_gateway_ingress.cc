@@ -51,7 +51,7 @@ protected:
     }
 
     int prog() const { return GetParam().tc ? dp_->tc_program_fd() : dp_->xdp_program_fd(); }
-    std::uint32_t pass_verdict() const { return GetParam().tc ? TC_ACT_OK : XDP_PASS; }
+    std::uint32_t pass_verdict() const { return GetParam().tc ? static_cast<std::uint32_t>(TC_ACT_UNSPEC) : static_cast<std::uint32_t>(XDP_PASS); }
     std::uint32_t drop_verdict() const { return GetParam().tc ? TC_ACT_SHOT : XDP_DROP; }
     std::uint32_t redirect_verdict() const { return GetParam().tc ? TC_ACT_REDIRECT : XDP_TX; }
 

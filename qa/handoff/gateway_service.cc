@@ -83,7 +83,8 @@ awaitable<bool> Gateway::handle(tcp::socket& socket, Bytes& pending, Request req
     }
     if (link) {
         auto protocol = socket.local_endpoint().protocol();
-        OffloadRequest offer{UniqueFd(socket.release()), pending, Bytes(line.begin(), line.end()), Bytes{'t'}};
+        OffloadRequest offer{UniqueFd(socket.release()), pending, Bytes(line.begin(), line.end()), Bytes{'t'},
+                             request.bytes};
         auto outcome = co_await offloader_.offload(link, std::move(offer));
         if (auto* done = std::get_if<Offloaded>(&outcome)) {
             ++counters.offloads;

@@ -4,7 +4,11 @@
 // native XDP on veths needs bed_prepare_xdp, see the team's kernel notes)
 // with its maps pinned under --instance. SIGUSR1 prints the counters line;
 // on SIGTERM it detaches, removes the pins and prints counters and
-// per-step timings.
+// per-step timings. --tc-flower puts hybrid steering (common/steering/) with
+// the TC flower backend (bpf/flower/) between the engine and the flow table:
+// flows of at least --tc-flower-min-bytes get a rule in the background, and
+// with --tc-flower-replace-entry a confirmed rule replaces the eBPF entry,
+// so a completed transfer proves the rule steers by itself.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -17,8 +21,10 @@
 
 #include "qa/handoff/cli.h"
 #include "common/endpoint.h"
+#include "bpf/flower/flower_rules.h"
 #include "bpf/gateway_data_plane.h"
 #include "common/log.h"
+#include "common/steering/hybrid_steering.h"
 #include "common/handoff/offloader.h"
 #include "qa/handoff/gateway_service.h"
 
@@ -37,6 +43,8 @@ struct Options {
     std::vector<ResponderLink::Address> responders;
     bpf::AttachPreference attach = bpf::AttachPreference::tc;
     std::chrono::seconds stall {10};
+    steering::FlowerMode tc_flower = steering::FlowerMode::off;
+    steering::HybridOptions hybrid;
 };
 
 Result<ResponderLink::Address> parse_responder(const std::string& text)
@@ -70,6 +78,7 @@ Result<Options> parse_options(int argc, char** argv)
     std::string listen, attach = "tc";
     std::vector<std::string> responders;
     unsigned stall = 10;
+    std::string tc_flower = "off";
     Options o;
     po::options_description desc("xo-testbed-gateway options");
     desc.add_options()
@@ -79,7 +88,11 @@ Result<Options> parse_options(int argc, char** argv)
         ("keys", po::value(&o.key_dir)->required(), "directory of the responders' keys, <IP>.key (mode 0600)")
         ("responder", po::value(&responders), "CONTROL_IP:PORT,DATA_IP,MAC (repeatable)")
         ("attach", po::value(&attach), "tc | xdp | auto")
-        ("stall-seconds", po::value(&stall), "longest an offloaded connection may go without progress");
+        ("stall-seconds", po::value(&stall), "longest an offloaded connection may go without progress")
+        ("tc-flower", po::value(&tc_flower), "off | software | hardware | auto: TC flower rules for long flows")
+        ("tc-flower-min-bytes", po::value(&o.hybrid.min_bytes), "bytes to send from which a flow gets a rule")
+        ("tc-flower-replace-entry", po::bool_switch(&o.hybrid.remove_ebpf_entry),
+            "a confirmed rule replaces the flow's eBPF entry");
     if (auto parsed = testbed::parse_cli(desc, argc, argv); !parsed)
         return parsed.error();
     std::string why;
@@ -100,6 +113,10 @@ Result<Options> parse_options(int argc, char** argv)
     else if (attach != "tc")
         return Error{"--attach: tc, xdp or auto"};
     o.stall = std::chrono::seconds(stall);
+    auto mode = steering::parse_flower_mode(tc_flower);
+    if (!mode)
+        return with_context("--tc-flower", mode.error());
+    o.tc_flower = *mode;
     return o;
 }
 
@@ -120,8 +137,17 @@ int run(const Options& options)
             return log::error(mode.error().message), (void)bpf::GatewayDataPlane::remove(options.instance), 1;
         log::info("data plane on ", options.ifname, " (", bpf::to_string(*mode), ")");
 
+        auto flower = flower::FlowerRules::start(options.ifname, options.tc_flower);
+        if (!flower)
+            return log::error(flower.error().message), (void)bpf::GatewayDataPlane::remove(options.instance), 1;
+        log::info("TC flower: ", steering::to_string(flower->mode), flower->caps ? "; " + flower->caps->describe() : "");
+        std::optional<steering::HybridSteering> hybrid;
+        if (flower->rules)
+            hybrid.emplace((*plane)->flows(), *flower->rules, options.hybrid);
+        handoff::FlowSteering& steering = hybrid ? static_cast<handoff::FlowSteering&>(*hybrid) : (*plane)->flows();
+
         asio::io_context ioc;
-        Offloader offloader((*plane)->flows(), (*plane)->nic_mac(), {.stall = options.stall});
+        Offloader offloader(steering, (*plane)->nic_mac(), {.stall = options.stall});
         Gateway gateway(ioc, offloader, *tls);
         gateway.responders.resize(options.responders.size()); // fixed from here on: slots are referenced
         for (std::size_t i = 0; i < options.responders.size(); ++i)
@@ -147,6 +173,12 @@ int run(const Options& options)
         ioc.run();
         counters = gateway.counters;
         stats = std::move(gateway.stats);
+        if (hybrid) {
+            auto h = hybrid->stats();
+            std::cout << "tc_flower queued=" << h.queued << " inserted=" << h.inserted << " skipped=" << h.skipped
+                      << " dropped=" << h.dropped << " failed=" << h.failed << " removed=" << h.removed
+                      << " max_queue_depth=" << h.max_queue_depth << std::endl;
+        }
     }
     if (auto r = bpf::GatewayDataPlane::remove(options.instance); !r)
         log::warn(r.error().message);

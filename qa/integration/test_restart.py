@@ -124,7 +124,8 @@ def exited(pid):
             with open(f"/proc/{pid}/task/{task}/stat") as f:
                 if f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
                     return False
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):
+            # The task was reaped between listdir and read (ESRCH once it is gone).
             continue
     return True
 

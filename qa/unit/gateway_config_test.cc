@@ -294,6 +294,28 @@ TEST(ParseCommandLine, FlowTableSweepFlags)
     }
 }
 
+TEST(ParseCommandLine, TcFlowerFlags)
+{
+    ParseResult r = parse_command_line({});
+    ASSERT_TRUE(r.config) << dump(r);
+    EXPECT_EQ(r.config->offload.tc_flower, xo::steering::FlowerMode::automatic);
+    EXPECT_EQ(r.config->offload.tc_flower_min_bytes, 8u * 1024 * 1024);
+    EXPECT_EQ(r.config->offload.tc_flower_queue, 256u);
+    r = parse_command_line({"--tc-flower", "software", "--tc-flower-min-bytes", "1048576", "--tc-flower-queue", "8"});
+    ASSERT_TRUE(r.config) << dump(r);
+    EXPECT_EQ(r.config->offload.tc_flower, xo::steering::FlowerMode::software);
+    EXPECT_EQ(r.config->offload.tc_flower_min_bytes, 1048576u);
+    EXPECT_EQ(r.config->offload.tc_flower_queue, 8u);
+    for (std::vector<std::string> args : {std::vector<std::string>{"--tc-flower", "on"}, {"--tc-flower-queue", "0"}}) {
+        r = parse_command_line(args);
+        EXPECT_TRUE(r.error) << args[0] << " " << args[1] << " accepted";
+        EXPECT_NE(r.message.find(args[0]), std::string::npos) << r.message;
+    }
+    r = parse_command_line({"--help"});
+    EXPECT_NE(r.message.find("--tc-flower arg (=auto)"), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("--tc-flower-min-bytes arg (=8388608)"), std::string::npos) << r.message;
+}
+
 TEST(ParseCommandLine, OffloadNeedsChannelKeysAndATicketKey)
 {
     ParseResult r = parse_command_line({});

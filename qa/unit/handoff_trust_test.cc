@@ -345,7 +345,7 @@ TEST_F(GatewayTrust, ReadyNamingAnotherHostIsUndoneAndTheGatewayKeepsTheConnecti
             ADD_FAILURE() << link.error().message;
             co_return;
         }
-        h::OffloadRequest request{std::move(gateway_), {}, {}, {}};
+        h::OffloadRequest request{std::move(gateway_), {}, {}, {}, 0};
         auto offloading = offloader.offload(*link, std::move(request));
         outcome.emplace(co_await std::move(offloading));
         (*link)->close("the test is done");
@@ -412,7 +412,7 @@ TEST_F(GatewayTrust, ReturnOfAnotherClientIsNotRestoredAndTheFlowIsLost)
             ADD_FAILURE() << link.error().message;
             co_return;
         }
-        h::OffloadRequest request{std::move(gateway_), {}, {}, {}};
+        h::OffloadRequest request{std::move(gateway_), {}, {}, {}, 0};
         auto offloading = offloader.offload(*link, std::move(request));
         outcome.emplace(co_await std::move(offloading));
         if (auto* offloaded = std::get_if<h::Offloaded>(&*outcome)) {

@@ -161,4 +161,28 @@ TEST(GatewayMetrics, FlowTableSweepsAndAFullTable)
         EXPECT_NE(text.find(line), std::string::npos) << line;
 }
 
+TEST(GatewayMetrics, TcFlowerCapabilitiesModeAndQueue)
+{
+    Registry r;
+    xo::gw::GatewayMetrics m(r);
+    EXPECT_NE(r.render().find("xo_tc_flower_mode{mode=\"off\"} 1\n"), std::string::npos) << "off before a start";
+    xo::flower::TcCapabilities caps{true, true, true, true, false};
+    m.tc_flower().started(xo::steering::FlowerMode::software, caps);
+    m.tc_flower().observe({.queue_depth = 5, .max_queue_depth = 9, .rules = 3, .queued = 10, .dropped = 2});
+    m.tc_flower().observe({.queue_depth = 1, .max_queue_depth = 9, .rules = 4, .queued = 12, .dropped = 2});
+    const std::string text = r.render();
+    for (const char* line : {
+             "xo_tc_flower_capability{feature=\"cls_flower\"} 1\n",
+             "xo_tc_flower_capability{feature=\"hw_tc_offload\"} 0\n",
+             "xo_tc_flower_mode{mode=\"off\"} 0\n",
+             "xo_tc_flower_mode{mode=\"software\"} 1\n",
+             "xo_tc_flower_queue_depth 1\n",
+             "xo_tc_flower_queue_max_depth 9\n",
+             "xo_tc_flower_rules 4\n",
+             "xo_tc_flower_requests_total{outcome=\"queued\"} 12\n",
+             "xo_tc_flower_requests_total{outcome=\"dropped\"} 2\n",
+         })
+        EXPECT_NE(text.find(line), std::string::npos) << line;
+}
+
 } // namespace
