@@ -15,7 +15,9 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include <atomic>
 #include <future>
+#include <memory>
 #include <map>
 #include <mutex>
 
@@ -411,6 +413,91 @@ TEST(OffloadShaping, Other416IsNotRetriedWhenNotNarrowed)
     Exchange x(rgw.port(), small, "/b/k", "bytes=200-210");
     ASSERT_FALSE(x.send());
     EXPECT_EQ(x.response().result(), http::status::range_not_satisfiable);
+    EXPECT_EQ(rgw.requests().size(), 1u);
+}
+
+// ---------------------------------------------------------------- failure paths
+
+/** An upstream that answers its Nth request with @answers[N] (the last one again beyond). */
+FakeUpstream::Responder in_turn(std::vector<std::string> answers)
+{
+    auto next = std::make_shared<std::atomic<std::size_t>>(0);
+    return [answers = std::move(answers), next](const Message&) {
+        return answers.at(std::min(next->fetch_add(1), answers.size() - 1));
+    };
+}
+
+TEST(OffloadShaping, RefusalThatClosesTheConnectionIsNotRetried)
+{
+    SmallObjects small(16);
+    FakeUpstream rgw(FakeUpstream::serving(in_turn(
+        {response_bytes(416, "Requested Range Not Satisfiable", "<Error/>", "Connection: close\r\n")})));
+    Exchange x(rgw.port(), small, "/b/empty");
+    EXPECT_EQ(x.send(), boost::asio::error::connection_reset);
+    EXPECT_EQ(rgw.requests().size(), 1u);
+}
+
+TEST(OffloadShaping, PartialContentThatContradictsItselfIsRelayed)
+{
+    SmallObjects small(16);
+    for (const char* content_range : {"bytes 0-99/5000", "bytes x-y/z", "bytes 0-1023/*"}) {
+        FakeUpstream rgw(FakeUpstream::serving(in_turn({response_bytes(
+            206, "Partial Content", std::string(threshold, 'x'),
+            std::string("ETag: \"e\"\r\nContent-Range: ") + content_range + "\r\n")})));
+        Exchange x(rgw.port(), small, "/b/large");
+        ASSERT_FALSE(x.send());
+        Shaped shaped = x.shaping().shape(x.parser());
+        EXPECT_FALSE(shaped.split) << content_range;
+        EXPECT_EQ(shaped.outcome, OffloadOutcome::relayed_ineligible) << content_range;
+        EXPECT_EQ(shaped.reason, "response") << content_range;
+        EXPECT_EQ(small.size(), 0u) << content_range;
+    }
+}
+
+TEST(OffloadShaping, RestAnsweredWithAnythingButItsRangeIsRefused)
+{
+    const std::string first = response_bytes(206, "Partial Content", std::string(threshold, 'x'),
+                                             "ETag: \"e\"\r\nContent-Range: bytes 0-1023/5000\r\n");
+    const std::string whole = response_bytes(200, "OK", std::string(5000, 'x'), "ETag: \"e\"\r\n");
+    const std::string shifted = response_bytes(206, "Partial Content", std::string(5000 - threshold, 'x'),
+                                               "ETag: \"e\"\r\nContent-Range: bytes 0-3975/5000\r\n");
+    const std::string resized = response_bytes(206, "Partial Content", std::string(5000 - threshold, 'x'),
+                                               "ETag: \"e\"\r\nContent-Range: bytes 1024-4999/6000\r\n");
+    for (const auto& [rest, says] : std::vector<std::pair<std::string, std::string>>{
+             {whole, "200"}, {shifted, "206"}, {resized, "206"}}) {
+        SmallObjects small(16);
+        FakeUpstream rgw(FakeUpstream::serving(in_turn({first, rest})));
+        Exchange x(rgw.port(), small, "/b/large");
+        ASSERT_FALSE(x.send());
+        Shaped shaped = x.shaping().shape(x.parser());
+        ASSERT_TRUE(shaped.split);
+        EXPECT_EQ(x.body(threshold), std::string(threshold, 'x'));
+        auto asked = x.request_rest(*shaped.split);
+        ASSERT_FALSE(asked.ok()) << says;
+        EXPECT_NE(asked.error().message.find("answered " + says), std::string::npos) << asked.error().message;
+    }
+}
+
+TEST(OffloadShaping, RestWhenRadosgwHasGoneIsRefused)
+{
+    SmallObjects small(16);
+    // Answers the narrowed GET, then ends the connection.
+    FakeUpstream rgw([](FakeUpstream& up, Conn& conn) {
+        Message req;
+        if (read_request(conn, req, deadline_in(std::chrono::seconds(10)))) {
+            up.record(req);
+            conn.send_all(response_bytes(206, "Partial Content", std::string(threshold, 'x'),
+                                         "ETag: \"e\"\r\nContent-Range: bytes 0-1023/5000\r\n"));
+        }
+        conn.shutdown_write();
+    });
+    Exchange x(rgw.port(), small, "/b/large");
+    ASSERT_FALSE(x.send());
+    Shaped shaped = x.shaping().shape(x.parser());
+    ASSERT_TRUE(shaped.split);
+    x.body(threshold);
+    auto asked = x.request_rest(*shaped.split);
+    ASSERT_FALSE(asked.ok());
     EXPECT_EQ(rgw.requests().size(), 1u);
 }
 
