@@ -26,6 +26,7 @@ struct OffloadConfig {
     std::string channel_keys;             ///< directory of per-responder channel keys; empty: offload off
     std::string ticket_key;               ///< key file whose current key signs tickets
     std::uint64_t threshold = 1024 * 1024; ///< larger bodies are offloaded after this many relayed bytes
+    std::size_t small_objects = 16384;     ///< per worker, names known to be at most the threshold (small_objects.h)
     std::string ifname = "eth0";          ///< public NIC, where the data plane attaches
     std::string attach = "auto";          ///< auto (native XDP if the driver has it), xdp or tc
     std::string instance = "xo-gateway";  ///< bpffs pin directory name
