@@ -9,8 +9,23 @@ namespace xo {
 
 namespace po = boost::program_options;
 
+namespace {
+
+void store(const po::options_description& desc, const SettingsFromSource& from, po::variables_map& vm)
+{
+    po::parsed_options parsed(&desc);
+    for (const auto& [key, value] : from.settings) {
+        po::option option(key, {value});
+        option.original_tokens = {key + "=" + value};
+        parsed.options.push_back(std::move(option));
+    }
+    po::store(parsed, vm);
+}
+
+} // namespace
+
 OptionsParse parse_options(const po::options_description& desc, const std::vector<std::string>& args,
-                           std::string_view usage)
+                           std::string_view usage, const SettingsSource& source)
 {
     OptionsParse result;
     try {
@@ -32,6 +47,21 @@ OptionsParse parse_options(const po::options_description& desc, const std::vecto
                 return result;
             }
             po::store(po::parse_config_file(file, desc), vm);
+        }
+        if (source) {
+            auto from = source(vm);
+            if (!from) {
+                result.error = true;
+                result.message = from.error().message;
+                return result;
+            }
+            try {
+                store(desc, *from, vm);
+            } catch (const po::error& e) {
+                result.error = true;
+                result.message = from->origin + ": " + e.what();
+                return result;
+            }
         }
         po::notify(vm);
     } catch (const po::error& e) {

@@ -10,6 +10,7 @@
 
 #include "common/endpoint.h"
 #include "common/options_parse.h"
+#include "rgw_xo/rgw_frontends.h"
 
 namespace xo::gw {
 namespace po = boost::program_options;
@@ -20,9 +21,12 @@ namespace {
 // machine cannot make (the header limit is also a 32-bit quantity in Beast).
 constexpr std::size_t max_header_limit = 16 * 1024 * 1024;
 constexpr std::size_t max_relay_buffer = 64 * 1024 * 1024;
+// Each remembered name costs its bytes (an S3 key is at most 1 KiB) plus ~100 bytes of list and
+// hash nodes: at most ~1.2 GiB per worker at this bound, ~200 MiB with keys of ~100 bytes.
+constexpr std::size_t max_small_objects = std::size_t{1} << 20;
 
 struct RawOptions {
-    std::string config_file, listen, upstream, metrics_listen, access_log, client_addr_header, log_level;
+    std::string config_file, name, listen, upstream, metrics_listen, access_log, client_addr_header, log_level;
     std::string ssl_endpoint, ssl_certificate, ssl_private_key;
     unsigned threads = 0;
     std::size_t max_connections = 0, max_header_bytes = 0, relay_buffer_bytes = 0;
@@ -43,6 +47,10 @@ po::options_description describe(RawOptions& raw)
     d.add_options()
         ("help,h", "print this help and exit")
         ("config", po::value(&raw.config_file), "config file with the keys below; flags override it")
+        ("name", po::value(&raw.name),
+            "radosgw instance (client.rgw.<id>) whose `rgw frontends` option, from --ceph-conf or the "
+            "monitors, holds this gateway's `xo` entry (keys: these options with _ for -, endpoint for "
+            "--listen; sizes as 1M) and the `beast` entry it relays to; flags and --config override it")
         ("listen", po::value(&raw.listen)->default_value("0.0.0.0:80"), "public S3 endpoint, IP:port or [IPv6]:port")
         ("upstream", po::value(&raw.upstream)->default_value("127.0.0.1:8000"), "radosgw endpoint")
         ("metrics-listen", po::value(&raw.metrics_listen)->default_value(""),
@@ -87,6 +95,11 @@ po::options_description describe(RawOptions& raw)
             "key file (mode 0600) whose first key signs tickets; required with --channel-keys")
         ("offload-threshold", po::value(&raw.offload.threshold)->default_value(defaults.offload.threshold),
             "GET bodies larger than this many bytes are offloaded; the gateway relays the first this many")
+        ("offload-small-objects",
+            po::value(&raw.offload.small_objects)->default_value(defaults.offload.small_objects),
+            "objects each worker remembers as no larger than --offload-threshold, least recently used "
+            "forgotten first; their GETs go to radosgw without the gateway's Range, which costs radosgw "
+            "a RADOS round trip (0: narrow every GET)")
         ("offload-ifname", po::value(&raw.offload.ifname)->default_value(defaults.offload.ifname),
             "public NIC the data plane attaches to")
         ("offload-attach", po::value(&raw.offload.attach)->default_value(defaults.offload.attach),
@@ -248,6 +261,10 @@ std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
         error = "--offload-threshold must be at least 1";
         return std::nullopt;
     }
+    if (raw.offload.small_objects > max_small_objects) {
+        error = "--offload-small-objects must be 0.." + std::to_string(max_small_objects);
+        return std::nullopt;
+    }
     if (c.offload.enabled() && c.offload.ticket_key.empty()) {
         error = "--channel-keys needs --ticket-key: responders serve only what a ticket authorizes";
         return std::nullopt;
@@ -290,16 +307,40 @@ std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
     return c;
 }
 
+// The xo entry of --name's `rgw frontends`, as settings; none without --name.
+SettingsSource frontends_source(const FrontendsReader& read)
+{
+    return [&read](const po::variables_map& vm) -> Result<SettingsFromSource> {
+        if (!vm.count("name"))
+            return SettingsFromSource{};
+        FrontendsQuery query{vm["name"].as<std::string>(), vm["ceph-conf"].as<std::string>(),
+                             vm["ceph-id"].as<std::string>()};
+        auto option = read(query);
+        if (!option)
+            return with_context("--name " + query.name, option.error());
+        std::string origin = "--name " + query.name + ": rgw frontends '" + option->value + "' (from " +
+                             option->source + ")";
+        auto entries = parse_rgw_frontends(option->value);
+        if (!entries)
+            return with_context(origin, entries.error());
+        auto settings = gateway_settings(*entries);
+        if (!settings)
+            return with_context(origin, settings.error());
+        return SettingsFromSource{origin, std::move(*settings)};
+    };
+}
+
 } // namespace
 
-ParseResult parse_command_line(const std::vector<std::string>& args)
+ParseResult parse_command_line(const std::vector<std::string>& args, const FrontendsReader& read)
 {
     RawOptions raw;
     auto desc = describe(raw);
     ParseResult result;
     auto parsed = parse_options(desc, args,
                                 "usage: xo-gateway [options]\n\n"
-                                "S3 front door for radosgw: relays every request and offloads large GETs.\n\n");
+                                "S3 front door for radosgw: relays every request and offloads large GETs.\n\n",
+                                frontends_source(read));
     result.message = std::move(parsed.message);
     result.error = parsed.error;
     if (!parsed.run())

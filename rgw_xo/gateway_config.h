@@ -1,18 +1,23 @@
-// xo-gateway's settings. Every setting is both a command-line flag and a key
-// of the optional config file (--config), flags winning; `xo-gateway --help`
-// prints them all with their defaults.
+// xo-gateway's settings. Every setting is a command-line flag, a key of the
+// optional config file (--config) and, with --name client.rgw.<id>, a key of
+// the `xo` entry in that radosgw instance's `rgw frontends` option
+// (rgw_frontends.h), in that order of precedence; `xo-gateway --help` prints
+// them all with their defaults.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/log.h"
+#include "common/result.h"
 #include "common/steering/flower_mode.h"
+#include "rgw_xo/rgw_frontends_option.h"
 
 namespace xo::gw {
 
@@ -21,6 +26,7 @@ struct OffloadConfig {
     std::string channel_keys;             ///< directory of per-responder channel keys; empty: offload off
     std::string ticket_key;               ///< key file whose current key signs tickets
     std::uint64_t threshold = 1024 * 1024; ///< larger bodies are offloaded after this many relayed bytes
+    std::size_t small_objects = 16384;     ///< per worker, names known to be at most the threshold (small_objects.h)
     std::string ifname = "eth0";          ///< public NIC, where the data plane attaches
     std::string attach = "auto";          ///< auto (native XDP if the driver has it), xdp or tc
     std::string instance = "xo-gateway";  ///< bpffs pin directory name
@@ -68,12 +74,17 @@ struct ParseResult {
     bool error = false;
 };
 
+/** How the `rgw frontends` of a --name is read; tests substitute the cluster. */
+using FrontendsReader = std::function<Result<FrontendsOption>(const FrontendsQuery&)>;
+
 /**
- * parse_command_line() - build a GatewayConfig from argv and the --config file.
+ * parse_command_line() - build a GatewayConfig from argv, the --config file
+ * and, with --name, the instance's `rgw frontends` read by @read.
  *
  * Return: a config to run with; or, for --help, the help text; or an error
  * message naming the offending flag or key. Never exits the process.
  */
-ParseResult parse_command_line(const std::vector<std::string>& args);
+ParseResult parse_command_line(const std::vector<std::string>& args,
+                               const FrontendsReader& read = read_rgw_frontends);
 
 } // namespace xo::gw

@@ -29,6 +29,7 @@
 #include "rgw_xo/offload_service.h"
 #include "rgw_xo/relay.h"
 #include "rgw_xo/responder_links.h"
+#include "rgw_xo/small_objects.h"
 
 namespace xo::gw {
 
@@ -51,6 +52,9 @@ public:
     /** threshold() - bodies larger than this are offloaded after this many relayed bytes. */
     std::uint64_t threshold() const { return service_.config().threshold; }
 
+    /** small_objects() - this worker's memory of objects no larger than the threshold. */
+    SmallObjects& small_objects() { return small_; }
+
     /**
      * hand_off() - have a responder send @split's remaining bytes of @name to @client.
      * @etag: radosgw's ETag header value (quoted).
@@ -64,6 +68,7 @@ public:
 private:
     OffloadService& service_;
     ResponderLinks links_;
+    SmallObjects small_{service_.config().small_objects};
 };
 
 } // namespace xo::gw

@@ -5,7 +5,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
-#include <limits>
 #include <sys/socket.h>
 
 #include "rgw_xo/body_pump.h"
@@ -23,10 +22,6 @@ using boost::system::error_code;
 
 namespace {
 
-// radosgw's own headers are bounded by what it writes; this only stops a
-// broken upstream from growing the buffer without end.
-constexpr std::uint32_t upstream_header_limit = 1024 * 1024;
-
 constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
 
 } // namespace
@@ -34,14 +29,6 @@ constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
 Relay::Relay(const GatewayConfig& config, const boost::asio::any_io_executor& executor, GetOffload* offload)
     : config_(config), offload_(offload), upstream_(executor), scratch_(config.relay_buffer_bytes)
 {
-}
-
-void Relay::new_response_parser(std::optional<ResponseParser>& res, bool head) const
-{
-    res.emplace();
-    res->body_limit(std::numeric_limits<std::uint64_t>::max());
-    res->header_limit(upstream_header_limit);
-    res->skip(head); // a HEAD response's Content-Length describes a body that never comes
 }
 
 void Relay::close_upstream()
@@ -95,23 +82,6 @@ boost::asio::awaitable<bool> Relay::upstream_readable_within(std::chrono::millis
     co_return !ec;
 }
 
-/*
- * read_final_header() - read response headers from radosgw into @res until a
- * final (non-1xx) one arrives; informational responses are dropped here
- * because any 100 Continue the client waits for was forwarded already.
- */
-boost::asio::awaitable<error_code> Relay::read_final_header(std::optional<ResponseParser>& res, bool head)
-{
-    for (;;) {
-        error_code ec;
-        upstream_.expires_after(config_.io_timeout);
-        co_await http::async_read_header(upstream_, upstream_buf_, *res, redirect_error(use_awaitable, ec));
-        if (ec || res->get().result_int() >= 200)
-            co_return ec;
-        new_response_parser(res, head);
-    }
-}
-
 /** One exchange in progress: what the steps below hand to each other. */
 struct Relay::Exchange {
     Exchange(ClientSide c, RequestParser& r) : client(c), req_parser(r), req_writer(r.get()) {}
@@ -123,10 +93,7 @@ struct Relay::Exchange {
     bool head = false;
     bool answered_early = false; ///< radosgw's final answer came before the body was sent
     bool body_sent = false;      ///< the whole request body reached radosgw
-    std::optional<ObjectGet> object; ///< a GET the offload path may take
-    /// What the client asked for when the gateway asked radosgw for its first
-    /// bytes only (byte_range.h); without a client Range, bytes=0-.
-    std::optional<RangeRequest> narrowed;
+    std::optional<OffloadShaping> shaping; ///< a GET the offload path may take
     ExchangeResult result;
 };
 
@@ -158,9 +125,11 @@ boost::asio::awaitable<ExchangeResult> Relay::exchange(ClientSide client, Reques
     Exchange x(client, req_parser);
     x.head = req_parser.get().method() == http::verb::head;
     auto prepared = prepare_request(req_parser.get(), config_.client_addr_header, client.address,
-                                    offload_ ? std::optional(offload_->threshold()) : std::nullopt);
-    x.object = std::move(prepared.object);
-    x.narrowed = prepared.narrowed;
+                                    offload_ ? std::optional(offload_->threshold()) : std::nullopt,
+                                    offload_ ? &offload_->small_objects() : nullptr);
+    if (prepared.object)
+        x.shaping.emplace(std::move(*prepared.object), prepared.narrowed, offload_->threshold(),
+                          offload_->small_objects());
     x.result.offload.reason = prepared.reason;
     new_response_parser(x.res, x.head);
     if (co_await send_request(x) && co_await receive_response_header(x) && co_await undo_narrowing(x))
@@ -169,35 +138,15 @@ boost::asio::awaitable<ExchangeResult> Relay::exchange(ClientSide client, Reques
 }
 
 /*
- * undo_narrowing() - radosgw refuses any range of an empty object (416):
- * then ask again with the client's own request, for the answer it expects
- * (a 200, or the same 416). Return: false when the exchange ended here.
+ * undo_narrowing() - radosgw refused the gateway's Range (offload_shaping.h,
+ * step 1). Return: false when the exchange ended here.
  */
 boost::asio::awaitable<bool> Relay::undo_narrowing(Exchange& x)
 {
-    if (!x.narrowed || x.res->get().result() != http::status::range_not_satisfiable)
+    if (!x.shaping)
         co_return true;
-    const bool client_range = x.object->client_range;
-    const RangeRequest asked = *x.narrowed;
-    x.narrowed.reset();
-    if (!co_await discard_body(x) || !x.res->get().keep_alive()) {
-        co_await answer_upstream_failure(x, boost::asio::error::connection_reset);
-        co_return false;
-    }
-    auto& req = x.req_parser.get();
-    if (client_range)
-        req.set(http::field::range, asked.last ? range_value(asked.first, *asked.last)
-                                               : "bytes=" + std::to_string(asked.first) + "-");
-    else
-        req.erase(http::field::range);
-    http::request_serializer<http::buffer_body> again{req};
-    error_code ec;
-    upstream_.expires_after(config_.io_timeout);
-    co_await http::async_write_header(upstream_, again, redirect_error(use_awaitable, ec));
-    if (!ec) {
-        new_response_parser(x.res, x.head);
-        ec = co_await read_final_header(x.res, x.head);
-    }
+    auto retrying = x.shaping->retry_unnarrowed(upstream_link(), x.req_parser.get(), x.res, scratch_);
+    error_code ec = co_await std::move(retrying);
     if (ec) {
         co_await answer_upstream_failure(x, ec);
         co_return false;
@@ -205,72 +154,25 @@ boost::asio::awaitable<bool> Relay::undo_narrowing(Exchange& x)
     co_return true;
 }
 
-/* discard_body() - read radosgw's (small) response body and drop it. */
-boost::asio::awaitable<bool> Relay::discard_body(Exchange& x)
-{
-    while (!x.res->is_done()) {
-        x.res->get().body().data = scratch_.data();
-        x.res->get().body().size = scratch_.size();
-        error_code ec;
-        upstream_.expires_after(config_.io_timeout);
-        co_await http::async_read(upstream_, upstream_buf_, *x.res, redirect_error(use_awaitable, ec));
-        if (ec && ec != http::error::need_buffer)
-            co_return false;
-    }
-    co_return true;
-}
-
 /*
  * shape_response() - the split of an offloadable response, after making the
- * header what the client asked for: a 206 that answers the gateway's own
- * Range becomes the 200 for the whole object. Return: nullopt when the
- * gateway relays the whole body (x.result.offload says why).
+ * header what the client asked for (offload_shaping.h, step 2). Return:
+ * nullopt when the gateway relays the whole body (x.result.offload says why).
  */
 std::optional<Split> Relay::shape_response(Exchange& x)
 {
     auto& response = x.res->get();
     auto& offload = x.result.offload;
-    if (x.head || response.result_int() / 100 != 2 || !x.object) {
+    if (x.head || response.result_int() / 100 != 2 || !x.shaping) {
         if (!x.head && response.result_int() / 100 == 2 && x.req_parser.get().method() == http::verb::get)
             offload.outcome = OffloadOutcome::relayed_ineligible;
         return std::nullopt;
     }
-    offload.outcome = OffloadOutcome::relayed_ineligible;
-    if (response.result() != http::status::partial_content || !x.res->content_length()) {
-        offload.reason = "response";
-        return std::nullopt;
-    }
-    auto range = parse_content_range(response[http::field::content_range]);
-    if (!range || range->length() != *x.res->content_length()) {
-        offload.reason = "response";
-        return std::nullopt;
-    }
-    std::optional<Split> split;
-    if (x.narrowed && !x.object->client_range) {
-        response.result(http::status::ok);
-        response.erase(http::field::content_range);
-        response.content_length(range->total);
-        split = split_body(ContentRange{0, range->total - 1, range->total}, range->length());
-    } else if (x.narrowed) {
-        const std::uint64_t last = std::min(x.narrowed->last.value_or(range->total - 1), range->total - 1);
-        const ContentRange wanted{x.narrowed->first, last, range->total};
-        response.set(http::field::content_range, "bytes " + std::to_string(wanted.first) + "-" +
-                                                     std::to_string(wanted.last) + "/" + std::to_string(wanted.total));
-        response.content_length(wanted.length());
-        split = split_body(wanted, range->length());
-    } else {
-        split = split_body(*range, offload_->threshold());
-    }
-    if (!split) {
-        offload.outcome = OffloadOutcome::relayed_small;
-        return std::nullopt;
-    }
-    if (response[http::field::etag].empty()) {
-        offload.reason = "response";
-        return std::nullopt;
-    }
-    offload.outcome = OffloadOutcome::offloaded;
-    return split;
+    Shaped shaped = x.shaping->shape(*x.res);
+    offload.outcome = shaped.outcome;
+    if (!shaped.reason.empty())
+        offload.reason = shaped.reason;
+    return shaped.split;
 }
 
 /*
@@ -367,7 +269,8 @@ boost::asio::awaitable<bool> Relay::receive_response_header(Exchange& x)
 {
     if (x.answered_early)
         co_return true;
-    error_code ec = co_await read_final_header(x.res, x.head);
+    auto reading = read_final_header(upstream_link(), x.res, x.head);
+    error_code ec = co_await std::move(reading);
     if (ec) {
         co_await answer_upstream_failure(x, ec);
         co_return false;
@@ -442,7 +345,7 @@ boost::asio::awaitable<void> Relay::offload_rest(Exchange& x, const Split& split
     }
 
     auto& response = x.res->get();
-    rgw::ObjectName name = x.object->name;
+    rgw::ObjectName name = x.shaping->object().name;
     if (name.version_id.empty())
         name.version_id = std::string(response["x-amz-version-id"]);
     auto handed = co_await offload_->hand_off(x.client, std::move(name), std::string(response[http::field::etag]),
@@ -453,8 +356,8 @@ boost::asio::awaitable<void> Relay::offload_rest(Exchange& x, const Split& split
     offload.responder_bytes = handed.responder_bytes;
     using Kind = HandoffResult::Kind;
     if (handed.kind != Kind::fallback) {
-        if (!x.narrowed)
-            close_upstream(); // radosgw is still sending the client's range
+        if (!x.shaping->narrowed())
+            close_upstream(); // radosgw is still sending the rest
         offload.outcome = handed.kind == Kind::lost ? OffloadOutcome::lost : OffloadOutcome::offloaded;
         x.result.outcome = handed.kind == Kind::lost ? "offload_lost" : "offloaded";
         x.result.keep_alive = x.result.keep_alive && handed.kind == Kind::returned;
@@ -470,36 +373,21 @@ boost::asio::awaitable<void> Relay::offload_rest(Exchange& x, const Split& split
 
 /*
  * relay_rest() - the handoff did not happen: send the split's remaining
- * bytes from radosgw. Its response to a signed client Range is still
- * coming; after a narrowed request, a second request asks for the rest, with
- * the same signed headers and an unsigned Range (and If-Match, so the bytes
- * are the same object's). Return: false when the connection must close (the client
- * then sees a short body, never wrong bytes).
+ * bytes from radosgw. Its response to a request sent as the client sent it
+ * is still coming; after a narrowed request the shaping asks for the rest
+ * (offload_shaping.h, step 3). Return: false when the connection must close
+ * (the client then sees a short body, never wrong bytes).
  */
 boost::asio::awaitable<bool> Relay::relay_rest(Exchange& x, const Split& split)
 {
-    std::span<char> scratch(scratch_);
-    if (x.narrowed) {
-        auto& req = x.req_parser.get();
-        req.set(http::field::range, range_of(split.offload_first, split.offload_length));
-        if (req.find(http::field::if_match) == req.end())
-            req.set(http::field::if_match, x.res->get()[http::field::etag]);
-        http::request_serializer<http::buffer_body> rest{req};
-        error_code ec;
-        upstream_.expires_after(config_.io_timeout);
-        co_await http::async_write_header(upstream_, rest, redirect_error(use_awaitable, ec));
-        if (!ec) {
-            new_response_parser(x.res, false);
-            ec = co_await read_final_header(x.res, false);
-        }
-        auto range = ec ? std::nullopt : parse_content_range(x.res->get()[http::field::content_range]);
-        if (!range || range->first != split.offload_first || range->total != split.object_size ||
-            x.res->content_length() != split.offload_length) {
-            log::warn("relaying the rest of ", x.client.request_id, " after a fallback: radosgw answered ",
-                      ec ? ec.message() : std::to_string(x.res->get().result_int()));
-            co_return false;
-        }
+    const std::string etag(x.res->get()[http::field::etag]);
+    auto asking = x.shaping->request_rest(upstream_link(), x.req_parser.get(), x.res, split, etag);
+    auto asked = co_await std::move(asking);
+    if (!asked) {
+        log::warn("relaying the rest of ", x.client.request_id, " after a fallback: ", asked.error().message);
+        co_return false;
     }
+    std::span<char> scratch(scratch_);
     PumpResult pumped = co_await pump_exact(upstream_, upstream_buf_, x.client.stream, split.offload_length, scratch,
                                             config_.io_timeout);
     x.result.bytes_out += pumped.bytes;

@@ -10,16 +10,17 @@
 // where a GET will be offloaded: by then radosgw has authorized the request
 // and the client has its headers. For a large object the gateway relays the
 // first bytes and hands the connection to a responder for the rest
-// (GetOffload; byte_range.h explains the Range the gateway adds); when the
-// handoff does not happen the gateway relays the rest itself.
+// (GetOffload); when the handoff does not happen the gateway relays the rest
+// itself. What the gateway changes in requests and responses for that — its
+// own Range, the 206 that becomes a 200, the requests it sends radosgw on
+// its own — is the offload shaping's (offload_shaping.h); the relay moves
+// the bytes.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -27,14 +28,13 @@
 #include "rgw_xo/byte_range.h"
 #include "rgw_xo/client_stream.h"
 #include "rgw_xo/gateway_config.h"
-#include "rgw_xo/object_get.h"
+#include "rgw_xo/offload_shaping.h"
 #include "rgw_xo/relay_buffer.h"
 #include "rgw_xo/request_head.h"
 #include "rgw_xo/s3_error.h"
+#include "rgw_xo/upstream_response.h"
 
 namespace xo::gw {
-
-using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
 
 /** The client side of an exchange: its stream, unread bytes, and identity. */
 struct ClientSide {
@@ -47,9 +47,6 @@ struct ClientSide {
 
 /** The access-log outcome of an exchange whose response radosgw gave and the gateway relayed. */
 inline constexpr std::string_view relayed_outcome = "relayed";
-
-/** How a GET's body reached the client (GETs that radosgw answered 2xx only). */
-enum class OffloadOutcome { none, offloaded, relayed_small, relayed_ineligible, fallback, lost };
 
 struct OffloadRecord {
     OffloadOutcome outcome = OffloadOutcome::none;
@@ -102,14 +99,12 @@ private:
     std::optional<Split> shape_response(Exchange& x);
     boost::asio::awaitable<void> offload_rest(Exchange& x, const Split& split);
     boost::asio::awaitable<bool> relay_rest(Exchange& x, const Split& split);
-    boost::asio::awaitable<bool> discard_body(Exchange& x);
     boost::asio::awaitable<void> answer_error(Exchange& x, const S3Error& err);
     boost::asio::awaitable<void> answer_upstream_failure(Exchange& x, const boost::system::error_code& ec);
 
     boost::asio::awaitable<bool> ensure_upstream();
     boost::asio::awaitable<bool> upstream_readable_within(std::chrono::milliseconds timeout);
-    boost::asio::awaitable<boost::system::error_code> read_final_header(std::optional<ResponseParser>& res, bool head);
-    void new_response_parser(std::optional<ResponseParser>& res, bool head) const;
+    UpstreamLink upstream_link() { return UpstreamLink{upstream_, upstream_buf_, config_.io_timeout}; }
     void close_upstream();
 
     const GatewayConfig& config_;

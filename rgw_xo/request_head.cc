@@ -21,7 +21,8 @@ boost::system::error_code check_request_head(const RequestParser& req)
 }
 
 PreparedRequest prepare_request(http::request_header<>& req, std::string_view addr_header,
-                                std::string_view client_address, std::optional<std::uint64_t> threshold)
+                                std::string_view client_address, std::optional<std::uint64_t> threshold,
+                                SmallObjects* small)
 {
     req.set(addr_header, client_address);
     PreparedRequest prepared;
@@ -37,6 +38,8 @@ PreparedRequest prepare_request(http::request_header<>& req, std::string_view ad
         return prepared;
     }
     prepared.object = std::move(std::get<ObjectGet>(get));
+    if (small && small->contains(prepared.object->name))
+        return prepared; // nothing to offload: radosgw serves it best as sent
     if (!prepared.object->client_range) {
         prepared.narrowed = RangeRequest{0, std::nullopt};
     } else if (!prepared.object->range_signed) {

@@ -7,7 +7,8 @@
 // things only (prepare_request): it sets the client-address header (radosgw
 // learns who the client is; a client-supplied value is replaced, never
 // trusted), and for a GET the offload path may take (object_get.h) it asks
-// radosgw for the first bytes only (byte_range.h explains the narrowing).
+// radosgw for the first bytes only (byte_range.h explains the narrowing),
+// unless the object is known to be small (small_objects.h).
 // Everything else — method, target, version, the other fields and the body
 // framing — reaches radosgw as the client sent it, so a SigV4 signature
 // still verifies. None of this does I/O, so the HTTP fuzz target
@@ -23,6 +24,7 @@
 
 #include "rgw_xo/byte_range.h"
 #include "rgw_xo/object_get.h"
+#include "rgw_xo/small_objects.h"
 
 namespace xo::gw {
 
@@ -59,8 +61,10 @@ struct PreparedRequest {
  * prepare_request() - make @req the head radosgw is sent.
  * @addr_header, @client_address: the client-address header and its value.
  * @threshold: the offload threshold; nullopt when offload is off.
+ * @small: objects known to be at most @threshold, whose GETs are not narrowed (null: none known)
  */
 PreparedRequest prepare_request(boost::beast::http::request_header<>& req, std::string_view addr_header,
-                                std::string_view client_address, std::optional<std::uint64_t> threshold);
+                                std::string_view client_address, std::optional<std::uint64_t> threshold,
+                                SmallObjects* small = nullptr);
 
 } // namespace xo::gw

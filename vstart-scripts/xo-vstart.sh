@@ -368,6 +368,19 @@ EOF
   done
 )
 
+# The `xo` entry of radosgw's `rgw frontends`: how operators enable XO-Ceph,
+# and all xo-gateway reads besides --name (README "Enable").
+xo_frontend_entry() {
+  local entry=(xo "endpoint=$GW_IP:$S3_PORT" "ssl_endpoint=$GW_IP:$S3_HTTPS_PORT" "ssl_certificate=$SERVER_CERT"
+    "ssl_private_key=$SERVER_KEY" "access_log=$GATEWAY_ACCESS_LOG" "metrics_listen=$GW_IP:$METRICS_PORT")
+  # TC, not native XDP: XDP_TX on a veth needs an XDP program on the peer in the
+  # bridge namespace and loses the client's partial checksums (notes/kernel.md).
+  ((OFFLOAD == 0)) || entry+=("channel_keys=$KEYS/gateway" "ticket_key=$TICKET_KEY"
+    "offload_threshold=$OFFLOAD_THRESHOLD" "offload_stall_timeout=$OFFLOAD_STALL_TIMEOUT" offload_ifname=eth0
+    offload_attach=tc "offload_instance=$NS_GW" "responder_port=$RESPONDER_PORT")
+  echo "${entry[*]}"
+}
+
 write_ceph_conf() {
   local size=$((OSDS >= 2 ? 2 : 1))
   cat >"$CONF" <<EOF
@@ -424,9 +437,10 @@ keyring = $RUN/rgw.gw/keyring
 log file = $RUN/log/\$name.log
 pid file = $RUN/run/\$name.pid
 rgw data = $RUN/rgw.gw
-# Only where xo-gateway reaches it: this one takes the client's address from
-# the gateway's header, which anyone else could forge.
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
+# beast only where xo-gateway reaches it: this one takes the client's address
+# from the gateway's header, which anyone else could forge. The xo entry is
+# xo-gateway's configuration (it runs as --name $RGW_NAME); radosgw skips it.
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1, $(xo_frontend_entry)
 rgw remote addr param = HTTP_X_XO_CLIENT_ADDR
 rgw thread pool size = 64
 
@@ -751,24 +765,16 @@ EOF
 }
 
 start_gateway() {
-  local extra=() offload=() priv=()
+  local extra=() priv=()
   read -ra extra <<<"$GATEWAY_ARGS"
   mapfile -t priv < <(xo_setpriv "$GATEWAY_CAPS")
   # It appends to its access log as $XO_USER (and may not create files in $RUN).
   [[ -e $GATEWAY_ACCESS_LOG ]] || install -m 0640 -o "$XO_USER" -g "$XO_USER" /dev/null "$GATEWAY_ACCESS_LOG"
-  # TC, not native XDP: XDP_TX on a veth needs an XDP program on the peer in the
-  # bridge namespace and loses the client's partial checksums (notes/kernel.md).
-  ((OFFLOAD == 0)) || offload=(--channel-keys "$KEYS/gateway" --ticket-key "$TICKET_KEY" --offload-threshold "$OFFLOAD_THRESHOLD"
-    --offload-stall-timeout "$OFFLOAD_STALL_TIMEOUT"
-    --offload-ifname eth0 --offload-attach tc --offload-instance "$NS_GW" --responder-port "$RESPONDER_PORT" --ceph-conf "$CONF"
-    --ceph-id "$GATEWAY_CEPH_ID")
   # in_host spelled out: a backgrounded function would make $! a subshell's pid.
   # Every step execs, so $! is xo-gateway's pid. setsid: no terminal ^C reaches it.
   ip netns exec "$NS_GW" unshare --uts -- setsid sh -c "$HOSTNAME_BPFFS_THEN_EXEC" "$NS_GW" "$BPFFS" \
     setpriv "${priv[@]}" -- \
-    "$GATEWAY_BIN" --listen "$GW_IP:$S3_PORT" --upstream "127.0.0.1:$RGW_PORT" \
-    --ssl-endpoint "$GW_IP:$S3_HTTPS_PORT" --ssl-certificate "$SERVER_CERT" --ssl-private-key "$SERVER_KEY" \
-    --access-log "$GATEWAY_ACCESS_LOG" --metrics-listen "$GW_IP:$METRICS_PORT" "${offload[@]}" "${extra[@]}" \
+    "$GATEWAY_BIN" --name "$RGW_NAME" --ceph-conf "$CONF" --ceph-id "$GATEWAY_CEPH_ID" "${extra[@]}" \
     </dev/null >>"$GATEWAY_LOG" 2>&1 &
   echo $! >"$RUN/run/xo-gateway.pid"
 }
@@ -977,7 +983,7 @@ describe_process() {
     *ceph-mgr*) echo "ceph-mgr mgr.x" ;;
     *radosgw*"$RGW_DIRECT_NAME"*) echo "radosgw $GW_IP:$RGW_PORT (socket addresses)" ;;
     *radosgw*) echo "radosgw 127.0.0.1:$RGW_PORT (trusts xo-gateway's client-address header)" ;;
-    *--listen*--upstream*) echo "xo-gateway $GW_IP:$S3_PORT ($args)" ;;
+    *xo-gateway*) echo "xo-gateway $GW_IP:$S3_PORT ($args)" ;;
     *xo-responder*) echo "xo-responder ($args)" ;;
     *) cat "/proc/$pid/comm" 2>/dev/null || true ;;
   esac

@@ -177,6 +177,35 @@ def test_empty_and_small_objects_are_relayed_whole(s3_gw, bucket_gw):
         assert grew(before, after, 'xo_offload_total{outcome="offloaded"}') == 0
 
 
+def test_object_replaced_after_small_gets_is_exact_either_way(s3_gw, bucket_gw):
+    """The gateway remembers objects radosgw showed to be no larger than the
+    threshold and sends their next GETs without its Range (small_objects.h).
+    Replaced by a large object, the next GET is still exact and offloaded
+    after the threshold's bytes; replaced by a small one again, still exact."""
+    key = f"grows-{uuid.uuid4().hex[:6]}"
+    small = os.urandom(100)
+    s3_gw.put_object(Bucket=bucket_gw, Key=key, Body=small)
+    for _ in range(3):
+        assert s3_gw.get_object(Bucket=bucket_gw, Key=key)["Body"].read() == small
+    size = 3 * threshold() + 5
+    data = os.urandom(size)
+    s3_gw.put_object(Bucket=bucket_gw, Key=key, Body=data)
+    before, sent_before = gateway_samples(), sum(responder_sent().values())
+    got = s3_gw.get_object(Bucket=bucket_gw, Key=key)
+    body = got["Body"].read()
+    after, sent_after = gateway_after_gets(before, 1), sum(responder_sent().values())
+    assert sha(body) == sha(data)
+    assert got["ContentLength"] == size and "ContentRange" not in got
+    assert grew(before, after, 'xo_offload_total{outcome="offloaded"}') == 1
+    assert grew(before, after, "xo_gateway_relayed_body_bytes_total") == threshold()
+    assert sent_after - sent_before == size - threshold()
+    small = os.urandom(10)
+    s3_gw.put_object(Bucket=bucket_gw, Key=key, Body=small)
+    for _ in range(2):
+        got = s3_gw.get_object(Bucket=bucket_gw, Key=key)
+        assert got["Body"].read() == small and got["ContentLength"] == 10 and "ContentRange" not in got
+
+
 def test_keep_alive_across_hosts(s3_gw, public_bucket, locate):
     """One connection, objects whose primaries are on different hosts, one
     after another: each comes back from a responder and the next request works."""

@@ -269,7 +269,8 @@ TEST(ParseCommandLine, SizeFlagsHaveUpperBounds)
 {
     for (std::vector<std::string> args :
          {std::vector<std::string>{"--max-header-bytes", "-1"}, {"--max-header-bytes", "4294967296"},
-          {"--relay-buffer-bytes", "-1"}, {"--relay-buffer-bytes", "1099511627776"}}) {
+          {"--relay-buffer-bytes", "-1"}, {"--relay-buffer-bytes", "1099511627776"},
+          {"--offload-small-objects", "-1"}, {"--offload-small-objects", "1048577"}}) {
         ParseResult r = parse_command_line(args);
         EXPECT_TRUE(r.error) << args[0] << " " << args[1] << " accepted";
         EXPECT_NE(r.message.find(args[0]), std::string::npos) << r.message;
