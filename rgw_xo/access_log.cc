@@ -39,6 +39,10 @@ std::string format_access_record(const AccessRecord& r)
     line += std::to_string(r.duration.count());
     field("outcome");
     append_json_string(line, r.outcome);
+    if (!r.offload_reason.empty()) {
+        field("offload_reason");
+        append_json_string(line, r.offload_reason);
+    }
     line += "}\n";
     return line;
 }

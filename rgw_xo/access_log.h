@@ -21,6 +21,7 @@ struct AccessRecord {
     std::uint64_t bytes_out = 0;  ///< response body bytes the client got: relayed, plus a responder's for an offloaded GET
     std::chrono::microseconds duration{0};
     std::string_view outcome;     ///< "relayed", or why the request ended otherwise
+    std::string_view offload_reason; ///< why a GET was not offloaded (xo_offload_total's reason); logged if set
 };
 
 /** format_access_record() - @r as one JSON line, newline included. */

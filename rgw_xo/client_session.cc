@@ -155,6 +155,7 @@ boost::asio::awaitable<void> ClientSession::run()
             .duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                               started),
             .outcome = result.outcome,
+            .offload_reason = result.offload.reason,
         });
         if (!result.keep_alive || worker_.draining())
             break;

@@ -170,6 +170,7 @@ boost::asio::awaitable<void> Worker::answer_busy(tcp::socket socket)
         .bytes_out = result.bytes_out,
         .duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started),
         .outcome = result.outcome,
+        .offload_reason = {},
     });
     co_await close_gracefully(stream);
 }

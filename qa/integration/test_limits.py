@@ -11,6 +11,7 @@ the hard limit does not allow it).
 
 import hashlib
 import itertools
+import json
 import os
 import resource
 import selectors
@@ -335,6 +336,16 @@ def test_busy_responder_refuses_and_the_get_falls_back(s3_gw, bucket_gw, respond
         after = gateway_after_gets(before, 1)
         assert grew(before, after, BUSY) == 1, "the OFFER was not refused busy"
         assert grew(before, after, OFFLOADED) == 0
+        # The access log says why this GET was not offloaded (its line follows the metrics by a moment).
+        deadline = time.monotonic() + 5
+        while True:
+            lines = [json.loads(l) for l in open(env("XO_GATEWAY_ACCESS_LOG"))]
+            lines = [l for l in lines if l["target"] == f"/{bucket}/{key_b}"]
+            if lines or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert len(lines) == 1, lines
+        assert lines[0]["outcome"] == "fallback" and lines[0].get("offload_reason") == "refused_busy", lines
 
         while True:  # the slow client resumes: its responder-sent bytes are exact too
             chunk = slow.recv(1 << 20)

@@ -74,6 +74,16 @@ TEST(FormatAccessRecord, ExactLayoutAfterTheTimestamp)
     EXPECT_TRUE(line.ends_with(tail)) << line;
 }
 
+TEST(FormatAccessRecord, WhyAGetWasNotOffloadedEndsTheLineWhenThereIsAReason)
+{
+    AccessRecord r = sample();
+    r.outcome = "fallback";
+    r.offload_reason = "refused_busy";
+    EXPECT_TRUE(format_access_record(r).ends_with(R"("outcome":"fallback","offload_reason":"refused_busy"})"
+                                                  "\n"));
+    EXPECT_EQ(format_access_record(sample()).find("offload_reason"), std::string::npos);
+}
+
 TEST(FormatAccessRecord, HostileTargetStaysOneValidLine)
 {
     const std::string target = "/b/\"k\"\n{\"status\":999}\r\n\xff\xfe\x01\\u0000\t"s + '\0' + "end";
