@@ -67,6 +67,12 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& registry)
       swept_idle_orphans_(registry.counter("xo_flow_table_swept_total", swept_help, {{"reason", "idle_orphan"}})),
       tc_flower_(registry)
 {
+    const char* step_help = "Time of each step of a handoff on the gateway: block the flow, save the TCP (and TLS) "
+                            "state, the control round trip (OFFER to READY), redirect the flow, close the socket.";
+    const char* steps[] = {"block", "save", "rpc", "redirect", "close"};
+    for (std::size_t i = 0; i < handoff_steps_.size(); ++i)
+        handoff_steps_[i] = &registry.histogram("xo_handoff_step_seconds", step_help, handoff_buckets,
+                                                {{"step", steps[i]}});
     const char* help = "GET responses (2xx) by how their body reached the client.";
     auto add = [&](OffloadOutcome outcome, std::string_view label, std::string_view reason) {
         metrics::Labels labels{{"outcome", std::string(label)}};
@@ -98,8 +104,13 @@ void GatewayMetrics::record(std::string_view method, const ExchangeResult& resul
     relayed_body_bytes_.add(result.bytes_out);
     if (auto* counter = offload_counter(result.offload.outcome, result.offload.reason))
         counter->add();
-    if (result.offload.handoff_seconds >= 0)
-        handoff_seconds_.observe(result.offload.handoff_seconds);
+    if (const auto& t = result.offload.handoff) {
+        auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+        handoff_seconds_.observe(seconds(t->total));
+        const Clock::duration steps[] = {t->block, t->save, t->rpc, t->redirect, t->close};
+        for (std::size_t i = 0; i < handoff_steps_.size(); ++i)
+            handoff_steps_[i]->observe(seconds(steps[i]));
+    }
 }
 
 void GatewayMetrics::flow_table_swept(const bpf::FlowSweep& sweep)

@@ -98,6 +98,8 @@ private:
     };
     std::vector<OffloadSeries> offload_series_;
     metrics::Histogram& handoff_seconds_;
+    /// block, save, rpc, redirect, close: HandoffTimes' steps, in order
+    std::array<metrics::Histogram*, 5> handoff_steps_{};
     metrics::Gauge& flow_entries_;
     metrics::Gauge& flow_orphans_;
     metrics::Counter& swept_dead_blocks_;

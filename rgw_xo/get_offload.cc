@@ -123,18 +123,18 @@ boost::asio::awaitable<HandoffResult> GetOffload::hand_off(ClientSide client, rg
     auto& offloaded = std::get<handoff::Offloaded>(outcome);
     if (!tls)
         client.buffer.consume(client.buffer.size());
-    double seconds = std::chrono::duration<double>(offloaded.times.total).count();
+    const handoff::HandoffTimes times = offloaded.times;
 
     auto back = co_await service_.offloader().await_return(std::move(offloaded));
     if (!back) {
         log::info("offload of ", where->head.oid, ": ", back.error().message);
-        co_return HandoffResult{Kind::lost, "lost", seconds};
+        co_return HandoffResult{Kind::lost, "lost", times};
     }
     // TLS: the acknowledged bytes are record bytes (header, tag, padding),
     // more than the body bytes they carry; capped at the range, a complete
     // transfer counts exactly and an aborted one within the record overhead.
     if (!back->connection)
-        co_return HandoffResult{Kind::closed, {}, seconds,
+        co_return HandoffResult{Kind::closed, {}, times,
                                 tls ? std::min(back->responder_bytes, split.offload_length) : back->responder_bytes};
     auto& returned = *back->connection;
     socket.assign(local.protocol(), returned.socket.release());
@@ -147,9 +147,9 @@ boost::asio::awaitable<HandoffResult> GetOffload::hand_off(ClientSide client, rg
         client.buffer.commit(returned.read_ahead.size());
     }
     if (returned.resumed)
-        co_return HandoffResult{Kind::fallback, "late_go", seconds};
+        co_return HandoffResult{Kind::fallback, "late_go", times};
     if (handoff::is_unserved(returned.app_payload))
-        co_return HandoffResult{Kind::fallback, "unserved", seconds};
+        co_return HandoffResult{Kind::fallback, "unserved", times};
     if (tls) {
         tls::WipeOnExit wipe_state{returned.app_payload};
         auto state = tls::decode_direction_state(returned.app_payload);
@@ -159,11 +159,11 @@ boost::asio::awaitable<HandoffResult> GetOffload::hand_off(ClientSide client, rg
             log::warn("offload of ", where->head.oid, ": returned TLS state: ", resumed.error().message);
             boost::system::error_code ignored;
             socket.close(ignored);
-            co_return HandoffResult{Kind::lost, "lost", seconds};
+            co_return HandoffResult{Kind::lost, "lost", times};
         }
     }
     // TLS: the client acknowledged records; the body bytes in them are the whole range.
-    co_return HandoffResult{Kind::returned, {}, seconds, tls ? split.offload_length : back->responder_bytes};
+    co_return HandoffResult{Kind::returned, {}, times, tls ? split.offload_length : back->responder_bytes};
 }
 
 } // namespace xo::gw

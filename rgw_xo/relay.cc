@@ -351,7 +351,7 @@ boost::asio::awaitable<void> Relay::offload_rest(Exchange& x, const Split& split
     auto handed = co_await offload_->hand_off(x.client, std::move(name), std::string(response[http::field::etag]),
                                               split);
     auto& offload = x.result.offload;
-    offload.handoff_seconds = handed.seconds;
+    offload.handoff = handed.times;
     offload.reason = handed.reason;
     offload.responder_bytes = handed.responder_bytes;
     using Kind = HandoffResult::Kind;

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string_view>
 
+#include "common/handoff/offloader.h"
 #include "rgw_xo/byte_range.h"
 #include "rgw_xo/client_stream.h"
 #include "rgw_xo/gateway_config.h"
@@ -51,7 +52,7 @@ inline constexpr std::string_view relayed_outcome = "relayed";
 struct OffloadRecord {
     OffloadOutcome outcome = OffloadOutcome::none;
     std::string_view reason; ///< why relayed_ineligible, fallback (a short label)
-    double handoff_seconds = -1;
+    std::optional<handoff::HandoffTimes> handoff; ///< where the handoff's time went, when there was one
     std::uint64_t responder_bytes = 0; ///< body bytes a responder sent (the access log's share of bytes_sent)
 };
 

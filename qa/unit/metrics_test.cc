@@ -11,6 +11,7 @@
 
 namespace {
 
+using namespace std::chrono_literals;
 using xo::metrics::Registry;
 
 TEST(Metrics, CounterFamilyWithLabelsExactText)
@@ -113,7 +114,9 @@ TEST(GatewayMetrics, RecordCountsRequestsBytesAndOffloadOutcomes)
     m.record("GET", {.status = 200, .bytes_out = 1048576,
                      .offload = {.outcome = OffloadOutcome::relayed_ineligible, .reason = "subresource"}});
     m.record("GET", {.status = 200, .bytes_out = 0, .outcome = "offloaded",
-                     .offload = {.outcome = OffloadOutcome::offloaded, .reason = {}, .handoff_seconds = 0.0003}});
+                     .offload = {.outcome = OffloadOutcome::offloaded, .reason = {}, .handoff = xo::handoff::HandoffTimes{
+                                                     .block = 2ms, .save = 0ns, .rpc = 0ns, .redirect = 0ns,
+                                                     .close = 0ns, .total = 300us}}});
     m.record("GET", {.status = 200, .outcome = "fallback",
                      .offload = {.outcome = OffloadOutcome::fallback, .reason = "not-a-known-reason"}});
     m.record("PUT", {.status = 200, .bytes_in = 1048576});
@@ -138,6 +141,10 @@ TEST(GatewayMetrics, RecordCountsRequestsBytesAndOffloadOutcomes)
              "xo_offload_total{outcome=\"lost\"} 0\n",
              "xo_handoff_seconds_bucket{le=\"5e-04\"} 1\n",
              "xo_handoff_seconds_count 1\n",
+             "xo_handoff_step_seconds_bucket{step=\"block\",le=\"0.001\"} 0\n",
+             "xo_handoff_step_seconds_bucket{step=\"block\",le=\"0.0025\"} 1\n",
+             "xo_handoff_step_seconds_bucket{step=\"rpc\",le=\"1e-04\"} 1\n",
+             "xo_handoff_step_seconds_count{step=\"close\"} 1\n",
          })
         EXPECT_NE(text.find(line), std::string::npos) << line;
 }
