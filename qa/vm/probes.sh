@@ -72,7 +72,7 @@ testbed() {
   local name=$1 out status start=$SECONDS
   shift
   out=$("$REPO/qa/handoff/testbed.sh" --bin "$BIN/qa/handoff" "$@" 2>&1); status=$?
-  echo "$out" | grep -E '^(PASS|FAIL|SKIPPED)' | sed "s/^/$name: /"
+  echo "$out" | grep -E '^(PASS|FAIL|SKIPPED|LOG)' | sed "s/^/$name: /"
   if grep -q '^FAIL' <<< "$out" || ((status != 0)); then
     grep -q '^FAIL' <<< "$out" || tail -n 10 <<< "$out"
     result "$name" FAIL "exit status $status ($(elapsed "$start"))"
