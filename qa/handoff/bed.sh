@@ -20,6 +20,9 @@
 #
 # Needs: BED_BIN (directory of the testbed executables). XO_BED_KEEP=1 keeps
 # the run directory (logs, client capture) for a failure to be read.
+# XO_BED_LIMIT_SCALE=F starts every daemon with --limit-scale F (their control
+# protocol's answer limits F times the defaults), for a host far slower than
+# the defaults assume (qa/vm/probes.sh sets it in the emulated guest).
 
 BED_ID="xot$$"
 BED_NS_BR="$BED_ID-br" BED_NS_CL="$BED_ID-cl" BED_NS_GW="$BED_ID-gw"
@@ -90,7 +93,8 @@ bed_start_responder() {
   local name=$1 ns=$2 addr=$3
   shift 3
   nsenter --net="/run/netns/$ns" -- "$BED_BIN/xo-testbed-responder" --control "$addr:7000" --address "$addr" \
-    --gateway-address "$BED_VIP" --ifname r0 --instance "$BED_ID-$name" --key "$BED_DIR/$name.key" "$@" > "$BED_DIR/$name.out" 2>> "$BED_DIR/$name.err" &
+    --gateway-address "$BED_VIP" --ifname r0 --instance "$BED_ID-$name" --key "$BED_DIR/$name.key" \
+    --limit-scale "${XO_BED_LIMIT_SCALE:-1}" "$@" > "$BED_DIR/$name.out" 2>> "$BED_DIR/$name.err" &
   BED_PIDS[$name]=$!
   bed_wait_ready "$name"
 }
@@ -107,7 +111,7 @@ bed_start_gateway() {
     esac
   done
   nsenter --net="/run/netns/$BED_NS_GW" -- "$BED_BIN/xo-testbed-gateway" --listen "$BED_VIP:$BED_PORT" --ifname g0 \
-    --instance "$BED_ID-gw" --keys "$BED_DIR/keys" "${args[@]}" "$@" \
+    --instance "$BED_ID-gw" --keys "$BED_DIR/keys" --limit-scale "${XO_BED_LIMIT_SCALE:-1}" "${args[@]}" "$@" \
     > "$BED_DIR/gw.out" 2> "$BED_DIR/gw.err" &
   BED_PIDS[gw]=$!
   bed_wait_ready gw

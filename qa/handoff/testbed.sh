@@ -270,4 +270,16 @@ for log in "$BED_DIR"/*.err; do
   fail sanitizer "$(basename "$log" .err): $first"
 done
 
+# A failed run also prints a digest of the daemons' warnings (and the
+# gateway's fallback reasons), lines
+# "LOG <daemon>: <count> x <message>" (numbers masked so that repeats of one
+# cause group), since the logs go with the test bed: which limit fired, and
+# where, is what a failure elsewhere (the kernel matrix's VM) needs to show.
+if ((FAILED)); then
+  for log in "$BED_DIR"/*.err; do
+    grep -E ' (WARN|ERROR) | serving locally: ' "$log" | sed -E 's/^[^ ]+ [A-Z]+ //; s/[0-9]+/N/g' | sort | uniq -c | sort -rn |
+      head -n 8 | sed -E "s/^ *([0-9]+) /LOG $(basename "$log" .err): \1 x /"
+  done
+fi
+
 exit "$FAILED"

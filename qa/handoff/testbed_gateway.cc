@@ -9,7 +9,10 @@
 // (common/steering/) with the TC flower backend (bpf/flower/) between the engine and the flow table:
 // flows of at least --tc-flower-min-bytes get a rule in the background, and
 // with --tc-flower-replace-entry a confirmed rule replaces the eBPF entry,
-// so a completed transfer proves the rule steers by itself.
+// so a completed transfer proves the rule steers by itself. --limit-scale N
+// multiplies the control protocol's answer limits (OffloadTimeouts reply and
+// closing; --stall-seconds stays as given) for a host far slower than the
+// defaults assume: the kernel matrix's emulated guest (qa/vm/probes.sh).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -44,6 +47,7 @@ struct Options {
     std::vector<ResponderLink::Address> responders;
     bpf::AttachPreference attach = bpf::AttachPreference::tc;
     std::chrono::seconds stall {10};
+    double limit_scale = 1;
     steering::FlowerMode tc_flower = steering::FlowerMode::off;
     steering::HybridOptions hybrid;
 };
@@ -90,6 +94,7 @@ Result<Options> parse_options(int argc, char** argv)
         ("responder", po::value(&responders), "CONTROL_IP:PORT,DATA_IP,MAC (repeatable)")
         ("attach", po::value(&attach), "tc | xdp | auto")
         ("stall-seconds", po::value(&stall), "longest an offloaded connection may go without progress")
+        ("limit-scale", po::value(&o.limit_scale), "multiply the control protocol's answer limits (factor > 0)")
         ("tc-flower", po::value(&tc_flower), "off | software | hardware | auto: TC flower rules for long flows")
         ("tc-flower-min-bytes", po::value(&o.hybrid.min_bytes), "bytes to send from which a flow gets a rule")
         ("tc-flower-replace-entry", po::bool_switch(&o.hybrid.remove_ebpf_entry),
@@ -114,6 +119,8 @@ Result<Options> parse_options(int argc, char** argv)
     else if (attach != "tc")
         return Error{"--attach: tc, xdp or auto"};
     o.stall = std::chrono::seconds(stall);
+    if (!(o.limit_scale > 0))
+        return Error{"--limit-scale: a factor above 0"};
     auto mode = steering::parse_flower_mode(tc_flower);
     if (!mode)
         return with_context("--tc-flower", mode.error());
@@ -157,7 +164,11 @@ int run(const Options& options)
         };
 
         asio::io_context ioc;
-        Offloader offloader(steering, (*plane)->nic_mac(), {.stall = options.stall});
+        OffloadTimeouts timeouts;
+        timeouts.reply = scaled(timeouts.reply, options.limit_scale);
+        timeouts.closing = scaled(timeouts.closing, options.limit_scale);
+        timeouts.stall = options.stall;
+        Offloader offloader(steering, (*plane)->nic_mac(), timeouts);
         Gateway gateway(ioc, offloader, *tls);
         gateway.responders.resize(options.responders.size()); // fixed from here on: slots are referenced
         for (std::size_t i = 0; i < options.responders.size(); ++i)

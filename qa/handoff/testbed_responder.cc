@@ -7,8 +7,11 @@
 // unconsumed bytes the gateway had read ahead (the responder reads nothing
 // from the socket itself; later client bytes travel in the TCP state's
 // receive queue). --max-connections makes it refuse OFFERs as busy (0: all
-// of them), which the tests use to exercise the gateway's fallback. On SIGTERM it detaches, removes its pins and prints
-// counters and per-step timings.
+// of them), which the tests use to exercise the gateway's fallback.
+// --limit-scale N multiplies the control protocol's answer limits (HostLimits
+// reply, go and drain) for a host far slower than the defaults assume: the
+// kernel matrix's emulated guest (qa/vm/probes.sh). On SIGTERM it detaches,
+// removes its pins and prints counters and per-step timings.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -40,6 +43,7 @@ struct Options {
     std::vector<asio::ip::address> gateways;
     std::string ifname, instance, key_file;
     std::size_t max_connections = 4096;
+    double limit_scale = 1;
 };
 
 Result<Options> parse_options(int argc, char** argv)
@@ -56,9 +60,12 @@ Result<Options> parse_options(int argc, char** argv)
         ("ifname", po::value(&o.ifname)->required(), "NIC the restored connections leave through")
         ("instance", po::value(&o.instance)->required(), "pin directory name")
         ("key", po::value(&o.key_file)->required(), "PSK file (mode 0600)")
-        ("max-connections", po::value(&o.max_connections), "refuse OFFERs beyond this many connections");
+        ("max-connections", po::value(&o.max_connections), "refuse OFFERs beyond this many connections")
+        ("limit-scale", po::value(&o.limit_scale), "multiply the control protocol's answer limits (factor > 0)");
     if (auto parsed = testbed::parse_cli(desc, argc, argv); !parsed)
         return parsed.error();
+    if (!(o.limit_scale > 0))
+        return Error{"--limit-scale: a factor above 0"};
     std::string why;
     auto ep = parse_endpoint(control, why);
     if (!ep)
@@ -130,6 +137,9 @@ int run(const Options& options)
         asio::io_context ioc;
         HostLimits limits;
         limits.max_connections = options.max_connections;
+        limits.reply = testbed::scaled(limits.reply, options.limit_scale);
+        limits.go = testbed::scaled(limits.go, options.limit_scale);
+        limits.drain = testbed::scaled(limits.drain, options.limit_scale);
         ConnectionHost host((*plane)->rewrites(), HostAddresses{options.address, options.gateways},
                             make_application(ioc, served, stats), limits);
         tcp::acceptor acceptor(ioc, options.control);
