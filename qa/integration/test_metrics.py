@@ -3,12 +3,14 @@ the exposition format, counters that follow real S3 traffic, 404 for other
 paths, and an S3 port that keeps working while it is scraped."""
 
 import os
+import pathlib
+import re
 import uuid
 
 import pytest
 
-from conftest import env
-from xometrics import fetch, scrape as scrape_url, scrape_until
+from conftest import REPO, env
+from xometrics import fetch, responder_urls, scrape as scrape_url, scrape_until
 
 MiB = 1024 * 1024
 
@@ -93,3 +95,16 @@ def test_s3_port_unaffected_by_scrapes(gw, s3_gw, bucket_gw):
     key = f"after-scrapes-{uuid.uuid4().hex[:8]}"
     s3_gw.put_object(Bucket=bucket_gw, Key=key, Body=b"still here")
     assert s3_gw.get_object(Bucket=bucket_gw, Key=key)["Body"].read() == b"still here"
+
+
+def test_the_dashboard_and_alerts_name_only_series_the_daemons_export(gw):
+    """docs/monitoring: a renamed or removed metric must not leave an empty panel or a silent alert."""
+    _, text = scrape()
+    for url in responder_urls():
+        text += scrape_url(url)[1]
+    families = set(re.findall(r"^# TYPE (xo_\w+) ", text, re.M))
+    monitoring = pathlib.Path(REPO) / "docs" / "monitoring"
+    for name in ("grafana-dashboard.json", "prometheus-alerts.yml"):
+        used = set(re.findall(r"\b(xo_\w+?)(?:_bucket|_sum|_count)?\b", (monitoring / name).read_text()))
+        assert used, name
+        assert used <= families, f"{name} names series no daemon exports: {sorted(used - families)}"
