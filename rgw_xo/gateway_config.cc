@@ -206,6 +206,7 @@ bool validate_tls(const RawOptions& raw, GatewayConfig& c, std::string& error)
 std::optional<GatewayConfig> validate(const RawOptions& raw, std::string& error)
 {
     GatewayConfig c;
+    c.name = raw.name;
     auto listen = parse_endpoint(raw.listen, error);
     if (!listen) {
         error = "--listen: " + error;

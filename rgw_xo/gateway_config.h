@@ -45,6 +45,7 @@ struct OffloadConfig {
 };
 
 struct GatewayConfig {
+    std::string name; ///< --name: the radosgw instance whose `rgw frontends` configured this gateway, or empty
     boost::asio::ip::tcp::endpoint listen;
     boost::asio::ip::tcp::endpoint upstream;
     std::optional<boost::asio::ip::tcp::endpoint> metrics_listen; ///< Prometheus endpoint; none: off

@@ -37,7 +37,7 @@ namespace xo::gw {
 struct HandoffResult {
     enum class Kind { returned, closed, fallback, lost } kind = Kind::fallback;
     std::string_view reason; ///< why it fell back or was lost (a metrics label)
-    std::optional<handoff::HandoffTimes> times; ///< where the handoff's time went, when it happened
+    std::optional<handoff::HandoffTimes> times{}; ///< where the handoff's time went, when it happened
     /// body bytes the client acknowledged from the responder (TLS: record bytes, but for a returned connection)
     std::uint64_t responder_bytes = 0;
 };

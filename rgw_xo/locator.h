@@ -67,6 +67,9 @@ public:
     /** forget_bucket() - drop a cached marker, e.g. when a DeleteBucket was relayed. */
     void forget_bucket(const std::string& bucket) { markers_.forget(bucket); }
 
+    /** cluster() - the connection, e.g. to register in the service map. */
+    RadosCluster& cluster() { return *cluster_; }
+
     /** osd_map() - the epoch-tied caches, for statistics. */
     const OsdMapCache& osd_map() const { return osd_map_; }
 

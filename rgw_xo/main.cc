@@ -15,6 +15,7 @@
 #include "rgw_xo/offload_service.h"
 #include "common/open_files.h"
 #include "rgw_xo/server.h"
+#include "rgw_xo/service_map.h"
 #include "rgw_xo/tls_certificates.h"
 
 int main(int argc, char** argv)
@@ -57,6 +58,11 @@ int main(int argc, char** argv)
             return 1;
         }
         offload = std::move(*started);
+        // Seen in `ceph -s` / `ceph service dump`; serving does not depend on it.
+        if (auto registered = offload->register_service("xo-gateway", service_daemon_name(config),
+                                                        service_metadata(config));
+            !registered)
+            xo::log::warn(registered.error().message);
     }
     std::unique_ptr<TlsCertificates> certificates;
     if (config.ssl_endpoint) {

@@ -72,6 +72,13 @@ public:
     Result<std::shared_ptr<const handoff::Keyring>> ticket_keys();
     const OffloadConfig& config() const { return config_; }
 
+    /** register_service() - rgw::RadosCluster::register_service() on the locator's connection. */
+    Result<void> register_service(const std::string& service, const std::string& daemon,
+                                  const std::vector<std::pair<std::string, std::string>>& metadata)
+    {
+        return locator_->cluster().register_service(service, daemon, metadata);
+    }
+
 private:
     OffloadService(const OffloadConfig& config, std::unique_ptr<handoff::KeyringFile> ticket_keys, std::shared_ptr<handoff::ControlTls> tls,
                    std::unique_ptr<rgw::Locator> locator, std::unique_ptr<bpf::GatewayDataPlane> plane,

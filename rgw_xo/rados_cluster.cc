@@ -68,6 +68,21 @@ void RadosCluster::unwatch_osdmap_epochs()
     on_epoch_ = nullptr;
 }
 
+Result<void> RadosCluster::register_service(const std::string& service, const std::string& daemon,
+                                            const std::vector<std::pair<std::string, std::string>>& metadata)
+{
+    // librados' dict encoding: key\0value\0 ... and an empty key to end.
+    std::string dict;
+    for (const auto& [key, value] : metadata) {
+        dict.append(key).push_back('\0');
+        dict.append(value).push_back('\0');
+    }
+    dict.push_back('\0');
+    if (int r = rados_service_register(handle_, service.c_str(), daemon.c_str(), dict.data()); r < 0)
+        return Error::from_errno("register " + service + "." + daemon + " in the service map", -r);
+    return {};
+}
+
 void RadosCluster::on_log(void* arg, const char*, const char*, const char*, const char*, uint64_t, uint64_t,
                           uint64_t, const char*, const char* message)
 {

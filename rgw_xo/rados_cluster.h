@@ -16,6 +16,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/result.h"
 
@@ -57,6 +59,15 @@ public:
 
     /** unwatch_osdmap_epochs() - stop the callbacks; none runs after this returns. */
     void unwatch_osdmap_epochs();
+
+    /**
+     * register_service() - appear in the manager's service map (`ceph -s`,
+     * `ceph service dump`) as @daemon of @service with static @metadata, for as
+     * long as this handle lives; librados sends the beacons. Without a running
+     * manager the registration waits for one.
+     */
+    Result<void> register_service(const std::string& service, const std::string& daemon,
+                                  const std::vector<std::pair<std::string, std::string>>& metadata);
 
 private:
     explicit RadosCluster(rados_t handle);

@@ -52,7 +52,7 @@ inline constexpr std::string_view relayed_outcome = "relayed";
 struct OffloadRecord {
     OffloadOutcome outcome = OffloadOutcome::none;
     std::string_view reason; ///< why relayed_ineligible, fallback (a short label)
-    std::optional<handoff::HandoffTimes> handoff; ///< where the handoff's time went, when there was one
+    std::optional<handoff::HandoffTimes> handoff{}; ///< where the handoff's time went, when there was one
     std::uint64_t responder_bytes = 0; ///< body bytes a responder sent (the access log's share of bytes_sent)
 };
 

@@ -73,3 +73,22 @@ def test_a_missing_or_malformed_entry_refuses_the_start_saying_why(value, says):
             ceph("config", "rm", name, "rgw_frontends")
     assert out.returncode == 2, out
     assert name in out.stderr and says in out.stderr, out.stderr
+
+
+def test_the_gateway_is_in_the_service_map_beside_radosgw(main_gateway_pids):
+    """`ceph service dump` lists xo-gateway under the radosgw instance it fronts."""
+    if not ceph("mgr", "stat").get("available"):
+        pytest.skip("SKIPPED: no ceph-mgr in this cluster (start it with XO_MGR=1): the service map lives there")
+    deadline = time.monotonic() + 30
+    while True:
+        services = ceph("service", "dump").get("services", {})
+        daemons = services.get("xo-gateway", {}).get("daemons", {})
+        entries = [d for name, d in daemons.items() if name != "summary" and isinstance(d, dict)]
+        if entries or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert entries, services
+    (pid,) = main_gateway_pids
+    metadata = entries[0]["metadata"]
+    assert metadata["rgw_instance"] == "client.rgw.gw" and metadata["pid"] == str(pid), metadata
+    assert metadata["endpoint"] == env("XO_S3_ENDPOINT").split("//")[1], metadata
