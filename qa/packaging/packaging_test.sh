@@ -97,10 +97,12 @@ common_lines=(User=xo Group=xo NoNewPrivileges=yes Restart=on-failure
   BindPaths=/sys/fs/bpf/xo-ceph:/sys/fs/bpf RequiresMountsFor=/sys/fs/bpf/xo-ceph
   ProtectSystem=strict PrivateTmp=yes WantedBy=multi-user.target)
 check "gateway unit settings" unit_has "$ug" "${common_lines[@]}" \
+  "ExecStartPre=+/usr/bin/systemd-tmpfiles --create xo-ceph-gateway.conf" \
   "ExecStart=/usr/bin/xo-gateway --name client.rgw.%i --ceph-id xo-gateway" \
   "CapabilityBoundingSet=CAP_NET_ADMIN CAP_BPF CAP_NET_BIND_SERVICE" \
   "AmbientCapabilities=CAP_NET_ADMIN CAP_BPF CAP_NET_BIND_SERVICE"
 check "responder unit settings" unit_has "$ur" "${common_lines[@]}" \
+  "ExecStartPre=+/usr/bin/systemd-tmpfiles --create xo-ceph-responder.conf" \
   "EnvironmentFile=/etc/default/xo-responder" 'ExecStart=/usr/bin/xo-responder $XO_RESPONDER_ARGS' \
   "CapabilityBoundingSet=CAP_NET_ADMIN CAP_BPF" "AmbientCapabilities=CAP_NET_ADMIN CAP_BPF"
 for u in "$ug" "$ur"; do
@@ -112,6 +114,7 @@ done
 # verify resolves units inside --root: the packaged units and binaries next to
 # this host's own units (sysinit.target and the rest of the boot graph).
 cp -an /usr/lib/systemd/system/. "$x/usr/lib/systemd/system/"
+cp /usr/bin/systemd-tmpfiles "$x/usr/bin/"  # ExecStartPre's, a dependency of the packages (systemd)
 verify_out=$(systemd-analyze verify --root="$x" xo-gateway@gw.service xo-responder.service 2>&1)
 verify_rc=$?
 [[ -n $verify_out ]] && echo "$verify_out" | sed 's/^/  verify: /'
