@@ -9,6 +9,8 @@
 #   - units: the settings the security model needs (user, exact capability
 #     sets, no-new-privileges, restart, the bpffs bind) and nothing that
 #     blocks netlink; `systemd-analyze verify` prints nothing;
+#   - the units' bpffs bind, rebuilt with unshare + setpriv on this kernel:
+#     xo with the unit's capabilities pins a map through it, not without it;
 #   - install with dpkg into a scratch root (maintainer scripts run with
 #     DPKG_ROOT): the user xo appears there; systemd-tmpfiles makes the pin
 #     directory for xo; purge leaves only the user (kept, as Debian does).
@@ -120,6 +122,30 @@ verify_rc=$?
 [[ -n $verify_out ]] && echo "$verify_out" | sed 's/^/  verify: /'
 check "systemd-analyze verify exits 0" test "$verify_rc" -eq 0
 check "systemd-analyze verify prints nothing" test -z "$verify_out"
+
+# --- the units' bpffs view, on this kernel ----------------------------------------
+# What BindPaths= gives the daemon, rebuilt with unshare and setpriv from the
+# responder unit's own capabilities: a directory of the host's bpffs owned by
+# xo, bound on /sys/fs/bpf in a private mount namespace, is a bpffs where xo
+# pins a map with no capability beyond the unit's; without the bind xo cannot
+# even reach it (the host's bpffs root is root's, mode 0700). Needs the host
+# user xo (scripts/install-deps.sh) and bpftool; the directory is removed on exit.
+caps=$(sed -n 's/^AmbientCapabilities=//p' "$ur" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+as_xo=(setpriv --reuid=xo --regid=xo --clear-groups --inh-caps=-all,$caps --ambient-caps=-all,$caps
+       --bounding-set=-all,$caps --no-new-privs)
+if [[ $(stat -f -c %T /sys/fs/bpf 2>/dev/null) != bpf_fs ]] || ! getent passwd xo > /dev/null; then
+  fail "bpffs view: needs a bpffs on /sys/fs/bpf and the user xo (scripts/install-deps.sh)"
+else
+  pins=/sys/fs/bpf/xo-ceph-packaging-test-$$  # bpffs names take no dot
+  trap 'rm -f "$pins"/xo/t/m; rmdir "$pins"/xo/t "$pins"/xo "$pins" 2>/dev/null; rm -rf "$work"' EXIT
+  check "a pin directory for xo on the host's bpffs" sh -c "mkdir -m 0700 '$pins' && chown xo:xo '$pins'"
+  check "without the bind, xo cannot reach it" sh -c "${as_xo[*]} ls '$pins' 2>&1 | grep -q 'Permission denied'"
+  check "with it, xo ($caps) pins a map under /sys/fs/bpf/xo" unshare -m sh -c "
+    mount --make-rprivate / && mount --bind '$pins' /sys/fs/bpf &&
+    ${as_xo[*]} sh -c 'test \$(stat -f -c %T /sys/fs/bpf) = bpf_fs && mkdir -p /sys/fs/bpf/xo/t &&
+      bpftool map create /sys/fs/bpf/xo/t/m type hash key 4 value 4 entries 1 name xo_pkg_test'"
+  check "the pin is on the host's bpffs, owned by xo" test "$(stat -c %U "$pins/xo/t/m" 2>/dev/null)" = xo
+fi
 
 # --- install into a scratch root, then purge ----------------------------------
 root=$work/root
