@@ -35,6 +35,9 @@ PACKAGES=(
   # its initramfs; the guest kernel's .deb is fetched with apt-get download
   # into the build tree, never installed
   qemu-system-x86 busybox-static
+  # packages (cmake/Packaging.cmake, qa/packaging/): dpkg-shlibdeps fills in
+  # Depends; systemd-analyze verifies the units, systemd-sysusers makes the user
+  dpkg-dev systemd
 )
 
 missing=()
