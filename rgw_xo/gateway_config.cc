@@ -126,7 +126,7 @@ po::options_description describe(RawOptions& raw)
         ("responder-port", po::value(&raw.responder_port)->default_value(defaults.offload.responder_port),
             "control port of the xo-responder on every OSD host")
         ("ceph-conf", po::value(&raw.offload.ceph_conf)->default_value(defaults.offload.ceph_conf),
-            "ceph.conf for locating objects")
+            "ceph.conf (default: $CEPH_CONF or Ceph's usual search, /etc/ceph/ceph.conf first)")
         ("ceph-id", po::value(&raw.offload.ceph_id)->default_value(defaults.offload.ceph_id),
             "Ceph client id (client.<id>) for locating objects")
         ("data-pool", po::value(&raw.offload.data_pool)->default_value(defaults.offload.data_pool),

@@ -31,7 +31,7 @@ struct OffloadConfig {
     std::string attach = "auto";          ///< auto (native XDP if the driver has it), xdp or tc
     std::string instance = "xo-gateway";  ///< bpffs pin directory name
     std::uint16_t responder_port = 7481;  ///< control port of every responder
-    std::string ceph_conf = "/etc/ceph/ceph.conf";
+    std::string ceph_conf;                ///< empty: Ceph's search ($CEPH_CONF, /etc/ceph/ceph.conf, ...)
     std::string ceph_id = "admin";
     std::string data_pool = "default.rgw.buckets.data";
     unsigned locator_threads = 2;         ///< librados calls of the locator block: they run here

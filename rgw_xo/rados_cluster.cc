@@ -14,15 +14,15 @@ Result<std::unique_ptr<RadosCluster>> RadosCluster::connect(const ClusterConfig&
         rados_shutdown(handle);
         return Error::from_errno(what, -r);
     };
-    if (int r = rados_conf_read_file(handle, config.conf_path.c_str()); r < 0)
-        return fail("read " + config.conf_path, r);
+    if (int r = rados_conf_read_file(handle, config.conf_path.empty() ? nullptr : config.conf_path.c_str()); r < 0)
+        return fail("read " + config.conf_name(), r);
     const std::string timeout = std::to_string(config.operation_timeout.count());
     for (const char* option : {"rados_mon_op_timeout", "rados_osd_op_timeout", "client_mount_timeout"}) {
         if (int r = rados_conf_set(handle, option, timeout.c_str()); r < 0)
             return fail(std::string("set ") + option, r);
     }
     if (int r = rados_connect(handle); r < 0)
-        return fail("connect to the cluster of " + config.conf_path, r);
+        return fail("connect to the cluster of " + config.conf_name(), r);
     return std::unique_ptr<RadosCluster>(new RadosCluster(handle));
 }
 

@@ -25,9 +25,12 @@ namespace xo::rgw {
 
 /** Where and as whom to connect. */
 struct ClusterConfig {
-    std::string conf_path;                                  ///< ceph.conf
+    std::string conf_path;                                  ///< ceph.conf; empty: Ceph's search
     std::string client_name = "client.admin";               ///< needs mon 'allow r', osd 'allow r'
     std::chrono::seconds operation_timeout{10};             ///< per mon/OSD operation
+
+    /** conf_name() - @conf_path, or what an empty one means, for messages. */
+    std::string conf_name() const { return "ceph.conf " + (conf_path.empty() ? "($CEPH_CONF or the default search)" : conf_path); }
 };
 
 class RadosCluster {

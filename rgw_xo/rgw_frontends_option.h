@@ -35,7 +35,7 @@ struct FrontendsQuery {
 /** struct FrontendsOption - the value and where it was found, for messages. */
 struct FrontendsOption {
     std::string value;
-    std::string source; ///< "ceph.conf <path>" or "the monitors' config database"
+    std::string source; ///< "ceph.conf <path>" (ClusterConfig::conf_name()) or "the monitors' config database"
 };
 
 /**
